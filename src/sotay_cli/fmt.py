@@ -1,0 +1,63 @@
+"""Vietnamese formatting of numbers, rates and dates (Babel, locale `vi`).
+
+Rates are rounded here, once, by the configured rule (half-up or truncate, as the level above
+does), then handed to Babel already exact so that it only places the separators.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+
+from babel.dates import format_date
+from babel.numbers import format_decimal
+
+LOCALE = "vi"
+ROUNDING_MODES = {"half-up": ROUND_HALF_UP, "truncate": ROUND_DOWN}
+ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+
+
+def round_rate(rate: float | None, digits: int = 2, mode: str = "half-up") -> Decimal | None:
+    """A fraction as a percentage with `digits` decimals: 1687/1920 -> 87.86 (half-up) or 87.85 (truncate)."""
+    if rate is None or (isinstance(rate, float) and math.isnan(rate)):
+        return None
+    if mode not in ROUNDING_MODES:
+        raise ValueError(f"rounding must be one of {', '.join(ROUNDING_MODES)}")
+    # repr() gives the shortest decimal that is the float, so 0.8785 stays 0.8785, not 0.87849999…
+    percent = Decimal(repr(float(rate))) * 100
+    return percent.quantize(Decimal(1).scaleb(-digits), rounding=ROUNDING_MODES[mode])
+
+
+def percent(rate: float | None, digits: int = 2, mode: str = "half-up", sign: str = "%") -> str:
+    """'87,86%'; '—' when there is no denominator."""
+    value = round_rate(rate, digits, mode)
+    if value is None:
+        return "—"
+    pattern = "#,##0." + "0" * digits if digits else "#,##0"
+    return format_decimal(value, format=pattern, locale=LOCALE, decimal_quantization=False) + sign
+
+
+def number(value: float | int | None) -> str:
+    """'1.687', '200.579'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return format_decimal(value, locale=LOCALE)
+
+
+def points(delta: float | None, digits: int = 2, mode: str = "half-up") -> str:
+    """A change of rate in percentage points: '+3,25' / '-1,20'."""
+    value = round_rate(delta, digits, mode)
+    if value is None:
+        return "—"
+    text = format_decimal(abs(value), format="#,##0." + "0" * digits, locale=LOCALE, decimal_quantization=False)
+    return ("+" if value > 0 else "-" if value < 0 else "") + text
+
+
+def long_date(day: dt.date) -> str:
+    """'ngày 08 tháng 6 năm 2026' (day on two digits, month without, as official documents write)."""
+    return format_date(day, format="'ngày' dd 'tháng' M 'năm' y", locale=LOCALE)
+
+
+def short_date(day: dt.date) -> str:
+    return format_date(day, format="dd/MM/yyyy", locale=LOCALE)

@@ -1,0 +1,347 @@
+"""Find the header in a raw grid, map it to canonical columns and parse the values."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..problems import InputError, Problem
+from . import values as v
+from .readers import Grid, read_grid
+from .schema import COLUMN_LABELS, KIND_LABELS, KINDS, MEETINGS, MEMBERS, SCHEMAS, UNITS, USAGE, Schema
+
+HEADER_SEARCH_ROWS = 30
+_NUMBERING = re.compile(r"^\(?\s*(\d{1,2}|[a-z])\s*\)?$")
+_TOTAL = re.compile(r"^(tong cong|tong so|tong|cong|toan (xa|phuong|dang bo|tinh)|total)\b")
+
+
+@dataclass
+class Table:
+    """One export read into canonical columns, with everything that was left out and why."""
+
+    kind: str
+    source: str
+    sheet: str | None
+    frame: pd.DataFrame
+    mapping: dict[str, str] = field(default_factory=dict)  # canonical column -> header text
+    ignored: list[str] = field(default_factory=list)  # header texts not used
+    header_row: int | None = None
+    rows_read: int = 0
+    left_out: Counter = field(default_factory=Counter)  # reason (Vietnamese) -> rows
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def rows_used(self) -> int:
+        return len(self.frame)
+
+    def problem(self, code: str, severity: str, message: str, row=None, column=None) -> Problem:
+        p = Problem(self.source, code, severity, message, self.sheet,
+                    None if row is None else int(row), column)
+        self.problems.append(p)
+        return p
+
+    def header_of(self, column: str) -> str:
+        return self.mapping.get(column, COLUMN_LABELS.get(column, column))
+
+    def count_out(self, reason: str, n: int) -> None:
+        if n:
+            self.left_out[reason] += int(n)
+
+    def drop(self, mask: pd.Series, reason: str) -> None:
+        """Leave out the rows in `mask`, counting them under `reason`."""
+        self.count_out(reason, mask.sum())
+        self.frame = self.frame[~mask.to_numpy()]
+
+
+@dataclass
+class _Header:
+    row: int  # index in the grid of the first header row
+    depth: int  # 1 or 2 header rows
+    kind: str
+    columns: dict[int, str]  # grid column -> canonical
+    texts: dict[int, str]  # grid column -> header text shown to the user
+    score: tuple
+
+
+def _cell_str(value) -> str:
+    return "" if value is None else " ".join(str(value).split())
+
+
+def _match_row(schema: Schema, aliases: dict[str, str], top: list[str], sub: list[str] | None):
+    columns: dict[int, str] = {}
+    texts: dict[int, str] = {}
+    filled = ""
+    for j, head in enumerate(top):
+        filled = head or filled
+        candidates = [head]
+        if sub is not None:
+            candidates = [sub[j], f"{filled} {sub[j]}".strip(), head] if sub[j] else [head]
+        for cand in candidates:
+            canonical = aliases.get(v.fold(cand)) if cand else None
+            if canonical and canonical not in columns.values():
+                columns[j] = canonical
+                texts[j] = cand
+                break
+    found = set(columns.values())
+    complete = all(c in found for c in schema.required) and all(
+        any(c in found for c in group) for group in schema.any_of
+    )
+    return columns, texts, (complete, len(found & schema.signature), len(found))
+
+
+def _aliases(schema: Schema, overrides: dict[str, str]) -> dict[str, str]:
+    aliases = schema.folded()
+    for header, canonical in overrides.items():
+        if canonical in schema.aliases:
+            aliases[v.fold(header)] = canonical
+    return aliases
+
+
+def find_header(grid: Grid, kind: str | None, overrides: dict[str, str]) -> _Header | None:
+    rows = [[_cell_str(c) for c in row] for row in grid.cells.head(HEADER_SEARCH_ROWS + 1).itertuples(index=False)]
+    best: _Header | None = None
+    for kind_name in [kind] if kind else KINDS:
+        schema = SCHEMAS[kind_name]
+        aliases = _aliases(schema, overrides)
+        for i, top in enumerate(rows[:HEADER_SEARCH_ROWS]):
+            if sum(1 for c in top if c) < 2:
+                continue
+            variants = [(1, None)]
+            if i + 1 < len(rows) and not _is_numbering(rows[i + 1]):
+                variants.append((2, rows[i + 1]))
+            for depth, sub in variants:
+                columns, texts, score = _match_row(schema, aliases, top, sub)
+                if len(columns) < 2:
+                    continue
+                if best is None or score > best.score:
+                    best = _Header(i, depth, kind_name, columns, texts, score)
+    return best
+
+
+def _is_numbering(cells: list[str]) -> bool:
+    filled = [v.fold(c) for c in cells if c]
+    return len(filled) >= 2 and all(_NUMBERING.match(c) for c in filled)
+
+
+def load_table(
+    path: str | Path,
+    kind: str | None = None,
+    sheet: str | None = None,
+    overrides: dict[str, str] | None = None,
+    data: bytes | None = None,
+) -> Table:
+    """Read one export into a Table; raise InputError only when it cannot be read at all."""
+    grid = read_grid(path, sheet=sheet, data=data)
+    header = find_header(grid, kind, overrides or {})
+    if header is None or (kind is None and not header.score[0] and header.score[2] < 3):
+        wanted = "; ".join(f"{KIND_LABELS[k]}: {', '.join(COLUMN_LABELS[c] for c in SCHEMAS[k].required)}"
+                           for k in ([kind] if kind else KINDS))
+        raise InputError(f"{grid.source}: không tìm thấy dòng tiêu đề của bảng (cần các cột — {wanted}).")
+    table = Table(header.kind, grid.source, grid.sheet, pd.DataFrame())
+    table.header_row = grid.first_row + header.row
+    table.mapping = {canonical: header.texts[j] for j, canonical in header.columns.items()}
+    top = grid.cells.iloc[header.row]
+    table.ignored = [_cell_str(top[j]) for j in grid.cells.columns
+                     if j not in header.columns and _cell_str(top[j]) and v.fold(_cell_str(top[j])) != "stt"]
+
+    start = header.row + header.depth
+    if start < len(grid.cells) and _is_numbering([_cell_str(c) for c in grid.cells.iloc[start]]):
+        start += 1
+    body = grid.cells.iloc[start:]
+    body = body.set_axis(range(grid.first_row + start, grid.first_row + len(grid.cells)), axis=0)
+    table.rows_read = len(body)
+
+    schema = SCHEMAS[header.kind]
+    missing = [c for c in schema.required if c not in table.mapping]
+    missing += [" hoặc ".join(COLUMN_LABELS[c] for c in group) for group in schema.any_of
+                if not any(c in table.mapping for c in group)]
+    if missing:
+        found = ", ".join(f"'{t}'" for t in header.texts.values()) or "(không có)"
+        for column in missing:
+            label = COLUMN_LABELS.get(column, column)
+            table.problem("missing_column", "error",
+                          f"Thiếu cột bắt buộc '{label}' của {KIND_LABELS[header.kind]}; "
+                          f"các cột nhận ra được: {found}. Đổi tên cột hoặc khai báo trong mục "
+                          f"[columns] của sotay.toml.", row=table.header_row)
+        table.count_out("thiếu cột bắt buộc", len(body))
+        table.frame = pd.DataFrame(columns=["row", *schema.aliases])
+        return table
+
+    raw = pd.DataFrame({canonical: body[j] for j, canonical in header.columns.items()}, index=body.index)
+    blank = body.isna().all(axis=1)
+    table.count_out("dòng trống", blank.sum())
+    raw = raw[~blank]
+    total = _total_rows(body.loc[raw.index])
+    for row in raw.index[total]:
+        table.problem("total_row", "warning",
+                      "Dòng tổng cộng được bỏ qua; sotay tự tính tổng từ các dòng chi tiết.", row=row)
+    table.count_out("dòng tổng cộng", total.sum())
+    raw = raw[~total]
+    PARSERS[header.kind](table, raw)
+    return table
+
+
+def _total_rows(body: pd.DataFrame) -> pd.Series:
+    """Rows whose first filled cell says 'Tổng cộng', 'Cộng', 'Tổng số'…"""
+    first = body.bfill(axis=1).iloc[:, 0] if len(body.columns) else pd.Series(dtype=object)
+    first = first.where(first.map(lambda c: isinstance(c, str), na_action="ignore").fillna(False).astype(bool))
+    key = v.fold_series(first.fillna(""))
+    return key.str.match(_TOTAL.pattern).fillna(False).astype(bool).to_numpy()
+
+
+# --- per kind -------------------------------------------------------------------------------
+
+def _report_bad(table: Table, raw: pd.DataFrame, bad: pd.Series, column: str, code: str, severity: str,
+                message: str) -> None:
+    """One problem per cell in `bad`, quoting the cell as the user typed it."""
+    if not bad.any():
+        return
+    header = table.header_of(column)
+    shown = v.text(raw.loc[bad.to_numpy(), column])
+    for row, value in shown.items():
+        table.problem(code, severity, message.format(value=value), row=row, column=header)
+
+
+def _parse_common(table: Table, raw: pd.DataFrame, spec: dict[str, str]) -> pd.DataFrame:
+    """Parse each mapped column by its type; report cells that cannot be understood."""
+    out = pd.DataFrame(index=raw.index)
+    out["row"] = raw.index
+    for column, kind in spec.items():
+        if column not in raw:
+            continue
+        s = raw[column]
+        if kind == "text":
+            out[column] = v.text(s)
+        elif kind == "card":
+            out[column] = v.card(s)
+        elif kind in ("date", "year_date"):
+            parsed, bad = v.date(s, allow_year=kind == "year_date")
+            out[column] = parsed
+            _report_bad(table, raw, bad, column, "bad_date", "error",
+                        "Không hiểu ngày '{value}': ghi theo dạng ngày/tháng/năm, ví dụ 05/06/2026.")
+        elif kind.startswith("bool"):
+            parsed, bad = v.boolean(s, empty=False if kind == "bool_false" else None)
+            out[column] = parsed
+            _report_bad(table, raw, bad, column, "bad_value", "warning",
+                        "Không hiểu giá trị '{value}' (cần Có/Không, x, Đã…/Chưa…); coi như để trống.")
+        elif kind == "int":
+            parsed, bad = v.integer(s)
+            out[column] = parsed
+            _report_bad(table, raw, bad, column, "bad_number", "error",
+                        "'{value}' không phải số nguyên không âm.")
+    return out
+
+
+def _require(table: Table, frame: pd.DataFrame, column: str, code: str, reason: str, message: str) -> pd.DataFrame:
+    empty = frame[column].isna() if frame[column].dtype != object else frame[column].fillna("").eq("")
+    header = table.header_of(column)
+    for row in frame.index[empty.to_numpy()]:
+        table.problem(code, "error", message, row=row, column=header)
+    table.count_out(reason, empty.sum())
+    return frame[~empty.to_numpy()]
+
+
+def _parse_members(table: Table, raw: pd.DataFrame) -> None:
+    spec = {"card": "card", "name": "text", "birth_date": "year_date", "chi_bo": "text", "co_so": "text",
+            "xa": "text", "phone": "text", "smartphone": "bool"}
+    f = _parse_common(table, raw, spec)
+    if "status" in raw:
+        f["status"], bad = v.status(raw["status"])
+        _report_bad(table, raw, bad, "status", "unknown_status", "warning",
+                    "Không rõ tình trạng '{value}'; tạm tính là đang sinh hoạt. Ghi rõ 'Đang sinh hoạt' "
+                    "hoặc 'Miễn sinh hoạt'.")
+    else:
+        f["status"] = v.ACTIVE
+    if "gender" in raw:
+        f["gender"] = v.gender(raw["gender"])
+    if "membership" in raw:
+        f["membership"] = v.membership(raw["membership"])
+    f = _require(table, f, "card", "missing_card", "không có số thẻ đảng viên",
+                 "Dòng không có số thẻ đảng viên nên không được tính; bổ sung số thẻ.")
+    f = _require(table, f, "chi_bo", "missing_unit", "không có chi bộ",
+                 "Đảng viên không có tên chi bộ nên không được tính; bổ sung chi bộ sinh hoạt.")
+    table.frame = f
+    _drop_duplicate_cards(table)
+
+
+def _drop_duplicate_cards(table: Table) -> None:
+    """A card twice: 'thẻ trùng' in the same chi bộ, 'sinh hoạt hai chi bộ' across two."""
+    f = table.frame
+    dup = f.duplicated("card", keep="first")
+    if not dup.any():
+        return
+    first = f[~dup].drop_duplicates("card").set_index("card")
+    header = table.header_of("card")
+    for row, card, chi_bo in f.loc[dup, ["row", "card", "chi_bo"]].itertuples(index=False):
+        kept = first.loc[card]
+        if kept["chi_bo"] == chi_bo:
+            table.problem("duplicate_card", "error",
+                          f"Thẻ trùng: số thẻ {card} đã có ở dòng {kept['row']}; dòng này không được tính.",
+                          row=row, column=header)
+        else:
+            table.problem("two_chi_bo", "error",
+                          f"Đảng viên số thẻ {card} có tên ở hai chi bộ: '{kept['chi_bo']}' (dòng {kept['row']}) "
+                          f"và '{chi_bo}' (dòng này); chỉ tính ở chi bộ thứ nhất.", row=row, column=header)
+    table.drop(dup, "số thẻ trùng")
+
+
+def _parse_usage(table: Table, raw: pd.DataFrame) -> None:
+    spec = {"card": "card", "name": "text", "chi_bo": "text", "activated": "bool_false",
+            "activated_date": "date", "last_access": "date", "accesses": "int"}
+    f = _parse_common(table, raw, spec)
+    if "activated" not in f:
+        # no status column: an activation or access date means the account is in use
+        has_date = pd.Series(False, index=f.index)
+        for column in ("activated_date", "last_access"):
+            if column in f:
+                has_date |= f[column].notna()
+        f["activated"] = has_date
+    f["activated"] = f["activated"].fillna(False).astype(bool)
+    f = _require(table, f, "card", "missing_card", "không có số thẻ đảng viên",
+                 "Dòng tài khoản không có số thẻ đảng viên nên không đối chiếu được; bổ sung số thẻ.")
+    table.frame = f
+
+
+def _parse_meetings(table: Table, raw: pd.DataFrame) -> None:
+    spec = {"chi_bo": "text", "date": "date", "card": "card", "name": "text"}
+    if "card" not in raw:
+        spec["present"] = "int"
+    f = _parse_common(table, raw, spec)
+    if "card" in raw:
+        # one row per member present: a 'có mặt' column, when there, says yes or no
+        if "present" in raw:
+            present, bad = v.boolean(raw["present"], empty=True)
+            f["attended"] = present.fillna(True).astype(bool)
+        else:
+            f["attended"] = True
+    f["kind"], bad = v.meeting_kind(raw["kind"]) if "kind" in raw else (v.REGULAR, None)
+    if bad is not None:
+        _report_bad(table, raw, bad, "kind", "unknown_kind", "warning",
+                    "Không rõ loại sinh hoạt '{value}'; tính là sinh hoạt định kỳ.")
+    f = _require(table, f, "chi_bo", "missing_unit", "không có chi bộ",
+                 "Buổi sinh hoạt không ghi chi bộ nên không được tính.")
+    f = _require(table, f, "date", "missing_date", "không có ngày sinh hoạt hợp lệ",
+                 "Buổi sinh hoạt không có ngày hợp lệ nên không được tính.")
+    table.frame = f
+
+
+def _parse_units(table: Table, raw: pd.DataFrame) -> None:
+    spec = {"unit": "text", "parent": "text", "armed_forces": "bool", "state_agency": "bool", "excluded": "bool"}
+    f = _parse_common(table, raw, spec)
+    if "level" in raw:
+        f["level"] = v.unit_level(raw["level"])
+        f["level_text"] = v.text(raw["level"])
+    f = _require(table, f, "unit", "missing_unit", "không có tên tổ chức", "Dòng không có tên tổ chức đảng.")
+    dup = f.duplicated("unit", keep="first")
+    for row, unit in f.loc[dup, ["row", "unit"]].itertuples(index=False):
+        table.problem("duplicate_unit", "error", f"Tổ chức '{unit}' có tên hai lần; chỉ lấy dòng đầu.",
+                      row=row, column=table.header_of("unit"))
+    table.frame = f
+    table.drop(dup, "tên tổ chức trùng")
+
+
+PARSERS = {MEMBERS: _parse_members, USAGE: _parse_usage, MEETINGS: _parse_meetings, UNITS: _parse_units}

@@ -1,0 +1,218 @@
+"""Vectorised parsers for the values real exports hold.
+
+Each parser takes a Series of raw cells (str, float, int, date or None, as read from CSV or a
+workbook) and returns the parsed Series together with a boolean mask of the cells that were
+not empty but could not be understood, so that the caller can report them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import infer_dtype
+
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def fold(text: str) -> str:
+    """Accent-, case- and punctuation-insensitive key: 'Số thẻ ĐV' -> 'so the dv'."""
+    text = unicodedata.normalize("NFD", str(text)).replace("đ", "d").replace("Đ", "D")
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    return _NON_ALNUM.sub(" ", text).strip()
+
+
+def fold_series(s: pd.Series) -> pd.Series:
+    """`fold` over a Series of text, with pandas string methods."""
+    t = text(s)
+    t = t.str.normalize("NFD").str.replace("đ", "d").str.replace("Đ", "D")
+    t = t.str.replace(r"[\u0300-\u036f]", "", regex=True).str.lower()
+    return t.str.replace(r"[^0-9a-z]+", " ", regex=True).str.strip()
+
+
+def _scalar_text(value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.strftime("%d/%m/%Y") if value.time() == dt.time() else value.isoformat(" ")
+    if isinstance(value, dt.date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    return str(value)
+
+
+def text(s: pd.Series) -> pd.Series:
+    """Cells as stripped NFC text ('' for empty); whole numbers lose the '.0' Excel gives them."""
+    if infer_dtype(s, skipna=True) in ("string", "empty"):
+        t = s.astype(object).where(s.notna(), "")
+    else:  # typed cells from a workbook: numbers, dates, booleans
+        t = s.map(_scalar_text, na_action=None)
+    t = t.astype(object)
+    t = t.str.replace("\u00a0", " ").str.strip().str.normalize("NFC")
+    return t.str.replace(r"\s+", " ", regex=True)
+
+
+def card(s: pd.Series) -> pd.Series:
+    """Party card numbers stay text: leading zeros and dots kept, blanks and Excel's ' removed."""
+    t = text(s).str.lstrip("'").str.replace(" ", "", regex=False).str.upper()
+    return t
+
+
+_YES = {"co", "x", "v", "1", "true", "yes", "y", "dung", "roi", "ok", "da", "dat", "co su dung"}
+_NO = {"khong", "0", "false", "no", "n", "chua", "k", "ko", "sai"}
+_CHECKS = {"✓", "✔", "☑", "√", "✗", "✘", "☐"}
+
+
+def boolean(s: pd.Series, empty: bool | None = None) -> tuple[pd.Series, pd.Series]:
+    """Yes/no cells ('Có', 'x', '✓', 'Đã kích hoạt', 'Chưa…', 1/0, TRUE/FALSE) -> boolean."""
+    raw = text(s)
+    key = fold_series(raw)
+    yes = key.isin(_YES) | key.str.startswith("da ") | raw.isin({"✓", "✔", "☑", "√"})
+    no = (
+        key.isin(_NO)
+        | key.str.startswith("chua ")
+        | key.str.startswith("khong ")
+        | raw.isin({"✗", "✘", "☐", "-"})
+    )
+    blank = raw == ""
+    out = pd.Series(pd.NA, index=s.index, dtype="boolean")
+    out[yes] = True
+    out[no & ~yes] = False
+    if empty is not None:
+        out[blank] = empty
+    bad = ~(yes | no | blank)
+    return out, bad
+
+
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})(?:[ T]+\d{1,2}:\d{2}(?::\d{2})?.*)?$")
+_YMD = re.compile(r"^(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})(?:[ T]+\d{1,2}:\d{2}(?::\d{2})?.*)?$")
+
+
+def _from_parts(year: pd.Series, month: pd.Series, day: pd.Series) -> pd.Series:
+    frame = pd.DataFrame({"year": year, "month": month, "day": day}).astype("float64")
+    return pd.to_datetime(frame, errors="coerce")
+
+
+def date(s: pd.Series, allow_year: bool = False) -> tuple[pd.Series, pd.Series]:
+    """Dates as dd/mm/yyyy, d/m/yy, yyyy-mm-dd, Excel serials, or real date cells.
+
+    With `allow_year`, a bare year (a 'Năm sinh' column) becomes 1 January of that year.
+    """
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    if s.empty:
+        return out, pd.Series(False, index=s.index)
+    is_date = s.map(lambda v: isinstance(v, (dt.date, pd.Timestamp)), na_action="ignore")
+    is_date = is_date.fillna(False).astype(bool)
+    if is_date.any():
+        out[is_date] = pd.to_datetime(s[is_date].astype(object), errors="coerce")
+    rest = ~is_date
+    raw = text(s.where(rest, None))
+    number = pd.to_numeric(raw.where(raw.str.fullmatch(r"\d+(?:\.\d+)?"), None), errors="coerce")
+    if allow_year:
+        year_only = number.between(1900, 2100) & (number % 1 == 0)
+        out[year_only] = pd.to_datetime(number[year_only].astype(int).astype(str) + "-01-01")
+        number = number.where(~year_only)
+    serial = number.between(1, 2958465)
+    if serial.any():
+        out[serial] = _EXCEL_EPOCH + pd.to_timedelta(number[serial].round(6), unit="D")
+    dmy = raw.str.extract(_DMY)
+    has_dmy = dmy[0].notna()
+    if has_dmy.any():
+        year = dmy.loc[has_dmy, 2].astype(int)
+        year = year.where(year >= 100, np.where(year <= 69, 2000 + year, 1900 + year))
+        out[has_dmy] = _from_parts(year, dmy.loc[has_dmy, 1], dmy.loc[has_dmy, 0])
+    ymd = raw.str.extract(_YMD)
+    has_ymd = ymd[0].notna()
+    if has_ymd.any():
+        out[has_ymd] = _from_parts(ymd.loc[has_ymd, 0], ymd.loc[has_ymd, 1], ymd.loc[has_ymd, 2])
+    bad = (raw != "") & rest & out.isna()
+    bad |= is_date & out.isna()
+    return out.dt.normalize(), bad
+
+
+def integer(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Counts: whole numbers >= 0 ('1.234' is read as a Vietnamese thousands separator)."""
+    raw = text(s)
+    cleaned = raw.str.replace(r"(?<=\d)[.,](?=\d{3}(?:\D|$))", "", regex=True)
+    num = pd.to_numeric(cleaned.where(raw != "", None), errors="coerce")
+    ok = num.notna() & (num >= 0) & (num % 1 == 0)
+    bad = (raw != "") & ~ok
+    return num.where(ok).astype("Int64"), bad
+
+
+# Statuses of a member's Party activity, as people write them.
+ACTIVE, EXEMPT, LEFT = "active", "exempt", "left"
+_STATUS_RULES: list[tuple[str, str]] = [
+    (r"\bmien\b|\bmsh\b|\bmien sh\b", EXEMPT),
+    (r"chuyen di|chuyen sinh hoat di|da chuyen|chuyen ra|tu tran|qua doi|tu vong|xoa ten|khai tru|"
+     r"ra khoi dang|dua ra khoi|xin ra|\bchet\b", LEFT),
+    (r"dang sinh hoat|^sinh hoat$|^dang sh$|^dsh$|binh thuong|dang hoat dong|^hoat dong$|"
+     r"chinh thuc|du bi|tam tru|sinh hoat tam thoi|^sh$", ACTIVE),
+]
+STATUS_LABELS = {ACTIVE: "đang sinh hoạt", EXEMPT: "miễn sinh hoạt", LEFT: "đã chuyển đi/ra khỏi Đảng"}
+
+
+def status(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Member status -> active / exempt / left; empty means active; unknown is flagged (and active)."""
+    key = fold_series(s)
+    out = pd.Series(None, index=s.index, dtype=object)
+    for pattern, value in _STATUS_RULES:
+        hit = out.isna() & key.str.contains(pattern, regex=True)
+        out[hit] = value
+    bad = out.isna() & (key != "")
+    return out.fillna(ACTIVE), bad
+
+
+REGULAR, THEMATIC = "regular", "thematic"
+
+
+def meeting_kind(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    key = fold_series(s)
+    thematic = key.str.contains("chuyen de")
+    regular = key.str.contains(r"dinh ky|thuong ky|thuong le|hang thang|thuong xuyen") | (key == "")
+    out = pd.Series(np.where(thematic, THEMATIC, REGULAR), index=s.index, dtype=object)
+    return out, ~(thematic | regular)
+
+
+def membership(s: pd.Series) -> pd.Series:
+    key = fold_series(s)
+    out = pd.Series(None, index=s.index, dtype=object)
+    out[key.str.contains("du bi")] = "probationary"
+    out[key.str.contains("chinh thuc")] = "official"
+    return out
+
+
+def gender(s: pd.Series) -> pd.Series:
+    key = fold_series(s)
+    out = text(s).astype(object)
+    out[key.isin({"nam", "m", "male"})] = "Nam"
+    out[key.isin({"nu", "f", "female"})] = "Nữ"
+    return out
+
+
+# Levels of the organisation tree, from the leaves up.
+CHI_BO, CO_SO, XA, TINH = "chi_bo", "co_so", "xa", "tinh"
+LEVELS = [CHI_BO, CO_SO, XA, TINH]
+
+
+def unit_level(s: pd.Series) -> pd.Series:
+    """'Chi bộ', 'Chi bộ cơ sở', 'Đảng bộ cơ sở', 'Đảng bộ xã', 'Đảng bộ tỉnh' -> level; None if unknown."""
+    key = fold_series(s)
+    out = pd.Series(None, index=s.index, dtype=object)
+    rules = [
+        (r"tinh|thanh pho truc thuoc trung uong", TINH),
+        (r"\bxa\b|phuong|dac khu|dang bo truc thuoc|cap tren co so", XA),
+        (r"co so|bo phan|tccs", CO_SO),
+        (r"chi bo", CHI_BO),
+    ]
+    for pattern, value in rules:
+        hit = out.isna() & key.str.contains(pattern, regex=True)
+        out[hit] = value
+    return out
