@@ -6,13 +6,18 @@ number of its first row, so that every later problem can name the row the user s
 
 from __future__ import annotations
 
+import csv
 import io
+import re
 import sys
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 from python_calamine import CalamineWorkbook
 
 from ..problems import InputError
@@ -39,7 +44,8 @@ def read_grid(path: str | Path, sheet: str | None = None, data: bytes | None = N
         raise InputError(f"{name}: tệp rỗng, không có dữ liệu.")
     suffix = Path(name).suffix.lower()
     if _looks_like_spreadsheet(data) or suffix in SPREADSHEET_SUFFIXES:
-        return _read_workbook(name, data, sheet)
+        on_disk = name != "-" and Path(name).is_file()
+        return _read_workbook(name, data, sheet, on_disk)
     return _read_text(name, data)
 
 
@@ -61,14 +67,14 @@ def _looks_like_spreadsheet(data: bytes) -> bool:
     return data[:4] == b"PK\x03\x04" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-def _read_workbook(name: str, data: bytes, sheet: str | None) -> Grid:
+def _read_workbook(name: str, data: bytes, sheet: str | None, on_disk: bool) -> Grid:
     if data[:4] == b"PK\x03\x04":
-        try:
-            zipfile.ZipFile(io.BytesIO(data)).testzip()
+        try:  # a truncated download loses the zip's central directory, at the end
+            zipfile.ZipFile(io.BytesIO(data))
         except (zipfile.BadZipFile, EOFError, OSError) as exc:
             raise InputError(f"{name}: tệp bảng tính bị hỏng hoặc chưa tải xong ({exc}).") from exc
     try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        book = CalamineWorkbook.from_path(name) if on_disk else CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # calamine raises its own error types for every kind of bad file
         raise InputError(f"{name}: không phải tệp bảng tính đọc được (XLSX, XLS, ODS).") from exc
     names = book.sheet_names
@@ -90,7 +96,7 @@ def _read_workbook(name: str, data: bytes, sheet: str | None) -> Grid:
             cells = pd.DataFrame(rows, dtype=object)
             # calamine starts at the first non-empty cell; keep the row numbers Excel shows
             start_row = (ws.start or (0, 0))[0]
-            return Grid(cells.replace("", None), start_row + 1, name, sheet_name)
+            return Grid(cells, start_row + 1, name, sheet_name)
     raise InputError(f"{name}: bảng tính không có trang nào chứa dữ liệu.")
 
 
@@ -109,13 +115,20 @@ def decode_text(name: str, data: bytes) -> str:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        if "\x00" in text:
+        if _looks_binary(text):
             break
         return text
     raise InputError(
         f"{name}: không nhận ra bảng mã của tệp (đã thử UTF-8, UTF-16, Windows-1258); "
         "hãy lưu lại tệp dưới dạng CSV UTF-8 hoặc XLSX."
     )
+
+
+def _looks_binary(text: str) -> bool:
+    """Control or unassigned characters in more than 1 % of the start: not a text export."""
+    head = text[:20_000]
+    odd = sum(1 for ch in head if ch not in "\t\r\n" and unicodedata.category(ch) in ("Cc", "Cn", "Co", "Cs"))
+    return odd > len(head) / 100
 
 
 def sniff_delimiter(lines: list[str]) -> str:
@@ -133,26 +146,60 @@ def sniff_delimiter(lines: list[str]) -> str:
     return best
 
 
+def _nfc_utf8(name: str, data: bytes) -> bytes:
+    """The file as UTF-8 bytes in NFC, without a BOM; decoding only when it must."""
+    if data[:3] == b"\xef\xbb\xbf":
+        body = data[3:]
+        if _looks_binary(body[:20_000].decode("utf-8", errors="replace")):
+            raise InputError(f"{name}: tệp không phải dạng văn bản (CSV/TXT) đọc được.")
+    else:
+        body = decode_text(name, data).encode("utf-8")
+    # decomposed accents (Mac, Windows-1258) need composing; U+0300..U+036F start with 0xCC or 0xCD
+    if (b"\xcc" in body or b"\xcd" in body) and _COMBINING.search(body):
+        body = unicodedata.normalize("NFC", body.decode("utf-8", errors="replace")).encode("utf-8")
+    return body
+
+
+_COMBINING = re.compile(rb"\xcc[\x80-\xbf]|\xcd[\x80-\xaf]")  # U+0300..U+036F in UTF-8
+
+
 def _read_text(name: str, data: bytes) -> Grid:
-    text = decode_text(name, data)
-    head = text[:200_000].splitlines()[:200]
+    body = _nfc_utf8(name, data)
+    head = body[:200_000].decode("utf-8", errors="ignore").splitlines()[:200]
     delim = sniff_delimiter(head)
-    width = max((line.count(delim) for line in head), default=0) + 1
+    head_rows = list(csv.reader(head, delimiter=delim))
+    width = max((len(r) for r in head_rows), default=1)
+    # title lines above the table are often shorter; the table starts at the first full-width row
+    start = next((i for i, r in enumerate(head_rows) if len(r) == width), 0)
     try:
-        cells = pd.read_csv(
-            io.StringIO(text),
-            sep=delim,
-            header=None,
-            names=range(width),
-            dtype=object,
-            keep_default_na=False,
-            na_values=[],
-            skip_blank_lines=False,
-            engine="c",
-        )
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise InputError(f"{name}: tệp văn bản không đúng dạng bảng ({exc}).") from exc
+        cells = _read_body_arrow(body, delim, start, width)
+        first_row = start + 1
+    except pa.ArrowInvalid:
+        # ragged rows inside the table: the slower parser copes with them
+        cells, first_row = _read_body_pandas(name, body, delim, head_rows), 1
     if cells.empty:
         raise InputError(f"{name}: tệp rỗng, không có dữ liệu.")
-    cells = cells.replace("", None)
-    return Grid(cells, 1, name, None)
+    return Grid(cells, first_row, name, None)
+
+
+def _read_body_arrow(body: bytes, delim: str, start: int, width: int) -> pd.DataFrame:
+    names = [f"c{i}" for i in range(width)]
+    table = pacsv.read_csv(
+        io.BytesIO(body),
+        read_options=pacsv.ReadOptions(skip_rows=start, column_names=names),
+        parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True, ignore_empty_lines=False),
+        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                             strings_can_be_null=False, quoted_strings_can_be_null=False),
+    )
+    frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
+    return frame.set_axis(range(width), axis=1)
+
+
+def _read_body_pandas(name: str, body: bytes, delim: str, head_rows: list[list[str]]) -> pd.DataFrame:
+    text = body.decode("utf-8", errors="replace")
+    width = max(line.count(delim) for line in text.splitlines()) + 1
+    try:
+        return pd.read_csv(io.StringIO(text), sep=delim, header=None, names=range(width), dtype=object,
+                           keep_default_na=False, na_values=[], skip_blank_lines=False, engine="c")
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise InputError(f"{name}: tệp văn bản không đúng dạng bảng ({exc}).") from exc

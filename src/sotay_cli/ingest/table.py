@@ -7,7 +7,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pandas.api.types import is_datetime64_any_dtype
 
 from ..problems import InputError, Problem
 from . import values as v
@@ -123,8 +127,13 @@ def find_header(grid: Grid, kind: str | None, overrides: dict[str, str]) -> _Hea
 
 
 def _is_numbering(cells: list[str]) -> bool:
-    filled = [v.fold(c) for c in cells if c]
-    return len(filled) >= 2 and all(_NUMBERING.match(c) for c in filled)
+    """The row of column numbers under official headers: '(1) (2) (3)…' or 'A B C…', consecutive."""
+    matches = [_NUMBERING.match(v.fold(c)) for c in cells if c]
+    if len(matches) < 2 or not all(matches):
+        return False
+    tokens = [m.group(1) for m in matches]
+    keys = [int(t) if t.isdigit() else ord(t) for t in tokens]
+    return all(b - a == 1 for a, b in zip(keys, keys[1:]))
 
 
 def load_table(
@@ -171,11 +180,12 @@ def load_table(
         table.frame = pd.DataFrame(columns=["row", *schema.aliases])
         return table
 
-    raw = pd.DataFrame({canonical: body[j] for j, canonical in header.columns.items()}, index=body.index)
-    blank = body.isna().all(axis=1)
+    # every mapped column as clean text once; the parsers read dates and numbers back from it
+    raw = pd.DataFrame({canonical: v.text(body[j]) for j, canonical in header.columns.items()}, index=body.index)
+    blank = (raw == "").all(axis=1).to_numpy(dtype=bool)
     table.count_out("dòng trống", blank.sum())
     raw = raw[~blank]
-    total = _total_rows(body.loc[raw.index])
+    total = _total_rows(body.loc[raw.index], raw[schema.required[0]])
     for row in raw.index[total]:
         table.problem("total_row", "warning",
                       "Dòng tổng cộng được bỏ qua; sotay tự tính tổng từ các dòng chi tiết.", row=row)
@@ -185,12 +195,23 @@ def load_table(
     return table
 
 
-def _total_rows(body: pd.DataFrame) -> pd.Series:
-    """Rows whose first filled cell says 'Tổng cộng', 'Cộng', 'Tổng số'…"""
-    first = body.bfill(axis=1).iloc[:, 0] if len(body.columns) else pd.Series(dtype=object)
-    first = first.where(first.map(lambda c: isinstance(c, str), na_action="ignore").fillna(False).astype(bool))
-    key = v.fold_series(first.fillna(""))
-    return key.str.match(_TOTAL.pattern).fillna(False).astype(bool).to_numpy()
+def _total_rows(body: pd.DataFrame, key: pd.Series) -> np.ndarray:
+    """Rows whose first filled cell says 'Tổng cộng', 'Cộng', 'Tổng số'…
+
+    Only rows whose key column (card, chi bộ, unit) is empty or wordy can be totals; the first
+    filled cell of those few is read.
+    """
+    out = np.zeros(len(body), dtype=bool)
+    arr = pa.array(key.array)
+    wordy = pc.or_(pc.equal(arr, ""), pc.match_substring_regex(arr, r"^\D"))
+    maybe = np.flatnonzero(np.asarray(wordy.to_numpy(zero_copy_only=False), dtype=bool))
+    if not len(maybe) or body.empty:
+        return out
+    head = body.iloc[maybe, :4].to_numpy(dtype=object)
+    empty = pd.isna(head) | (head == "")
+    first = pd.Series(head[np.arange(len(head)), empty.argmin(axis=1)], dtype=object)
+    out[maybe] = v.fold_series(first).str.match(_TOTAL.pattern).fillna(False).to_numpy(dtype=bool)
+    return out
 
 
 # --- per kind -------------------------------------------------------------------------------
@@ -215,7 +236,7 @@ def _parse_common(table: Table, raw: pd.DataFrame, spec: dict[str, str]) -> pd.D
             continue
         s = raw[column]
         if kind == "text":
-            out[column] = v.text(s)
+            out[column] = s  # already clean text: load_table passed every column through v.text
         elif kind == "card":
             out[column] = v.card(s)
         elif kind in ("date", "year_date"):
@@ -237,7 +258,8 @@ def _parse_common(table: Table, raw: pd.DataFrame, spec: dict[str, str]) -> pd.D
 
 
 def _require(table: Table, frame: pd.DataFrame, column: str, code: str, reason: str, message: str) -> pd.DataFrame:
-    empty = frame[column].isna() if frame[column].dtype != object else frame[column].fillna("").eq("")
+    col = frame[column]
+    empty = col.isna() | (col.eq("").fillna(False).astype(bool) if not is_datetime64_any_dtype(col) else False)
     header = table.header_of(column)
     for row in frame.index[empty.to_numpy()]:
         table.problem(code, "error", message, row=row, column=header)

@@ -13,6 +13,8 @@ import unicodedata
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pandas.api.types import infer_dtype
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
@@ -25,16 +27,29 @@ def fold(text: str) -> str:
     return _NON_ALNUM.sub(" ", text).strip()
 
 
+STRING = pd.StringDtype("pyarrow")
+
+
+def per_unique(s: pd.Series, fn) -> pd.Series:
+    """Apply `fn` (Series -> Series of the same length) to the distinct values only, then spread back.
+
+    Exports repeat the same few statuses, chi bộ names and dates over thousands of rows; working on
+    the distinct values keeps every parser fast at province scale.
+    """
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    uniques = pd.Series(np.asarray(uniques, dtype=object) if not isinstance(uniques, pd.Index) else uniques.to_numpy(object))
+    result = fn(pd.concat([uniques, pd.Series([None], dtype=object)], ignore_index=True))
+    codes = np.where(codes < 0, len(uniques), codes)
+    return result.iloc[codes].set_axis(s.index)
+
+
 def fold_series(s: pd.Series) -> pd.Series:
-    """`fold` over a Series of text, with pandas string methods."""
-    t = text(s)
-    t = t.str.normalize("NFD").str.replace("đ", "d").str.replace("Đ", "D")
-    t = t.str.replace(r"[\u0300-\u036f]", "", regex=True).str.lower()
-    return t.str.replace(r"[^0-9a-z]+", " ", regex=True).str.strip()
+    """`fold` over a Series of cells."""
+    return per_unique(s, lambda u: text(u).map(fold).astype(object))
 
 
 def _scalar_text(value: object) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -47,21 +62,43 @@ def _scalar_text(value: object) -> str:
     return str(value)
 
 
+def to_arrow_text(s: pd.Series) -> pa.Array:
+    """Any column of cells as an Arrow string array (typed workbook cells written as text)."""
+    if isinstance(s.dtype, pd.StringDtype) or isinstance(s.dtype, pd.ArrowDtype):
+        arr = pa.array(s.array)
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        return arr.cast(pa.string())
+    values = s.to_numpy(dtype=object)
+    if infer_dtype(values, skipna=True) in ("string", "empty"):
+        return pa.array(values, type=pa.string(), from_pandas=True)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)  # typed cells repeat: convert each once
+    texts = pa.array([_scalar_text(u) for u in uniques] + [""], type=pa.string())
+    return pc.take(texts, pa.array(np.where(codes < 0, len(uniques), codes)))
+
+
 def text(s: pd.Series) -> pd.Series:
-    """Cells as stripped NFC text ('' for empty); whole numbers lose the '.0' Excel gives them."""
-    if infer_dtype(s, skipna=True) in ("string", "empty"):
-        t = s.astype(object).where(s.notna(), "")
-    else:  # typed cells from a workbook: numbers, dates, booleans
-        t = s.map(_scalar_text, na_action=None)
-    t = t.astype(object)
-    t = t.str.replace("\u00a0", " ").str.strip().str.normalize("NFC")
-    return t.str.replace(r"\s+", " ", regex=True)
+    """Cells as stripped NFC text ('' for empty), whitespace collapsed; whole numbers lose Excel's '.0'."""
+    arr = to_arrow_text(s)
+    encoded = pc.dictionary_encode(arr)
+    if len(encoded.dictionary) < len(arr) // 2:  # a column of repeated names: clean each name once
+        cleaned = _clean(encoded.dictionary)
+        out = pc.fill_null(pc.take(cleaned, encoded.indices), "")
+    else:
+        out = _clean(arr)
+    return pd.Series(pd.arrays.ArrowStringArray(out), index=s.index)
+
+
+def _clean(arr: pa.Array) -> pa.Array:
+    arr = pc.utf8_trim_whitespace(pc.fill_null(arr, ""))
+    if len(arr) and pc.any(pc.match_substring_regex(arr, r"\s\s|[\t\r\n\x{a0}]")).as_py():
+        arr = pc.utf8_trim_whitespace(pc.replace_substring_regex(arr, r"[\s\x{a0}]+", " "))
+    return pc.utf8_normalize(arr, "NFC")
 
 
 def card(s: pd.Series) -> pd.Series:
     """Party card numbers stay text: leading zeros and dots kept, blanks and Excel's ' removed."""
-    t = text(s).str.lstrip("'").str.replace(" ", "", regex=False).str.upper()
-    return t
+    return text(s).str.lstrip("'").str.replace(" ", "", regex=False).str.upper()
 
 
 _YES = {"co", "x", "v", "1", "true", "yes", "y", "dung", "roi", "ok", "da", "dat", "co su dung"}
@@ -71,6 +108,11 @@ _CHECKS = {"✓", "✔", "☑", "√", "✗", "✘", "☐"}
 
 def boolean(s: pd.Series, empty: bool | None = None) -> tuple[pd.Series, pd.Series]:
     """Yes/no cells ('Có', 'x', '✓', 'Đã kích hoạt', 'Chưa…', 1/0, TRUE/FALSE) -> boolean."""
+    frame = per_unique(s, lambda u: pd.DataFrame(dict(zip(("value", "bad"), _boolean(u, empty)))))
+    return frame["value"].astype("boolean"), frame["bad"].astype(bool)
+
+
+def _boolean(s: pd.Series, empty: bool | None) -> tuple[pd.Series, pd.Series]:
     raw = text(s)
     key = fold_series(raw)
     yes = key.isin(_YES) | key.str.startswith("da ") | raw.isin({"✓", "✔", "☑", "√"})
@@ -105,6 +147,11 @@ def date(s: pd.Series, allow_year: bool = False) -> tuple[pd.Series, pd.Series]:
 
     With `allow_year`, a bare year (a 'Năm sinh' column) becomes 1 January of that year.
     """
+    frame = per_unique(s, lambda u: pd.DataFrame(dict(zip(("value", "bad"), _date(u, allow_year)))))
+    return frame["value"], frame["bad"].astype(bool)
+
+
+def _date(s: pd.Series, allow_year: bool) -> tuple[pd.Series, pd.Series]:
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
     if s.empty:
         return out, pd.Series(False, index=s.index)
@@ -161,6 +208,11 @@ STATUS_LABELS = {ACTIVE: "đang sinh hoạt", EXEMPT: "miễn sinh hoạt", LEFT
 
 def status(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Member status -> active / exempt / left; empty means active; unknown is flagged (and active)."""
+    frame = per_unique(s, lambda u: pd.DataFrame(dict(zip(("value", "bad"), _status(u)))))
+    return frame["value"], frame["bad"].astype(bool)
+
+
+def _status(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     key = fold_series(s)
     out = pd.Series(None, index=s.index, dtype=object)
     for pattern, value in _STATUS_RULES:
@@ -174,6 +226,11 @@ REGULAR, THEMATIC = "regular", "thematic"
 
 
 def meeting_kind(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    frame = per_unique(s, lambda u: pd.DataFrame(dict(zip(("value", "bad"), _meeting_kind(u)))))
+    return frame["value"], frame["bad"].astype(bool)
+
+
+def _meeting_kind(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     key = fold_series(s)
     thematic = key.str.contains("chuyen de")
     regular = key.str.contains(r"dinh ky|thuong ky|thuong le|hang thang|thuong xuyen") | (key == "")
@@ -182,6 +239,10 @@ def meeting_kind(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def membership(s: pd.Series) -> pd.Series:
+    return per_unique(s, _membership)
+
+
+def _membership(s: pd.Series) -> pd.Series:
     key = fold_series(s)
     out = pd.Series(None, index=s.index, dtype=object)
     out[key.str.contains("du bi")] = "probationary"
@@ -190,6 +251,10 @@ def membership(s: pd.Series) -> pd.Series:
 
 
 def gender(s: pd.Series) -> pd.Series:
+    return per_unique(s, _gender)
+
+
+def _gender(s: pd.Series) -> pd.Series:
     key = fold_series(s)
     out = text(s).astype(object)
     out[key.isin({"nam", "m", "male"})] = "Nam"
@@ -203,6 +268,10 @@ LEVELS = [CHI_BO, CO_SO, XA, TINH]
 
 
 def unit_level(s: pd.Series) -> pd.Series:
+    return per_unique(s, _unit_level)
+
+
+def _unit_level(s: pd.Series) -> pd.Series:
     """'Chi bộ', 'Chi bộ cơ sở', 'Đảng bộ cơ sở', 'Đảng bộ xã', 'Đảng bộ tỉnh' -> level; None if unknown."""
     key = fold_series(s)
     out = pd.Series(None, index=s.index, dtype=object)

@@ -1,0 +1,176 @@
+"""Exports as they really come: every kind of mess gives the same canonical table."""
+
+import unicodedata
+
+import pytest
+
+from conftest import MEMBER_ROWS, csv_text, to_cp1258, write_xlsx
+from sotay_cli.ingest import MEETINGS, MEMBERS, USAGE, load_dataset, load_table
+from sotay_cli.problems import InputError
+
+EXPECTED_CARDS = ["03.012345", "38.100000", "38.000007"]
+
+
+def assert_roster(table, first_data_row):
+    assert table.kind == MEMBERS
+    assert table.frame["card"].tolist() == EXPECTED_CARDS
+    assert table.frame["name"].tolist() == ["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường"]
+    assert table.frame["status"].tolist() == ["active", "exempt", "active"]
+    assert [d.strftime("%d/%m/%Y") for d in table.frame["birth_date"]] == ["05/06/1970", "30/11/1982", "07/03/1985"]
+    assert table.frame["row"].tolist() == [first_data_row, first_data_row + 1, first_data_row + 2]
+    assert table.left_out == {"dòng trống": 1, "dòng tổng cộng": 1}
+    assert [p.code for p in table.problems] == ["total_row"]
+
+
+def test_xlsx_with_merged_titles_numbering_row_stt_blank_and_total(tmp_path, roster_rows):
+    path = write_xlsx(tmp_path / "dv.xlsx", roster_rows, merges=("A1:F1", "A2:F2"))
+    table = load_table(path)
+    assert table.header_row == 4
+    assert table.mapping["card"] == "Số thẻ ĐV"
+    assert_roster(table, first_data_row=6)
+
+
+def test_xlsx_starting_below_empty_rows_keeps_excel_row_numbers(tmp_path, roster_rows):
+    path = write_xlsx(tmp_path / "dv.xlsx", [[None] * 6, [None] * 6, *roster_rows[3:]])
+    assert_roster(load_table(path), first_data_row=5)
+
+
+def test_csv_semicolon_with_bom_from_vietnamese_windows(tmp_path, roster_rows):
+    path = tmp_path / "dv.csv"
+    path.write_bytes(csv_text(roster_rows, ";").encode("utf-8-sig"))
+    assert_roster(load_table(path), first_data_row=6)
+
+
+def test_unicode_text_utf16_with_tabs_from_excel(tmp_path, roster_rows):
+    path = tmp_path / "dv.txt"
+    path.write_bytes(csv_text(roster_rows, "\t").encode("utf-16"))
+    assert_roster(load_table(path), first_data_row=6)
+
+
+def test_nfd_text_from_a_mac(tmp_path, roster_rows):
+    path = tmp_path / "dv.csv"
+    path.write_text(unicodedata.normalize("NFD", csv_text(roster_rows)), encoding="utf-8")
+    table = load_table(path)
+    assert_roster(table, first_data_row=6)
+    assert table.frame["chi_bo"].iloc[0] == unicodedata.normalize("NFC", "Chi bộ thôn Đông")
+
+
+def test_windows_1258(tmp_path, roster_rows):
+    path = tmp_path / "dv.csv"
+    path.write_bytes(to_cp1258(csv_text(roster_rows)))
+    assert_roster(load_table(path), first_data_row=6)
+
+
+def test_card_like_a_decimal_number_stays_text_in_xlsx(tmp_path):
+    path = write_xlsx(tmp_path / "dv.xlsx", [["Số thẻ đảng viên", "Họ tên", "Chi bộ"],
+                                             ["38.100000", "A", "CB1"], ["0012", "B", "CB1"]])
+    assert load_table(path).frame["card"].tolist() == ["38.100000", "0012"]
+
+
+def test_two_header_rows_under_a_merged_group(tmp_path):
+    rows = [["DANH SÁCH TÀI KHOẢN", None, None, None, None],
+            ["STT", "Số thẻ đảng viên", "Họ tên", "Tài khoản", None],
+            [None, None, None, "Trạng thái", "Lần truy cập gần nhất"],
+            [1, "03.1", "A", "Đã kích hoạt", "12/06/2026"],
+            [2, "03.2", "B", "Chưa kích hoạt", None]]
+    path = write_xlsx(tmp_path / "tk.xlsx", rows, merges=("A1:E1", "D2:E2"))
+    table = load_table(path)
+    assert table.kind == USAGE
+    assert table.mapping == {"card": "Số thẻ đảng viên", "name": "Họ tên", "activated": "Trạng thái",
+                             "last_access": "Lần truy cập gần nhất"}
+    assert table.frame["activated"].tolist() == [True, False]
+    assert table.frame["row"].tolist() == [4, 5]
+
+
+def test_stdin_is_read_like_a_file():
+    data = csv_text([["Số thẻ", "Họ và tên", "Chi bộ"], ["1", "A", "X"]]).encode()
+    table = load_table("-", data=data)
+    assert table.source == "-" and table.frame["card"].tolist() == ["1"]
+
+
+def test_header_named_in_config_is_mapped(tmp_path):
+    path = tmp_path / "dv.csv"
+    path.write_text(csv_text([["Mã định danh", "Họ và tên", "Chi bộ"], ["9", "A", "X"]]), encoding="utf-8")
+    table = load_table(path, kind=MEMBERS, overrides={"Mã định danh": "card"})
+    assert table.frame["card"].tolist() == ["9"]
+
+
+# --- problems ---------------------------------------------------------------------------------
+
+def test_missing_required_column_lists_the_headers_found(tmp_path):
+    path = tmp_path / "dv.csv"
+    path.write_text(csv_text([["Số thẻ", "Họ và tên", "Ngày sinh"], ["1", "A", "01/01/1970"]]), encoding="utf-8")
+    table = load_table(path, kind=MEMBERS)
+    [problem] = table.problems
+    assert problem.code == "missing_column" and problem.severity == "error"
+    assert "'chi bộ'" in problem.message and "'Số thẻ', 'Họ và tên', 'Ngày sinh'" in problem.message
+    assert table.rows_used == 0 and table.left_out["thiếu cột bắt buộc"] == 1
+
+
+def test_duplicate_card_and_member_in_two_chi_bo_name_both_rows(tmp_path):
+    rows = [["Số thẻ", "Họ và tên", "Chi bộ"], ["1", "A", "X"], ["1", "A", "X"], ["2", "B", "X"], ["2", "B", "Y"]]
+    path = tmp_path / "dv.csv"
+    path.write_text(csv_text(rows), encoding="utf-8")
+    table = load_table(path)
+    codes = {p.code: p for p in table.problems}
+    assert codes["duplicate_card"].row == 3 and "dòng 2" in codes["duplicate_card"].message
+    assert codes["two_chi_bo"].row == 5 and "'X' (dòng 4)" in codes["two_chi_bo"].message
+    assert table.frame["card"].tolist() == ["1", "2"] and table.left_out["số thẻ trùng"] == 2
+
+
+def test_row_without_card_bad_date_and_unknown_status(tmp_path):
+    rows = [["Số thẻ", "Họ và tên", "Chi bộ", "Ngày sinh", "Tình trạng"],
+            ["", "Không Thẻ", "X", "01/01/1970", ""],
+            ["5", "B", "X", "32/01/1970", "Đang sinh hoạt"],
+            ["6", "C", "X", "", "nghỉ phép dài"]]
+    path = tmp_path / "dv.csv"
+    path.write_text(csv_text(rows), encoding="utf-8")
+    table = load_table(path)
+    found = {(p.code, p.row, p.column, p.severity) for p in table.problems}
+    assert found == {("missing_card", 2, "Số thẻ", "error"), ("bad_date", 3, "Ngày sinh", "error"),
+                     ("unknown_status", 4, "Tình trạng", "warning")}
+    assert "32/01/1970" in next(p.message for p in table.problems if p.code == "bad_date")
+    assert table.rows_read == 3 and table.rows_used == 2
+
+
+def test_usage_card_not_in_roster_is_left_out_and_said(tmp_path):
+    roster = tmp_path / "dv.csv"
+    roster.write_text(csv_text([["Số thẻ", "Họ và tên", "Chi bộ"], ["1", "A", "X"]]), encoding="utf-8")
+    usage = tmp_path / "tk.csv"
+    usage.write_text(csv_text([["Số thẻ", "Trạng thái"], ["1", "Đã kích hoạt"], ["99", "Đã kích hoạt"]]),
+                     encoding="utf-8")
+    data = load_dataset(roster, usage)
+    [problem] = data.usage.problems
+    assert (problem.code, problem.row, problem.file) == ("unknown_card", 3, str(usage))
+    assert data.usage.frame["card"].tolist() == ["1"]
+
+
+def test_meetings_with_one_row_per_member_present(tmp_path):
+    path = tmp_path / "sh.csv"
+    path.write_text(csv_text([["Chi bộ", "Ngày sinh hoạt", "Số thẻ", "Có mặt"],
+                              ["X", "05/06/2026", "1", "x"], ["X", "05/06/2026", "2", "Không"]]), encoding="utf-8")
+    table = load_table(path, kind=MEETINGS)
+    assert table.frame["attended"].tolist() == [True, False]
+
+
+# --- files that cannot be read ------------------------------------------------------------------
+
+@pytest.mark.parametrize("name,content,words", [
+    ("empty.csv", b"", "rỗng"),
+    ("random.xlsx", bytes(range(256)) * 10, "bảng tính"),
+    ("truncated.xlsx", None, "hỏng"),
+    ("noheader.csv", "a,b,c\n1,2,3\n".encode(), "tiêu đề"),
+    ("binary.csv", b"\x81\x8a\x00\x9f" * 100, "bảng mã"),
+])
+def test_unreadable_files_raise_input_error_with_a_reason(tmp_path, roster_rows, name, content, words):
+    path = tmp_path / name
+    if content is None:
+        full = write_xlsx(tmp_path / "full.xlsx", roster_rows).read_bytes()
+        content = full[: len(full) // 2]
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=words):
+        load_table(path)
+
+
+def test_exempt_members_row_values_come_from_the_rows_given():
+    assert [r[1] for r in MEMBER_ROWS] == EXPECTED_CARDS

@@ -1,0 +1,123 @@
+"""The value parsers, on hand-picked cells and on generated ones (hypothesis)."""
+
+import datetime as dt
+import unicodedata
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sotay_cli.ingest import values as v
+
+
+def s(*cells):
+    return pd.Series(list(cells), dtype=object)
+
+
+def test_fold_ignores_accents_case_and_punctuation():
+    assert v.fold("Số thẻ ĐV") == "so the dv"
+    assert v.fold("  HỌ VÀ   TÊN ") == "ho va ten"
+    assert v.fold("Chính thức/Dự bị") == "chinh thuc du bi"
+
+
+@given(st.text(alphabet="aăâbcdđeêghiklmnoôơpqrstuưvxyáàảãạấầẩẫậếềểễệốồổỗộớờởỡợúùủũụứừửữựíìỉĩịýỳỷỹỵ ĐÂ/-.",
+               max_size=30))
+def test_fold_is_the_same_for_nfc_and_nfd_text(text):
+    assert v.fold(unicodedata.normalize("NFC", text)) == v.fold(unicodedata.normalize("NFD", text))
+    assert v.fold_series(s(unicodedata.normalize("NFD", text))).iloc[0] == v.fold(text)
+
+
+@given(st.integers(min_value=0, max_value=99), st.integers(min_value=0, max_value=999999))
+def test_card_numbers_stay_text_with_leading_zeros_and_dots(province, number):
+    card = f"{province:02d}.{number:06d}"
+    assert v.card(s(card, f" {card} ", f"'{card}")).tolist() == [card, card, card]
+
+
+def test_card_from_a_number_cell_loses_only_the_spurious_decimal():
+    assert v.card(s(38100000.0, "38.100000")).tolist() == ["38100000", "38.100000"]
+
+
+@given(st.dates(min_value=dt.date(1930, 1, 1), max_value=dt.date(2069, 12, 31)))
+def test_dates_in_every_written_form_parse_to_the_same_day(day):
+    serial = (day - dt.date(1899, 12, 30)).days
+    cells = s(day.strftime("%d/%m/%Y"), f"{day.day}/{day.month}/{day.year}", day.isoformat(),
+              day.strftime("%d-%m-%Y"), day.strftime("%d.%m.%Y"), float(serial), str(serial),
+              dt.datetime(day.year, day.month, day.day, 14, 30), day.strftime("%d/%m/%Y 08:15"))
+    parsed, bad = v.date(cells)
+    assert not bad.any()
+    assert set(parsed.dt.date) == {day}
+
+
+@given(st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2069, 12, 31)))
+def test_two_digit_years_are_this_century_up_to_69(day):
+    parsed, bad = v.date(s(f"{day.day}/{day.month}/{day.year % 100:02d}"))
+    assert not bad.any() and parsed.iloc[0].date() == day
+
+
+def test_bad_dates_are_flagged_not_guessed():
+    parsed, bad = v.date(s("31/02/2026", "hôm qua", "", None, "2026-13-01"))
+    assert bad.tolist() == [True, True, False, False, True]
+    assert parsed.isna().all()
+
+
+def test_bare_year_is_a_birth_year_only_when_allowed():
+    parsed, bad = v.date(s("1975", 1980.0), allow_year=True)
+    assert [d.date() for d in parsed] == [dt.date(1975, 1, 1), dt.date(1980, 1, 1)]
+    assert not bad.any()
+
+
+@pytest.mark.parametrize("cell", ["Có", "có", "x", "X", "✓", "1", 1.0, "TRUE", True, "Đã kích hoạt", "đã cài đặt"])
+def test_yes_words(cell):
+    parsed, bad = v.boolean(s(cell))
+    assert parsed.iloc[0] == True and not bad.iloc[0]  # noqa: E712
+
+
+@pytest.mark.parametrize("cell", ["Không", "không", "0", 0.0, "FALSE", False, "Chưa kích hoạt", "chưa cài", "-"])
+def test_no_words(cell):
+    parsed, bad = v.boolean(s(cell))
+    assert parsed.iloc[0] == False and not bad.iloc[0]  # noqa: E712
+
+
+def test_unknown_yes_no_is_flagged_and_empty_takes_the_default():
+    parsed, bad = v.boolean(s("có lẽ", "", None), empty=False)
+    assert bad.tolist() == [True, False, False]
+    assert parsed.tolist()[1:] == [False, False]
+
+
+@pytest.mark.parametrize("cell,expected", [
+    ("Đang sinh hoạt", v.ACTIVE), ("đang SH", v.ACTIVE), ("ĐSH", v.ACTIVE), ("", v.ACTIVE),
+    ("Miễn sinh hoạt", v.EXEMPT), ("Miễn SH", v.EXEMPT), ("miễn công tác và sinh hoạt", v.EXEMPT),
+    ("MSH", v.EXEMPT), ("Đã chuyển sinh hoạt đi", v.LEFT), ("Từ trần", v.LEFT), ("Xóa tên", v.LEFT),
+])
+def test_statuses_as_people_write_them(cell, expected):
+    parsed, bad = v.status(s(cell))
+    assert parsed.iloc[0] == expected and not bad.iloc[0]
+
+
+def test_unknown_status_is_flagged_and_counted_active():
+    parsed, bad = v.status(s("nghỉ phép"))
+    assert parsed.iloc[0] == v.ACTIVE and bad.iloc[0]
+
+
+@given(st.integers(min_value=0, max_value=10**7))
+def test_counts_with_vietnamese_thousands_separators(n):
+    written = f"{n:,}".replace(",", ".")
+    parsed, bad = v.integer(s(written, str(n), float(n)))
+    assert parsed.tolist() == [n, n, n] and not bad.any()
+
+
+def test_negative_and_fractional_counts_are_flagged():
+    parsed, bad = v.integer(s("-3", "2,5", "abc", ""))
+    assert bad.tolist() == [True, True, True, False]
+
+
+def test_meeting_kinds():
+    parsed, bad = v.meeting_kind(s("Sinh hoạt định kỳ", "Chuyên đề", "", "họp gì đó"))
+    assert parsed.tolist() == [v.REGULAR, v.THEMATIC, v.REGULAR, v.REGULAR]
+    assert bad.tolist() == [False, False, False, True]
+
+
+def test_text_is_nfc_and_whitespace_collapsed():
+    nfd = unicodedata.normalize("NFD", "Chi bộ  thôn\u00a0Phú Lộc ")
+    assert v.text(s(nfd)).iloc[0] == "Chi bộ thôn Phú Lộc"
