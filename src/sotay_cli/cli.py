@@ -27,6 +27,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 out = Console(soft_wrap=True)
+if not out.is_terminal:
+    out = Console(soft_wrap=True, width=200)  # piped tables keep their columns whole
 err = Console(stderr=True, soft_wrap=True)
 
 EXIT_OK, EXIT_FLAGGED, EXIT_USAGE = 0, 1, 2
@@ -187,6 +189,147 @@ class _nullcontext:
 
     def __exit__(self, *exc):
         return False
+
+
+# --- figures: stats and flag ----------------------------------------------------------------
+
+PeriodOption = Annotated[str, typer.Option("--period", "-p", help="Kỳ báo cáo: 2026-06 (tháng), 2026-Q2 (quý), "
+                                           "2026 (năm).")]
+MembersOption = Annotated[Optional[str], typer.Option("--members", help="Danh sách đảng viên ('-' là đầu vào chuẩn).")]
+UsageOption = Annotated[Optional[str], typer.Option("--usage", help="Danh sách tài khoản ứng dụng.")]
+MeetingsOption = Annotated[Optional[str], typer.Option("--meetings", help="Sinh hoạt chi bộ trên ứng dụng.")]
+UnitsOption = Annotated[Optional[str], typer.Option("--units", help="Danh mục tổ chức đảng (cây đơn vị).")]
+LevelOption = Annotated[str, typer.Option("--level", "-l", help="Cấp hiển thị: chi-bo, co-so, xa, tinh hoặc all.")]
+StrictOption = Annotated[bool, typer.Option("--strict", help="Có lỗi dữ liệu thì thoát mã 1.")]
+OutputOption = Annotated[Optional[str], typer.Option("--output", "-o", help="Ghi ra tệp; '-' là đầu ra chuẩn.")]
+
+
+def _analyse(period: str, config_path, members, usage, meetings, units):
+    """Load, compute and summarise problems on stderr; exits 2 with a reason when it cannot."""
+    from .analysis import analyse
+    from .config import load_config
+    from .periods import parse_period
+
+    try:
+        parsed = parse_period(period)
+    except ValueError as exc:
+        raise fail(f"--period: {exc}.")
+    try:
+        config = load_config(config_path)
+        if config.is_sample and not members:
+            err.print(f"[dim]Không thấy sotay.toml ở thư mục hiện tại: dùng dữ liệu mẫu ({config.base}).[/dim]",
+                      highlight=False)
+        with _progress("Đang đọc dữ liệu và tính số liệu…"):
+            result = analyse(config, parsed, {"members": members, "usage": usage, "meetings": meetings,
+                                              "units": units})
+    except InputError as exc:
+        raise fail(str(exc))
+    _summarise_problems(result.problems, result.inputs)
+    return result
+
+
+def _progress(message: str):
+    return err.status(message) if err.is_terminal else _nullcontext()
+
+
+def _summarise_problems(problems: list[Problem], inputs: dict[str, str]) -> None:
+    if not problems:
+        return
+    counts = count_by_severity(problems)
+    files = sorted({Path(p.file).name for p in problems})
+    err.print(f"[yellow]Dữ liệu:[/yellow] {counts['error']} lỗi, {counts['warning']} cảnh báo ({', '.join(files)}); "
+              "xem chi tiết bằng lệnh: sotay check " + " ".join(inputs.values()), highlight=False)
+
+
+def _check_level(level: str) -> None:
+    from .render.columns import LEVEL_OPTIONS
+
+    if level != "all" and level not in LEVEL_OPTIONS:
+        raise fail(f"--level phải là một trong: {', '.join(LEVEL_OPTIONS)}, all.")
+
+
+def _emit(text: str, output: str | None) -> None:
+    """Write text to stdout or atomically to a file."""
+    from .atomic import write_bytes
+
+    if output in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        write_bytes(output, text.encode("utf-8"))
+        err.print(f"Đã ghi {output}", highlight=False)
+
+
+@app.command()
+def stats(
+    period: PeriodOption,
+    members: MembersOption = None,
+    usage: UsageOption = None,
+    meetings: MeetingsOption = None,
+    units: UnitsOption = None,
+    level: LevelOption = "all",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv, json hoặc xlsx.")] = "table",
+    output: OutputOption = None,
+    bom: Annotated[bool, typer.Option("--bom", help="CSV có BOM để Excel mở đúng tiếng Việt.")] = False,
+    strict: StrictOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """Số liệu từng đơn vị trong kỳ: đảng viên, đã cài đặt, sử dụng thường xuyên, sinh hoạt trên ứng dụng.
+
+    Đầu vào lấy từ mục [inputs] của sotay.toml, hoặc từ --members/--usage/--meetings/--units.
+    """
+    from .render import stats as render
+
+    _check_level(level)
+    if fmt not in ("table", "csv", "json", "xlsx"):
+        raise fail("--format phải là table, csv, json hoặc xlsx.")
+    if fmt == "xlsx" and output in (None, "-"):
+        raise fail("--format xlsx cần --output TỆP.xlsx.")
+    result = _analyse(period, config, members, usage, meetings, units)
+    if fmt == "table":
+        render.print_table(out, result, level)
+    elif fmt == "csv":
+        _emit(("\ufeff" if bom else "") + render.to_csv(result, level), output)
+    elif fmt == "json":
+        _emit(render.to_json(result, level), output)
+    else:
+        from .render.xlsx import write_appendix
+
+        write_appendix(result, output)
+        err.print(f"Đã ghi {output}", highlight=False)
+    if strict and any(p.severity == "error" for p in result.problems):
+        raise typer.Exit(EXIT_FLAGGED)
+
+
+@app.command()
+def flag(
+    period: PeriodOption,
+    members: MembersOption = None,
+    usage: UsageOption = None,
+    meetings: MeetingsOption = None,
+    units: UnitsOption = None,
+    level: LevelOption = "all",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table hoặc csv (mặc định: table trên màn hình, "
+                                     "csv khi chuyển tiếp qua ống).")] = "",
+    fail_on_flag: Annotated[bool, typer.Option("--fail-on-flag", help="Thoát mã 1 khi có đơn vị dưới chỉ tiêu "
+                                               "(dùng cho cron).")] = False,
+    strict: StrictOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """Chỉ các đơn vị dưới chỉ tiêu, gấp nhất trước, kèm số đảng viên còn thiếu."""
+    from .render import stats as render
+
+    _check_level(level)
+    fmt = fmt or ("table" if out.is_terminal else "csv")
+    if fmt not in ("table", "csv"):
+        raise fail("--format phải là table hoặc csv.")
+    result = _analyse(period, config, members, usage, meetings, units)
+    flags = render.select_flags(result, level)
+    if fmt == "table":
+        render.print_flags(out, result, flags)
+    else:
+        sys.stdout.write(render.flags_csv(result, flags))
+    if (fail_on_flag and flags) or (strict and any(p.severity == "error" for p in result.problems)):
+        raise typer.Exit(EXIT_FLAGGED)
 
 
 def main() -> None:

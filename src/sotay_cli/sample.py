@@ -100,8 +100,8 @@ def make_tables(commune: Commune | None = None) -> dict[str, pd.DataFrame]:
     total = c.members + c.exempt
     # members spread over chi bộ, unevenly as in life
     weights = rng.gamma(4.0, 1.0, len(units))
-    unit_of = np.sort(rng.choice(len(units), size=total, p=weights / weights.sum()))
-    unit_of[: len(units)] = np.arange(len(units))  # no empty chi bộ
+    spread = rng.choice(len(units), size=total - len(units), p=weights / weights.sum())
+    unit_of = np.sort(np.concatenate([np.arange(len(units)), spread]))  # no empty chi bộ
     female = rng.random(total) < 0.38
     surname = rng.choice(SURNAMES, total, p=SURNAME_WEIGHTS / SURNAME_WEIGHTS.sum())
     middle = np.where(female, rng.choice(MIDDLE_FEMALE, total), rng.choice(MIDDLE_MALE, total))

@@ -1,0 +1,64 @@
+"""The figure columns every output shows, with their Vietnamese headers, in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..fmt import round_rate
+from ..ingest.values import CHI_BO, CO_SO, TINH, XA
+
+LEVEL_OPTIONS = {"chi-bo": CHI_BO, "co-so": CO_SO, "xa": XA, "tinh": TINH}
+LEVEL_NAMES = {CHI_BO: "Chi bộ", CO_SO: "Đảng bộ cơ sở", XA: "Đảng bộ xã", TINH: "Đảng bộ tỉnh"}
+LEVEL_PLURALS = {CHI_BO: "Các chi bộ", CO_SO: "Các đảng bộ cơ sở", XA: "Các đảng bộ xã", TINH: "Đảng bộ tỉnh"}
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str  # full Vietnamese header (CSV, XLSX, DOCX)
+    short: str  # narrow header for the terminal
+    kind: str  # count or rate
+
+
+COLUMNS = [
+    Column("members", "Tổng số đảng viên", "Đảng viên", "count"),
+    Column("exempt", "Miễn sinh hoạt", "Miễn SH", "count"),
+    Column("eligible", "Đảng viên đang sinh hoạt", "Đang SH", "count"),
+    Column("installed", "Đã cài đặt, kích hoạt", "Đã cài", "count"),
+    Column("installed_rate", "Tỷ lệ cài đặt (%)", "% cài", "rate"),
+    Column("active", "Sử dụng thường xuyên", "Sử dụng", "count"),
+    Column("active_rate", "Tỷ lệ sử dụng (%)", "% SD", "rate"),
+    Column("active_of_installed", "Tỷ lệ sử dụng trên số đã cài (%)", "% SD/cài", "rate"),
+    Column("regular_meetings", "Số buổi sinh hoạt định kỳ trên ứng dụng", "SH định kỳ", "count"),
+    Column("thematic_meetings", "Số buổi sinh hoạt chuyên đề trên ứng dụng", "SH chuyên đề", "count"),
+    Column("attendance_rate", "Tỷ lệ đảng viên dự sinh hoạt (%)", "% dự SH", "rate"),
+    Column("chi_bo", "Số chi bộ", "Chi bộ", "count"),
+    Column("chi_bo_met", "Chi bộ sinh hoạt trên ứng dụng", "CB SH app", "count"),
+    Column("meeting_rate", "Tỷ lệ chi bộ sinh hoạt trên ứng dụng (%)", "% CB SH", "rate"),
+]
+COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
+
+
+def select_units(figures: pd.DataFrame, level: str | None) -> pd.DataFrame:
+    """Units of one level (`chi-bo`, `co-so`, `xa`, `tinh`), or all of them for None/'all'."""
+    if level in (None, "all"):
+        return figures
+    return figures[figures["level"] == LEVEL_OPTIONS[level]]
+
+
+def rounded_percent(rate: float | None, rounding: str) -> float | None:
+    value = round_rate(rate, 2, rounding)
+    return None if value is None else float(value)
+
+
+def table_frame(figures: pd.DataFrame, rounding: str) -> pd.DataFrame:
+    """Units with Vietnamese headers: counts as integers, rates as rounded percentages (87.86)."""
+    out = pd.DataFrame({"Đơn vị": figures.index, "Cấp": figures["level"].map(LEVEL_NAMES).to_numpy(),
+                        "Trực thuộc": figures["parent"].fillna("").to_numpy()})
+    for c in COLUMNS:
+        values = figures[c.key]
+        out[c.header] = ([rounded_percent(v, rounding) for v in values] if c.kind == "rate"
+                         else values.astype(int).to_numpy())
+    return out

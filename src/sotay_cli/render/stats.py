@@ -1,0 +1,103 @@
+"""The per-unit table as people and scripts read it: a rich table, CSV, JSON; and the flags."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from ..fmt import number, percent
+from ..targets import METRIC_LABELS
+from .columns import COLUMNS, LEVEL_NAMES, LEVEL_OPTIONS, select_units, table_frame
+
+TERMINAL_COLUMNS = ["eligible", "installed", "installed_rate", "active", "active_rate", "active_of_installed",
+                    "regular_meetings", "attendance_rate", "chi_bo_met", "meeting_rate"]
+
+
+def to_csv(analysis, level: str) -> str:
+    frame = table_frame(select_units(analysis.figures, level), analysis.rounding)
+    return frame.to_csv(index=False, lineterminator="\n")
+
+
+def to_json(analysis, level: str) -> str:
+    payload = analysis.to_dict()
+    if level != "all":
+        payload["units"] = [u for u in payload["units"] if u["level"] == LEVEL_OPTIONS[level]]
+    return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
+
+
+def print_table(console: Console, analysis, level: str) -> None:
+    figures = select_units(analysis.figures, level)
+    columns = [c for c in COLUMNS if c.key in TERMINAL_COLUMNS]
+    table = Table(title=f"{analysis.root} — {analysis.period.words}", title_justify="left", header_style="bold")
+    table.add_column("Đơn vị", overflow="fold", min_width=24)
+    for c in columns:
+        table.add_column(c.short, justify="right", no_wrap=True)
+    for unit, row in figures.iterrows():
+        indent = "  " * int(row["depth"])
+        style = "bold" if unit == analysis.root else None
+        cells = [indent + str(unit)]
+        for c in columns:
+            cells.append(_cell(row[c.key], c, analysis.targets.loc[unit].get(c.key), analysis.rounding))
+        table.add_row(*cells, style=style)
+    console.print(table)
+    total = analysis.total()
+    console.print(
+        f"Toàn {analysis.root}: {number(total['installed'])}/{number(total['eligible'])} đảng viên đang sinh hoạt đã "
+        f"cài đặt ({percent(total['installed_rate'], mode=analysis.rounding)}); {number(total['active'])} sử dụng "
+        f"thường xuyên ({percent(total['active_rate'], mode=analysis.rounding)} số đang sinh hoạt, "
+        f"{percent(total['active_of_installed'], mode=analysis.rounding)} số đã cài đặt). "
+        f"{len(analysis.flags)} chỉ tiêu chưa đạt (sotay flag).", highlight=False)
+
+
+def _cell(value, column, target, rounding: str) -> str:
+    if column.kind == "count":
+        return number(int(value))
+    text = percent(value, mode=rounding)
+    if target is not None and not math.isnan(target) and not math.isnan(value) and value < target - 1e-12:
+        return f"[red]{text}[/red]"
+    return text
+
+
+def select_flags(analysis, level: str):
+    if level == "all":
+        return analysis.flags
+    return [f for f in analysis.flags if f.level == LEVEL_OPTIONS[level]]
+
+
+def print_flags(console: Console, analysis, flags) -> None:
+    if not flags:
+        console.print(f"[green]Mọi đơn vị đạt chỉ tiêu trong {analysis.period.words}.[/green]", highlight=False)
+        return
+    table = Table(title=f"Đơn vị dưới chỉ tiêu — {analysis.period.words}", title_justify="left",
+                  header_style="bold")
+    for header, justify in (("#", "right"), ("Đơn vị", "left"), ("Chỉ tiêu", "left"), ("Đạt", "right"),
+                            ("Yêu cầu", "right"), ("Còn thiếu", "right")):
+        table.add_column(header, justify=justify, overflow="fold")
+    for i, f in enumerate(flags, start=1):
+        table.add_row(str(i), f.unit, METRIC_LABELS[f.metric], f"[red]{percent(f.value, mode=analysis.rounding)}[/red]",
+                      percent(f.target, mode=analysis.rounding), f"{number(f.gap)} {f.gap_unit}")
+    console.print(table)
+
+
+def flags_csv(analysis, flags) -> str:
+    frame = pd.DataFrame([{
+        "Đơn vị": f.unit, "Cấp": LEVEL_NAMES.get(f.level, f.level), "Chỉ tiêu": METRIC_LABELS[f.metric],
+        "Mã chỉ tiêu": f.metric, "Đạt (%)": _pct(f.value, analysis.rounding),
+        "Yêu cầu (%)": _pct(f.target, analysis.rounding), "Còn thiếu": f.gap, "Đơn vị tính": f.gap_unit,
+        "Nội dung": f.message(analysis.rounding),
+    } for f in flags], columns=["Đơn vị", "Cấp", "Chỉ tiêu", "Mã chỉ tiêu", "Đạt (%)", "Yêu cầu (%)", "Còn thiếu",
+                                "Đơn vị tính", "Nội dung"])
+    buf = io.StringIO()
+    frame.to_csv(buf, index=False, lineterminator="\n")
+    return buf.getvalue()
+
+
+def _pct(rate: float, rounding: str) -> float | None:
+    from .columns import rounded_percent
+
+    return rounded_percent(rate, rounding)

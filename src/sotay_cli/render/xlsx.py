@@ -1,0 +1,121 @@
+"""The phụ lục as an Excel workbook: one sheet per level, official layout, ready to print on A4."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import xlsxwriter
+
+from ..atomic import atomic_path
+from ..fmt import round_rate
+from ..ingest.values import CHI_BO, CO_SO, TINH, XA
+from .columns import COLUMNS, LEVEL_PLURALS
+
+FONT = "Times New Roman"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(value: str) -> str:
+    """Text a spreadsheet could take for a formula gets a leading apostrophe-like quote."""
+    return "'" + value if value and value.startswith(FORMULA_START) else value
+
+
+def write_appendix(analysis, path: str | Path, title: str | None = None) -> Path:
+    """Write the appendix workbook for `analysis` at `path` (atomically)."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        book = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
+        styles = _styles(book)
+        figures = analysis.figures
+        levels = [lv for lv in (XA, CO_SO, CHI_BO) if (figures["level"] == lv).any() and lv != figures.loc[analysis.root, "level"]]
+        for level in levels or [CHI_BO]:
+            _sheet(book, styles, analysis, level, title)
+        book.close()
+    return path
+
+
+def _styles(book) -> dict:
+    base = {"font_name": FONT, "font_size": 12, "valign": "vcenter"}
+    cell = base | {"border": 1}
+    return {
+        "title": book.add_format(base | {"bold": True, "align": "center", "font_size": 13}),
+        "subtitle": book.add_format(base | {"italic": True, "align": "center"}),
+        "head": book.add_format(cell | {"bold": True, "align": "center", "text_wrap": True, "bg_color": "#F2F2F2"}),
+        "number": book.add_format(cell | {"italic": True, "align": "center", "font_size": 10}),
+        "text": book.add_format(cell | {"text_wrap": True}),
+        "stt": book.add_format(cell | {"align": "center"}),
+        "count": book.add_format(cell | {"num_format": "#,##0"}),
+        "rate": book.add_format(cell | {"num_format": "0.00%"}),
+        "rate_bad": book.add_format(cell | {"num_format": "0.00%", "bg_color": "#FFC7CE", "font_color": "#9C0006"}),
+        "total_text": book.add_format(cell | {"bold": True, "align": "center"}),
+        "total_count": book.add_format(cell | {"bold": True, "num_format": "#,##0"}),
+        "total_rate": book.add_format(cell | {"bold": True, "num_format": "0.00%"}),
+        "total_rate_bad": book.add_format(cell | {"bold": True, "num_format": "0.00%", "bg_color": "#FFC7CE",
+                                                  "font_color": "#9C0006"}),
+        "note": book.add_format(base | {"italic": True, "font_size": 11}),
+    }
+
+
+def _rate_value(rate: float, rounding: str) -> float | None:
+    """The cell holds the rate already rounded as displayed, so Excel shows the document's figure."""
+    value = round_rate(rate, 2, rounding)
+    return None if value is None else float(value) / 100
+
+
+def _sheet(book, styles, analysis, level: str, title: str | None) -> None:
+    figures = analysis.figures
+    units = figures[figures["level"] == level]
+    name = LEVEL_PLURALS[level][:31]
+    ws = book.add_worksheet(name)
+    headers = ["STT", "Tên tổ chức đảng", *[c.header for c in COLUMNS]]
+    last = len(headers) - 1
+    lines = [title or f"PHỤ LỤC: KẾT QUẢ CÀI ĐẶT, SỬ DỤNG ỨNG DỤNG SỔ TAY ĐẢNG VIÊN ĐIỆN TỬ",
+             f"{LEVEL_PLURALS[level]} trực thuộc {analysis.root} — {analysis.period.words}"]
+    ws.merge_range(0, 0, 0, last, safe_text(lines[0]), styles["title"])
+    ws.merge_range(1, 0, 1, last, safe_text(lines[1]), styles["subtitle"])
+    head_row = 3
+    ws.set_row(head_row, 66)
+    for j, header in enumerate(headers):
+        ws.write_string(head_row, j, header, styles["head"])
+        ws.write_string(head_row + 1, j, f"({j + 1})", styles["number"])
+    targets = analysis.targets
+    row = head_row + 2
+    for i, (unit, data) in enumerate(units.iterrows(), start=1):
+        ws.write_number(row, 0, i, styles["stt"])
+        ws.write_string(row, 1, safe_text(str(unit)), styles["text"])
+        for j, column in enumerate(COLUMNS, start=2):
+            _write_figure(ws, row, j, column, data[column.key], targets.loc[unit].get(column.key),
+                          analysis.rounding, styles, total=False)
+        row += 1
+    total = figures.loc[analysis.root]
+    ws.merge_range(row, 0, row, 1, "Tổng cộng", styles["total_text"])
+    for j, column in enumerate(COLUMNS, start=2):
+        # the totals row is the root's figures: every unit summed, rates from the sums
+        _write_figure(ws, row, j, column, total[column.key], targets.loc[analysis.root].get(column.key),
+                      analysis.rounding, styles, total=True)
+    ws.write_string(row + 2, 0, "Ô tô đỏ: dưới chỉ tiêu. Tỷ lệ tính trên số đảng viên đang sinh hoạt; "
+                    "đảng viên miễn sinh hoạt không tính vào mẫu số.", styles["note"])
+    ws.set_column(0, 0, 5)
+    ws.set_column(1, 1, 34)
+    ws.set_column(2, last, 11)
+    ws.freeze_panes(head_row + 2, 2)
+    ws.repeat_rows(head_row, head_row + 1)
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.fit_to_pages(1, 0)
+    ws.set_footer("&CTrang &P/&N")
+
+
+def _write_figure(ws, row, col, column, value, target, rounding, styles, total: bool) -> None:
+    prefix = "total_" if total else ""
+    if column.kind == "rate":
+        shown = _rate_value(value, rounding)
+        if shown is None:
+            ws.write_string(row, col, "—", styles[prefix + "count"])
+            return
+        bad = target is not None and not math.isnan(target) and value < target - 1e-12
+        ws.write_number(row, col, shown, styles[prefix + ("rate_bad" if bad else "rate")])
+    else:
+        ws.write_number(row, col, int(value), styles[prefix + "count"])

@@ -1,0 +1,139 @@
+"""Targets from sotay.toml, resolved per unit, and the flags of units below them."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from .fmt import number, percent
+from .metrics import RATES
+from .org import TAGS
+
+# Defaults taken from the dispatches (see sotay.toml for the citations):
+# > 95 % of members access and use the app; 100 % of chi bộ hold their meetings on it;
+# 100 % of members in state-agency organisations; armed forces left out of the chi bộ target.
+DEFAULT_TARGETS: dict = {
+    "installed_rate": 0.95,
+    "active_rate": 0.95,
+    "meeting_rate": 1.0,
+    "tags": {
+        "state_agency": {"installed_rate": 1.0, "active_rate": 1.0},
+        "armed_forces": {"meeting_rate": False},
+    },
+}
+METRIC_LABELS = {
+    "installed_rate": "tỷ lệ cài đặt",
+    "active_rate": "tỷ lệ sử dụng thường xuyên",
+    "active_of_installed": "tỷ lệ sử dụng trên số đã cài đặt",
+    "attendance_rate": "tỷ lệ đảng viên dự sinh hoạt",
+    "meeting_rate": "tỷ lệ chi bộ sinh hoạt trên ứng dụng",
+}
+GAP_UNITS = {"installed_rate": "đảng viên", "active_rate": "đảng viên", "active_of_installed": "đảng viên",
+             "attendance_rate": "lượt đảng viên", "meeting_rate": "chi bộ"}
+
+
+class TargetError(ValueError):
+    """A target in sotay.toml that makes no sense; the message is for the user."""
+
+
+def _value(metric: str, raw) -> float:
+    if raw is False or raw is None:
+        return np.nan
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        raise TargetError(f"chỉ tiêu '{metric}' phải là số (0,95 ghi là 0.95) hoặc false, không phải {raw!r}")
+    value = raw / 100 if raw > 1 else float(raw)
+    if not 0 <= value <= 1:
+        raise TargetError(f"chỉ tiêu '{metric}' phải nằm trong khoảng 0–1 (hoặc 0–100 %)")
+    return value
+
+
+def resolve(figures: pd.DataFrame, config: dict | None = None) -> pd.DataFrame:
+    """Target per unit and metric (NaN: no target). Later rules win: default, level, tag, unit."""
+    config = _merged(config or {})
+    targets = pd.DataFrame(index=figures.index, columns=list(RATES), dtype="float64")
+    for metric in RATES:
+        if metric in config:
+            targets[metric] = _value(metric, config[metric])
+    for level, rules in config.get("levels", {}).items():
+        for metric, raw in rules.items():
+            _check_metric(metric)
+            targets.loc[figures["level"] == level, metric] = _value(metric, raw)
+    for tag, rules in config.get("tags", {}).items():
+        if tag not in TAGS:
+            raise TargetError(f"nhãn '{tag}' không có; dùng một trong: {', '.join(TAGS)}")
+        for metric, raw in rules.items():
+            _check_metric(metric)
+            targets.loc[figures[tag].astype(bool), metric] = _value(metric, raw)
+    for unit, rules in config.get("units", {}).items():
+        if unit not in targets.index:
+            raise TargetError(f"chỉ tiêu riêng cho đơn vị '{unit}' nhưng không có đơn vị này trong dữ liệu")
+        for metric, raw in rules.items():
+            _check_metric(metric)
+            targets.loc[unit, metric] = _value(metric, raw)
+    excluded = figures["excluded"].astype(bool)
+    targets.loc[excluded, :] = np.nan
+    return targets
+
+
+def _check_metric(metric: str) -> None:
+    if metric not in RATES:
+        raise TargetError(f"chỉ tiêu '{metric}' không có; dùng một trong: {', '.join(RATES)}")
+
+
+def _merged(config: dict) -> dict:
+    merged = {k: v for k, v in DEFAULT_TARGETS.items() if k != "tags"}
+    merged["tags"] = {tag: dict(rules) for tag, rules in DEFAULT_TARGETS["tags"].items()}
+    for key, value in config.items():
+        if key in ("levels", "tags", "units"):
+            for name, rules in value.items():
+                merged.setdefault(key, {}).setdefault(name, {}).update(rules)
+        else:
+            _check_metric(key)
+            merged[key] = value
+    return merged
+
+
+@dataclass(frozen=True)
+class Flag:
+    unit: str
+    level: str
+    metric: str
+    value: float
+    target: float
+    gap: int  # members (or chi bộ) still missing to reach the target
+    gap_unit: str
+    shortfall: float  # target - value, for ordering
+
+    def message(self, rounding: str = "half-up") -> str:
+        if self.metric == "meeting_rate" and self.level == "chi_bo":
+            return "chưa sinh hoạt định kỳ trên ứng dụng đủ các tháng trong kỳ"
+        label = METRIC_LABELS[self.metric]
+        return (f"{label} {percent(self.value, mode=rounding)} (chỉ tiêu {percent(self.target, mode=rounding)}): "
+                f"còn thiếu {number(self.gap)} {self.gap_unit} để đạt {percent(self.target, mode=rounding)}")
+
+    def as_dict(self, rounding: str = "half-up") -> dict:
+        return asdict(self) | {"message": self.message(rounding)}
+
+
+def flags(figures: pd.DataFrame, targets: pd.DataFrame) -> list[Flag]:
+    """Every unit and metric below its target, most urgent (largest shortfall) first."""
+    found = []
+    for metric, (num, den) in RATES.items():
+        below = targets[metric].notna() & figures[metric].notna() & (figures[metric] < targets[metric] - 1e-12)
+        if not below.any():
+            continue
+        f = figures.loc[below]
+        t = targets.loc[below, metric]
+        need = np.ceil(t * f[den] - 1e-9) - f[num]
+        for unit, level, value, target, gap in zip(f.index, f["level"], f[metric], t, need):
+            found.append(Flag(unit, level, metric, float(value), float(target), int(max(gap, 1)),
+                              GAP_UNITS[metric], float(target - value)))
+    found.sort(key=lambda fl: (-fl.shortfall, -fl.gap, fl.unit))
+    return found
+
+
+def is_met(value: float, target: float) -> bool:
+    return math.isnan(target) or (not math.isnan(value) and value >= target - 1e-12)
