@@ -90,7 +90,7 @@ def meeting_counts(meetings: pd.DataFrame | None, period: Period) -> pd.DataFram
         "regular_meetings": regular.groupby("chi_bo").size(),
         "thematic_meetings": g[g["kind"] == THEMATIC].groupby("chi_bo").size(),
         "present": regular.groupby("chi_bo")["present"].sum(min_count=1),
-        "months_regular": regular.groupby("chi_bo")["date"].apply(lambda d: d.dt.to_period("M").nunique()),
+        "months_regular": regular.assign(month=regular["date"].dt.to_period("M")).groupby("chi_bo")["month"].nunique(),
     })
     return per.fillna(0).astype("int64")
 
