@@ -184,3 +184,13 @@ def test_golden_json_for_sample_data():
     produced["total"].pop("flags")
     expected["total"].pop("flags")
     assert produced == expected
+
+
+def test_flag_as_dict_carries_every_field_and_the_message():
+    from dataclasses import fields
+
+    from sotay_cli.targets import Flag
+
+    flag = Flag("Chi bộ A", "chi_bo", "installed_rate", 0.8, 0.95, 3, "đảng viên", 0.15)
+    assert set(flag.as_dict()) == {f.name for f in fields(Flag)} | {"message"}
+    assert flag.as_dict()["message"] == "tỷ lệ cài đặt 80,00% (chỉ tiêu 95,00%): còn thiếu 3 đảng viên để đạt 95,00%"

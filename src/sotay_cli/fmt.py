@@ -10,8 +10,10 @@ import datetime as dt
 import math
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
+from functools import lru_cache
+
 from babel.dates import format_date
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
 
 LOCALE = "vi"
 ROUNDING_MODES = {"half-up": ROUND_HALF_UP, "truncate": ROUND_DOWN}
@@ -29,19 +31,32 @@ def round_rate(rate: float | None, digits: int = 2, mode: str = "half-up") -> De
     return percent.quantize(Decimal(1).scaleb(-digits), rounding=ROUNDING_MODES[mode])
 
 
+@lru_cache(maxsize=None)
+def _separators(locale: str) -> dict[int, str]:
+    """Babel's decimal and group symbols of `locale`, as a str.translate table from Python's ',' and '.'."""
+    return str.maketrans({",": get_group_symbol(locale), ".": get_decimal_symbol(locale)})
+
+
+def _localise(value: Decimal | int, digits: int) -> str:
+    # Python places the separators of the C locale; the table swaps in the `vi` symbols Babel holds.
+    # Babel's format_decimal gives the same text but costs ~50 µs a call, too slow for 50,000 flags.
+    return f"{value:,.{digits}f}".translate(_separators(LOCALE))
+
+
 def percent(rate: float | None, digits: int = 2, mode: str = "half-up", sign: str = "%") -> str:
     """'87,86%'; '—' when there is no denominator."""
     value = round_rate(rate, digits, mode)
     if value is None:
         return "—"
-    pattern = "#,##0." + "0" * digits if digits else "#,##0"
-    return format_decimal(value, format=pattern, locale=LOCALE, decimal_quantization=False) + sign
+    return _localise(value, digits) + sign
 
 
 def number(value: float | int | None) -> str:
     """'1.687', '200.579'."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
+    if float(value).is_integer():
+        return _localise(int(value), 0)
     return format_decimal(value, locale=LOCALE)
 
 
@@ -50,7 +65,7 @@ def points(delta: float | None, digits: int = 2, mode: str = "half-up") -> str:
     value = round_rate(delta, digits, mode)
     if value is None:
         return "—"
-    text = format_decimal(abs(value), format="#,##0." + "0" * digits, locale=LOCALE, decimal_quantization=False)
+    text = _localise(abs(value), digits)
     return ("+" if value > 0 else "-" if value < 0 else "") + text
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 from ..problems import Problem
 from .schema import MEETINGS, MEMBERS, UNITS, USAGE
 from .table import Table, load_table
+from .values import isin
 
 
 @dataclass
@@ -52,7 +53,7 @@ def reconcile(data: Dataset) -> None:
     if data.usage is not None and "card" in data.usage.frame:
         usage = data.usage
         _merge_duplicate_accounts(usage)
-        unknown = ~usage.frame["card"].isin(cards)
+        unknown = ~isin(usage.frame["card"], cards)
         for row, card in usage.frame.loc[unknown, ["row", "card"]].itertuples(index=False):
             usage.problem("unknown_card", "warning",
                           f"Tài khoản số thẻ {card} không có trong danh sách đảng viên; không được tính. "
@@ -63,14 +64,14 @@ def reconcile(data: Dataset) -> None:
         known = set(roster["chi_bo"].unique())
         if data.units is not None and "unit" in data.units.frame:
             known |= set(data.units.frame["unit"])
-        unknown = ~meetings.frame["chi_bo"].isin(known)
+        unknown = ~isin(meetings.frame["chi_bo"], known)
         for row, unit in meetings.frame.loc[unknown, ["row", "chi_bo"]].itertuples(index=False):
             meetings.problem("unknown_unit", "warning",
                              f"Chi bộ '{unit}' không có trong danh sách đảng viên; buổi sinh hoạt không được tính.",
                              row=row, column=meetings.header_of("chi_bo"))
         meetings.drop(unknown, "chi bộ không có trong danh sách đảng viên")
         if "card" in meetings.frame:
-            stranger = ~meetings.frame["card"].isin(cards) & meetings.frame["card"].ne("")
+            stranger = ~isin(meetings.frame["card"], cards) & meetings.frame["card"].ne("")
             for row, card in meetings.frame.loc[stranger, ["row", "card"]].itertuples(index=False):
                 meetings.problem("unknown_card", "warning",
                                  f"Điểm danh số thẻ {card} không có trong danh sách đảng viên; không được tính.",
