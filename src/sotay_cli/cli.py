@@ -332,5 +332,103 @@ def flag(
         raise typer.Exit(EXIT_FLAGGED)
 
 
+# --- documents: report and init ------------------------------------------------------------------
+
+def _parse_date(text: str | None):
+    import datetime as dt
+
+    if not text:
+        return None
+    for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return dt.datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise fail(f"--ngay '{text}' không hợp lệ; ghi dạng 08/06/2026 hoặc 2026-06-08.")
+
+
+@app.command()
+def report(
+    period: PeriodOption,
+    template: Annotated[str, typer.Option("--template", "-t", help="Mẫu văn bản: cong-van (công văn đôn đốc), "
+                                          "bao-cao (báo cáo định kỳ), thong-bao (thông báo phân công) hoặc "
+                                          "tên một mẫu riêng trong thư mục mẫu.")] = "cong-van",
+    out_dir: Annotated[Path, typer.Option("--output", "-o", help="Thư mục ghi; tệp nằm trong thư mục con "
+                                          "theo kỳ, ví dụ bao-cao/2026-06/.")] = Path("bao-cao"),
+    formats: Annotated[str, typer.Option("--format", "-f", help="Các định dạng, cách nhau dấu phẩy: docx, xlsx, "
+                                         "md.")] = "docx,xlsx,md",
+    date: Annotated[Optional[str], typer.Option("--ngay", "--date", help="Ngày ban hành in trên văn bản "
+                                                "(08/06/2026); bỏ trống: để trống cho viết tay.")] = None,
+    number: Annotated[str, typer.Option("--so", "--number", help="Số văn bản (bỏ trống: để trống cho văn thư "
+                                        "điền).")] = "",
+    force: Annotated[bool, typer.Option("--force", help="Ghi đè tệp đã có.")] = False,
+    members: MembersOption = None,
+    usage: UsageOption = None,
+    meetings: MeetingsOption = None,
+    units: UnitsOption = None,
+    strict: StrictOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """Soạn dự thảo văn bản (Word), phụ lục (Excel) và bản Markdown cho một kỳ.
+
+    Ví dụ: sotay report --period 2026-06 --template bao-cao --ngay 05/07/2026
+    """
+    from .render.draft import DraftProblem
+    from .render.templating import TemplateProblem
+    from .report import FORMATS, ReportExists, ReportOptions, write_report
+
+    chosen = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
+    if not chosen or any(f not in FORMATS for f in chosen):
+        raise fail(f"--format chỉ gồm: {', '.join(FORMATS)} (ví dụ docx,xlsx).")
+    issued = _parse_date(date)
+    result = _analyse(period, config, members, usage, meetings, units)
+    options = ReportOptions(template, chosen, out_dir, force, issued, number)
+    try:
+        with _progress("Đang soạn văn bản…") as status:
+            step = (lambda message: status.update(message)) if hasattr(status, "update") else (lambda message: None)
+            written = write_report(result, options, step)
+    except ReportExists as exc:
+        raise fail(f"đã có tệp {', '.join(map(str, exc.paths))}; thêm --force để ghi đè hoặc chọn --output khác.")
+    except (TemplateProblem, DraftProblem) as exc:
+        raise fail(str(exc))
+    for path in written:
+        out.print(str(path), highlight=False)
+    if strict and any(p.severity == "error" for p in result.problems):
+        raise typer.Exit(EXIT_FLAGGED)
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="Thư mục làm việc (mặc định: thư mục hiện tại).")] = Path("."),
+    tinh: Annotated[str, typer.Option("--tinh", help="Tỉnh, thành phố (theo danh mục từ 07/2025), ví dụ "
+                                      "\"Thanh Hóa\".")] = "",
+    xa: Annotated[str, typer.Option("--xa", help="Xã, phường, đặc khu; bỏ trống khi là cấp tỉnh (Ban Tổ chức "
+                                    "Tỉnh ủy).")] = "",
+    signer: Annotated[str, typer.Option("--nguoi-ky", help="Họ tên người ký.")] = "",
+    force: Annotated[bool, typer.Option("--force", help="Ghi đè sotay.toml đã có.")] = False,
+) -> None:
+    """Tạo sotay.toml (đơn vị, người ký, tệp đầu vào, chỉ tiêu) và sao chép các mẫu văn bản để sửa.
+
+    Ví dụ: sotay init --tinh "Thanh Hóa" --xa "Hoa Lộc"
+    """
+    from .places import PlaceNotFound, find
+    from .scaffold import AlreadyThere, init as scaffold
+
+    if not tinh:
+        raise fail("cần --tinh, ví dụ: sotay init --tinh \"Thanh Hóa\" --xa \"Hoa Lộc\".")
+    try:
+        place = find(tinh, xa or None)
+        written = scaffold(folder, place, signer, force)
+    except PlaceNotFound as exc:
+        raise fail(str(exc))
+    except AlreadyThere as exc:
+        raise fail(f"đã có {exc}; thêm --force để ghi đè (các mẫu đã sửa được giữ nguyên).")
+    out.print(f"{place.superior} / {place.issuer} — địa danh: {place.place_name}", highlight=False)
+    for path in written:
+        out.print(str(path), highlight=False)
+    out.print("Sửa \\[inputs] trong sotay.toml cho đúng tệp xuất, rồi chạy: sotay report --period 2026-06",
+              highlight=False)
+
+
 def main() -> None:
     app()

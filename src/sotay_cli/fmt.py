@@ -51,6 +51,14 @@ def percent(rate: float | None, digits: int = 2, mode: str = "half-up", sign: st
     return _localise(value, digits) + sign
 
 
+def target_percent(rate: float | None) -> str:
+    """A target as people write it: '95%', '100%', '97,5%' (no trailing zeros)."""
+    text = percent(rate, 2, "half-up", "")
+    if "," in text:
+        text = text.rstrip("0").rstrip(",")
+    return text + ("%" if text != "—" else "")
+
+
 def number(value: float | int | None) -> str:
     """'1.687', '200.579'."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -69,9 +77,24 @@ def points(delta: float | None, digits: int = 2, mode: str = "half-up") -> str:
     return ("+" if value > 0 else "-" if value < 0 else "") + text
 
 
+def change_words(delta: float | None, digits: int = 2, mode: str = "half-up") -> str:
+    """A change of rate in words: 'tăng 3,25 điểm phần trăm', 'giảm 1,20 điểm phần trăm', 'không thay đổi'."""
+    value = round_rate(delta, digits, mode)
+    if value is None:
+        return "chưa có số liệu kỳ trước"
+    if value == 0:
+        return "không thay đổi"
+    return f"{'tăng' if value > 0 else 'giảm'} {_localise(abs(value), digits)} điểm phần trăm"
+
+
 def long_date(day: dt.date) -> str:
     """'ngày 08 tháng 6 năm 2026' (day on two digits, month without, as official documents write)."""
     return format_date(day, format="'ngày' dd 'tháng' M 'năm' y", locale=LOCALE)
+
+
+def month_year(day: dt.date) -> str:
+    """'tháng 6 năm 2026'."""
+    return format_date(day, format="'tháng' M 'năm' y", locale=LOCALE)
 
 
 def short_date(day: dt.date) -> str:

@@ -107,8 +107,13 @@ def make_tables(commune: Commune | None = None) -> dict[str, pd.DataFrame]:
     middle = np.where(female, rng.choice(MIDDLE_FEMALE, total), rng.choice(MIDDLE_MALE, total))
     given = np.where(female, rng.choice(GIVEN_FEMALE, total), rng.choice(GIVEN_MALE, total))
     name = pd.Series(surname) + " " + pd.Series(middle) + " " + pd.Series(given)
-    card_numbers = rng.choice(np.arange(100000, 999999), size=total, replace=False)
-    card = pd.Series(card_numbers).map("{:06d}".format).radd("38.")
+    if total < 800_000:
+        card_numbers = rng.choice(np.arange(100000, 999999), size=total, replace=False)
+        card = pd.Series(card_numbers).map("{:06d}".format).radd("38.")
+    else:  # a country: the province code in front, as real cards carry it
+        n = rng.permutation(total)
+        card = (pd.Series(n // 1_000_000 + 1).map("{:02d}.".format)
+                + pd.Series(n % 1_000_000).map("{:06d}".format))
     birth = pd.Timestamp("1940-01-01") + pd.to_timedelta(rng.integers(0, 365 * 62, total), unit="D")
     exempt = np.zeros(total, dtype=bool)
     exempt[rng.choice(total, c.exempt, replace=False)] = True

@@ -21,7 +21,7 @@ def safe_text(value: str) -> str:
     return "'" + value if value and value.startswith(FORMULA_START) else value
 
 
-def write_appendix(analysis, path: str | Path, title: str | None = None) -> Path:
+def write_appendix(analysis, path: str | Path, title: str | None = None, extra: dict | None = None) -> Path:
     """Write the appendix workbook for `analysis` at `path` (atomically)."""
     path = Path(path)
     with atomic_path(path) as tmp:

@@ -1,0 +1,100 @@
+"""What a template can say: the names a document template sees, built from one analysed period.
+
+Every name here is listed in the README; template authors rely on them, so rename nothing lightly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from ..ingest.values import CHI_BO, XA
+from ..fmt import number, percent
+from ..metrics import RATES
+from ..targets import METRIC_LABELS
+
+METRIC_ORDER = list(RATES)
+BEST_WORST = 5
+
+
+def report_units(figures: pd.DataFrame, root: str) -> pd.DataFrame:
+    """The units a document lists one by one: the base organisations (chi bộ cơ sở and đảng bộ cơ sở,
+    the children of a đảng bộ xã), or the root's children when there is no xã level."""
+    parents = figures["parent"].map(figures["level"])
+    base = figures[(parents == XA) & (figures.index != root)]
+    if base.empty:
+        base = figures[figures["parent"] == root]
+    return base
+
+
+def organisation(config, root: str) -> dict:
+    org = config.organisation
+    issuer = org.get("issuer") or f"ĐẢNG ỦY {root.upper().removeprefix('ĐẢNG BỘ ')}"
+    return {
+        "name": root,
+        "superior": org.get("superior", ""),
+        "issuer": issuer,
+        "issuer_title": org.get("issuer_title") or _sentence_case(issuer),
+        "place": org.get("place") or root.split(" ", 3)[-1],
+        "code": org.get("code", "ĐU"),
+    }
+
+
+def _sentence_case(upper: str) -> str:
+    """'ĐẢNG ỦY XÃ HOA LỘC' -> 'Đảng ủy xã Hoa Lộc' (unit kind lower case, place name capitalised)."""
+    words = upper.split()
+    kinds = {"ĐẢNG", "ỦY", "BỘ", "XÃ", "PHƯỜNG", "ĐẶC", "KHU", "TỈNH", "THÀNH", "PHỐ", "BAN", "THƯỜNG", "VỤ",
+             "TỔ", "CHỨC", "VĂN", "PHÒNG"}
+    out, in_kind = [], True
+    for i, word in enumerate(words):
+        if in_kind and word in kinds:
+            out.append(word.capitalize() if i == 0 else word.lower())
+        else:
+            in_kind = False
+            out.append(word.capitalize())
+    return " ".join(out)
+
+
+def build(analysis, date: dt.date | None = None, extra: dict | None = None) -> dict:
+    """The template context for `analysis`."""
+    units = {u["name"]: _unit(u, analysis.rounding) for u in analysis.unit_dicts()}
+    root = analysis.root
+    base = report_units(analysis.figures, root)
+    listed = [units[name] for name in base.index]
+    chi_bo = [units[name] for name in analysis.figures.index[analysis.figures["level"] == CHI_BO]]
+    ranked = [u for u in chi_bo if u["installed_rate"] is not None]
+    ranked.sort(key=lambda u: (-(u["installed_rate"] or 0), -(u["active_rate"] or 0), u["name"]))
+    p = analysis.period
+    return {
+        "period": {"label": p.label, "kind": p.kind, "words": p.words, "start": p.start, "end": p.end},
+        "org": organisation(analysis.config, root),
+        "date": date,
+        "rounding": analysis.rounding,
+        "total": units[root],
+        "targets": units[root]["targets"],
+        "units": listed,
+        "chi_bo": chi_bo,
+        "below": [u for u in listed if u["flags"]],
+        "below_chi_bo": [u for u in chi_bo if u["flags"]],
+        "best": ranked[:BEST_WORST],
+        "worst": list(reversed(ranked[-BEST_WORST:])),
+        "flags": [_flag(f, analysis.rounding) for f in analysis.flag_dicts()],
+        "metric_labels": METRIC_LABELS,
+        "history": None,
+    } | (extra or {})
+
+
+def _unit(u: dict, rounding: str) -> dict:
+    flags = sorted(u["flags"], key=lambda f: METRIC_ORDER.index(f["metric"]))
+    return u | {"flags": [_flag(f, rounding) for f in flags]}
+
+
+def _flag(f: dict, rounding: str = "half-up") -> dict:
+    """A flag with its metric's label and `short`: 'tỷ lệ cài đặt 89,29% (còn thiếu 2 đảng viên)'."""
+    label = METRIC_LABELS[f["metric"]]
+    if f["metric"] == "meeting_rate" and f["level"] == CHI_BO:
+        short = f["message"]
+    else:
+        short = f"{label} {percent(f['value'], mode=rounding)} (còn thiếu {number(f['gap'])} {f['gap_unit']})"
+    return f | {"label": label, "short": short}

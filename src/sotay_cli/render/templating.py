@@ -1,0 +1,104 @@
+"""The drafts' wording: Jinja2 templates a non-programmer can edit, with Vietnamese filters.
+
+Templates live in the top-level `templates/` folder (shipped inside the wheel); a folder of the
+user's, given in sotay.toml as `[report] templates`, is searched first, so a copied and edited
+template replaces the shipped one of the same name.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+
+from .. import fmt
+
+TEMPLATE_KINDS = {
+    "cong-van": "công văn đôn đốc",
+    "bao-cao": "báo cáo định kỳ",
+    "thong-bao": "thông báo phân công nhiệm vụ",
+}
+SUFFIX = ".md"
+
+
+class TemplateProblem(Exception):
+    """A template that cannot be rendered; the message names the template, the line and the cause."""
+
+
+def shipped_templates() -> Path:
+    """`templates/` of a checkout (editable install), or the copy inside the wheel."""
+    packaged = Path(str(resources.files("sotay_cli") / "templates"))
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[3] / "templates"
+
+
+def environment(user_dir: Path | None = None) -> jinja2.Environment:
+    folders = [str(p) for p in (user_dir, shipped_templates()) if p is not None and Path(p).is_dir()]
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folders, encoding="utf-8"),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters.update({
+        "percent": lambda rate, rounding=None, digits=2: fmt.percent(rate, digits, rounding or env.globals["rounding"]),
+        "number": fmt.number,
+        "target": fmt.target_percent,
+        "points": lambda delta, digits=2: fmt.points(delta, digits, env.globals["rounding"]),
+        "change_words": lambda delta, digits=2: fmt.change_words(delta, digits, env.globals["rounding"]),
+        "long_date": fmt.long_date,
+        "short_date": fmt.short_date,
+        "month_year": fmt.month_year,
+        "two_digits": lambda n: f"{int(n):02d}",
+    })
+    env.globals["rounding"] = "half-up"
+    return env
+
+
+def render_text(kind: str, context: dict, user_dir: Path | None = None) -> str:
+    """Render template `kind` (cong-van, bao-cao, thong-bao or a user's own) with `context`."""
+    env = environment(user_dir)
+    env.globals["rounding"] = context.get("rounding", "half-up")
+    name = kind + SUFFIX
+    try:
+        template = env.get_template(name)
+    except jinja2.TemplateNotFound as exc:
+        known = ", ".join(sorted(available(user_dir)))
+        raise TemplateProblem(f"không có mẫu '{kind}'; các mẫu có: {known}.") from exc
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateProblem(f"mẫu {exc.filename or name}, dòng {exc.lineno}: sai cú pháp ({exc.message}).") from exc
+    try:
+        return template.render(context)
+    except jinja2.UndefinedError as exc:
+        line = _template_line(template.filename)
+        missing = str(exc.message).replace("is undefined", "").replace("has no attribute", "không có").strip()
+        raise TemplateProblem(f"mẫu {template.filename}, dòng {line}: không có tên {missing} trong dữ liệu "
+                              "của mẫu (xem danh sách tên trong README).") from exc
+    except (TypeError, ValueError, jinja2.TemplateError) as exc:
+        line = _template_line(template.filename)
+        raise TemplateProblem(f"mẫu {template.filename}, dòng {line}: {exc}.") from exc
+
+
+def _template_line(filename: str | None) -> int | str:
+    """The template line being rendered when the exception now handled was raised (Jinja rewrites
+    its traceback so that template frames carry the template's file name and line)."""
+    tb = sys.exc_info()[2]
+    line: int | str = "?"
+    while tb is not None:
+        if filename and tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def available(user_dir: Path | None = None) -> set[str]:
+    names = set()
+    for folder in (user_dir, shipped_templates()):
+        if folder is not None and Path(folder).is_dir():
+            names |= {p.name[: -len(SUFFIX)] for p in Path(folder).glob("*" + SUFFIX)}
+    return names

@@ -1,0 +1,111 @@
+"""`sotay report`: the draft (DOCX, Markdown) and the phụ lục (XLSX) of one analysed period."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .analysis import Analysis
+from .atomic import write_bytes
+from .render import context as ctx
+from .render.draft import Draft, Header, Signature, parse, to_markdown
+from .render.templating import render_text
+
+FORMATS = ("docx", "xlsx", "md")
+SYMBOLS = {"cong-van": "CV", "bao-cao": "BC", "thong-bao": "TB"}
+KIND_WORDS = {"CV": "Công văn", "BC": "Báo cáo", "TB": "Thông báo"}
+
+
+class ReportExists(Exception):
+    """Outputs already on disk and no --force; `paths` are the files that would be overwritten."""
+
+    def __init__(self, paths: list[Path]):
+        super().__init__(", ".join(map(str, paths)))
+        self.paths = paths
+
+
+@dataclass
+class ReportOptions:
+    kind: str = "cong-van"
+    formats: tuple[str, ...] = FORMATS
+    out_dir: Path = Path("bao-cao")
+    force: bool = False
+    date: dt.date | None = None
+    number: str = ""
+    extra: dict = field(default_factory=dict)  # more template names (history, chart)
+
+
+def output_paths(period_label: str, options: ReportOptions) -> dict[str, Path]:
+    folder = options.out_dir / period_label
+    names = {"docx": f"{options.kind}-{period_label}.docx", "xlsx": f"phu-luc-{period_label}.xlsx",
+             "md": f"{options.kind}-{period_label}.md"}
+    return {fmt: folder / names[fmt] for fmt in options.formats}
+
+
+def user_templates(analysis: Analysis) -> Path | None:
+    folder = analysis.config.report.get("templates")
+    if not folder:
+        return None
+    path = Path(folder)
+    return path if path.is_absolute() else analysis.config.base / path
+
+
+def make_draft(analysis: Analysis, options: ReportOptions) -> Draft:
+    """Render the template of `options.kind` for `analysis` into a draft."""
+    context = ctx.build(analysis, options.date, options.extra)
+    text = render_text(options.kind, context, user_templates(analysis))
+    org = context["org"]
+    header = Header(org["superior"], org["issuer"], org["code"], org["place"], options.date, options.number)
+    sig = analysis.config.signature
+    signature = Signature(sig.get("on_behalf", "T/M BAN THƯỜNG VỤ"), sig.get("position", "PHÓ BÍ THƯ"),
+                          sig.get("name", ""))
+    draft = parse(options.kind, text, header, signature, SYMBOLS.get(options.kind, "CV"))
+    if analysis.config.recipients:
+        draft.recipients = list(analysis.config.recipients)
+    return draft
+
+
+def appendix_for(analysis: Analysis, draft: Draft):
+    from .render.docx import Appendix
+
+    figures = analysis.figures
+    units = ctx.report_units(figures, analysis.root)
+    h = draft.header
+    when = f"ngày {h.date.day:02d}/{h.date.month:02d}/{h.date.year}" if h.date else "ngày     /     /     "
+    kind = KIND_WORDS.get(draft.symbol, "Văn bản")
+    subtitle = f"(Kèm theo {kind} số {h.number or '     '}-{draft.symbol}/{h.code}, {when} của {ctx.organisation(analysis.config, analysis.root)['issuer_title']})"
+    title = f"KẾT QUẢ CÀI ĐẶT, SỬ DỤNG ỨNG DỤNG SỔ TAY ĐẢNG VIÊN ĐIỆN TỬ {analysis.period.words.upper()}"
+    return Appendix(title, subtitle, units, analysis.targets.loc[units.index], figures.loc[analysis.root],
+                    analysis.targets.loc[analysis.root], analysis.rounding)
+
+
+def write_report(analysis: Analysis, options: ReportOptions,
+                 step: Callable[[str], None] = lambda message: None) -> list[Path]:
+    """Write the requested files; ReportExists when any is there already and `force` is off.
+
+    Every file goes through a temporary file and a rename: a crash leaves the old file or none.
+    """
+    paths = output_paths(analysis.period.label, options)
+    existing = [p for p in paths.values() if p.exists()]
+    if existing and not options.force:
+        raise ReportExists(existing)
+    step("Soạn dự thảo từ mẫu…")
+    draft = make_draft(analysis, options)
+    written = []
+    if "docx" in paths:
+        from .render.docx import write_docx
+
+        step("Ghi văn bản Word…")
+        chart = options.extra.get("chart_path")
+        written.append(write_docx(draft, paths["docx"], appendix_for(analysis, draft), chart))
+    if "xlsx" in paths:
+        from .render.xlsx import write_appendix
+
+        step("Ghi phụ lục Excel…")
+        written.append(write_appendix(analysis, paths["xlsx"], extra=options.extra))
+    if "md" in paths:
+        write_bytes(paths["md"], to_markdown(draft).encode("utf-8"))
+        written.append(paths["md"])
+    return written
