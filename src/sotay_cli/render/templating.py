@@ -40,7 +40,7 @@ def environment(user_dir: Path | None = None) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folders, encoding="utf-8"),
         undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
+        trim_blocks=False,  # a tag closing a prose line must not swallow the paragraph break after it
         lstrip_blocks=True,
         keep_trailing_newline=True,
         autoescape=False,

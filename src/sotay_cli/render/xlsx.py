@@ -43,7 +43,7 @@ def _styles(book) -> dict:
         "subtitle": book.add_format(base | {"italic": True, "align": "center"}),
         "head": book.add_format(cell | {"bold": True, "align": "center", "text_wrap": True, "bg_color": "#F2F2F2"}),
         "number": book.add_format(cell | {"italic": True, "align": "center", "font_size": 10}),
-        "text": book.add_format(cell | {"text_wrap": True}),
+        "text": book.add_format(cell),
         "stt": book.add_format(cell | {"align": "center"}),
         "count": book.add_format(cell | {"num_format": "#,##0"}),
         "rate": book.add_format(cell | {"num_format": "0.00%"}),
@@ -97,7 +97,7 @@ def _sheet(book, styles, analysis, level: str, title: str | None) -> None:
     ws.write_string(row + 2, 0, "Ô tô đỏ: dưới chỉ tiêu. Tỷ lệ tính trên số đảng viên đang sinh hoạt; "
                     "đảng viên miễn sinh hoạt không tính vào mẫu số.", styles["note"])
     ws.set_column(0, 0, 5)
-    ws.set_column(1, 1, 34)
+    ws.set_column(1, 1, 50)
     ws.set_column(2, last, 11)
     ws.freeze_panes(head_row + 2, 2)
     ws.repeat_rows(head_row, head_row + 1)

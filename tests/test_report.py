@@ -1,0 +1,193 @@
+"""`sotay report` and `sotay init`: every output opened back with the real reader."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pytest
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from typer.testing import CliRunner
+
+from sotay_cli.cli import app
+from sotay_cli.places import PlaceNotFound, find
+
+runner = CliRunner()
+SAMPLE = ["--config", "sample_data/sotay.toml"]
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def report(tmp_path, *args):
+    result = runner.invoke(app, ["report", "-p", "2026-06", "--ngay", "08/07/2026", "-o", str(tmp_path), *SAMPLE,
+                                 *args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def cong_van(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("report")
+    report(folder)
+    return folder / "2026-06"
+
+
+def all_text(doc) -> str:
+    parts = [p.text for p in doc.paragraphs]
+    for table in doc.tables:
+        for row in table.rows:
+            parts += [c.text for c in row.cells]
+    return "\n".join(parts)
+
+
+def test_report_writes_the_three_files_and_prints_their_paths(tmp_path):
+    result = report(tmp_path)
+    folder = tmp_path / "2026-06"
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == ["cong-van-2026-06.docx", "cong-van-2026-06.md", "phu-luc-2026-06.xlsx"]
+    assert all(str(folder / n) in result.stdout for n in names)
+    assert not list(folder.glob(".*")), "no temporary file left behind"
+
+
+def test_report_never_overwrites_without_force(tmp_path):
+    report(tmp_path)
+    again = runner.invoke(app, ["report", "-p", "2026-06", "-o", str(tmp_path), *SAMPLE])
+    assert again.exit_code == 2
+    assert "--force" in again.stderr and "Traceback" not in again.output
+    report(tmp_path, "--force")
+
+
+def test_markdown_draft_matches_golden(cong_van):
+    produced = (cong_van / "cong-van-2026-06.md").read_text(encoding="utf-8")
+    assert produced == (GOLDEN / "cong-van-2026-06.md").read_text(encoding="utf-8")
+
+
+def test_docx_page_layout_follows_the_party_guide(cong_van):
+    doc = Document(str(cong_van / "cong-van-2026-06.docx"))
+    first, appendix = doc.sections
+    assert (round(first.page_width.mm), round(first.page_height.mm)) == (210, 297)
+    assert (round(first.top_margin.mm), round(first.bottom_margin.mm)) == (20, 20)
+    assert (round(first.left_margin.mm), round(first.right_margin.mm)) == (30, 15)
+    assert first.different_first_page_header_footer, "no page number on page 1"
+    assert "PAGE" in first.header._element.xml
+    assert appendix.orientation == WD_ORIENT.LANDSCAPE and round(appendix.page_width.mm) == 297
+    assert doc.styles["Normal"].font.name == "Times New Roman"
+
+
+def test_docx_header_block_and_figures(cong_van):
+    doc = Document(str(cong_van / "cong-van-2026-06.docx"))
+    header = doc.tables[0].rows[0].cells
+    left = [p.text for p in header[0].paragraphs]
+    assert left[:4] == ["ĐẢNG BỘ TỈNH THANH HÓA", "ĐẢNG ỦY XÃ HOA LỘC", "*", "Số      -CV/ĐU"]
+    assert left[4].startswith("V/v ") and header[0].paragraphs[4].runs[0].italic
+    national = header[1].paragraphs[0].runs[0]
+    assert national.text == "ĐẢNG CỘNG SẢN VIỆT NAM" and national.bold and national.underline
+    assert header[1].paragraphs[2].text == "Hoa Lộc, ngày 08 tháng 7 năm 2026"
+    text = all_text(doc)
+    assert "1.687/1.920 đảng viên đang sinh hoạt" in text and "87,86%" in text and "14,94%" in text
+    assert "Kính gửi: Các chi bộ, đảng bộ cơ sở trực thuộc Đảng ủy xã Hoa Lộc" in text
+    assert "T/M BAN THƯỜNG VỤ" in text and "Nơi nhận:" in text
+
+
+def test_docx_appendix_lists_every_chi_bo_and_the_totals(cong_van):
+    doc = Document(str(cong_van / "cong-van-2026-06.docx"))
+    table = doc.tables[-1]
+    assert "PHỤ LỤC" in [p.text for p in doc.paragraphs]
+    rows = table.rows
+    assert rows[0].cells[1].text == "Tổ chức đảng"
+    assert len(rows) == 2 + 38 + 1
+    total = [c.text for c in rows[-1].cells]
+    assert total[1] == "Tổng cộng" and total[2] == "1.920" and total[4] == "1.687" and total[5] == "87,86%"
+    assert "<w:tblHeader/>" in rows[0]._tr.xml
+
+
+def test_xlsx_appendix_layout(cong_van):
+    book = openpyxl.load_workbook(cong_van / "phu-luc-2026-06.xlsx")
+    ws = book.worksheets[0]
+    assert "A1" in {str(r).split(":")[0] for r in ws.merged_cells.ranges}
+    assert ws.freeze_panes == "C6"
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize in (9, "9")
+    assert ws.print_title_rows == "$4:$5"
+    assert ws["A1"].font.name == "Times New Roman"
+    headers = [c.value for c in ws[4]]
+    assert headers[:3] == ["STT", "Tên tổ chức đảng", "Tổng số đảng viên"]
+    total = next(r for r in ws.iter_rows(values_only=True) if r[0] == "Tổng cộng")
+    assert total[4] == 1920 and total[5] == 1687 and total[6] == pytest.approx(0.8786)
+    for row in ws.iter_rows(values_only=True):
+        for value in row:
+            assert not (isinstance(value, str) and value[:1] in "=+-@"), value
+
+
+def test_template_error_names_template_line_and_name(tmp_path):
+    folder = tmp_path / "mau"
+    folder.mkdir()
+    (folder / "cong-van.md").write_text("Trích yếu: V/v thử\n===\nĐoạn một.\n\nSố liệu {{ total.khong_co }}.\n",
+                                        encoding="utf-8")
+    config = tmp_path / "sotay.toml"
+    sample = Path("sample_data").resolve()
+    config.write_text((sample / "sotay.toml").read_text(encoding="utf-8").replace('= "dang-vien', f'= "{sample}/dang-vien')
+                      .replace('= "tai-khoan', f'= "{sample}/tai-khoan').replace('= "sinh-hoat', f'= "{sample}/sinh-hoat')
+                      .replace('= "to-chuc', f'= "{sample}/to-chuc') + f'\n[report]\ntemplates = "{folder}"\n',
+                      encoding="utf-8")
+    result = runner.invoke(app, ["report", "-p", "2026-06", "-o", str(tmp_path / "out"), "--config", str(config)])
+    assert result.exit_code == 2
+    assert "cong-van.md, dòng 5" in result.stderr and "khong_co" in result.stderr
+    assert not (tmp_path / "out" / "2026-06" / "cong-van-2026-06.docx").exists()
+
+
+def test_user_template_replaces_the_shipped_one(tmp_path):
+    folder = tmp_path / "mau"
+    folder.mkdir()
+    (folder / "cong-van.md").write_text("Trích yếu: V/v riêng\n===\nĐã cài {{ total.installed | number }}.\n",
+                                        encoding="utf-8")
+    from sotay_cli.analysis import analyse
+    from sotay_cli.config import load_config
+    from sotay_cli.periods import parse_period
+    from sotay_cli.report import ReportOptions, make_draft
+
+    a = analyse(load_config("sample_data/sotay.toml"), parse_period("2026-06"))
+    a.config.report = {"templates": str(folder)}
+    draft = make_draft(a, ReportOptions())
+    assert draft.summary == "V/v riêng" and draft.body[0].text == "Đã cài 1.687."
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
+def test_docx_converts_to_pdf_with_libreoffice(cong_van, tmp_path):
+    done = subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path),
+                           str(cong_van / "cong-van-2026-06.docx")], capture_output=True, timeout=180)
+    pdf = tmp_path / "cong-van-2026-06.pdf"
+    assert done.returncode == 0 and pdf.exists(), done.stderr
+    if shutil.which("pdfinfo"):
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+        pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+        assert pages >= 3  # the letter runs past page 1, the landscape appendix follows
+
+
+def test_places_lookup_and_suggestions():
+    place = find("Thanh Hóa", "Hoa Lộc")
+    assert (place.superior, place.issuer, place.place_name) == ("ĐẢNG BỘ TỈNH THANH HÓA", "ĐẢNG ỦY XÃ HOA LỘC",
+                                                                "Hoa Lộc")
+    assert find("thanh hoa", "xa hoa loc") == place
+    with pytest.raises(PlaceNotFound) as err:
+        find("Thanh Hóa", "Hoa Lôc x")
+    assert "Xã Hoa Lộc" in err.value.suggestions
+
+
+def test_init_writes_a_config_that_loads_and_the_templates(tmp_path):
+    from sotay_cli.config import load_config
+
+    result = runner.invoke(app, ["init", str(tmp_path), "--tinh", "Thanh Hóa", "--xa", "Hoa Lộc"])
+    assert result.exit_code == 0, result.output
+    config = load_config(tmp_path / "sotay.toml")
+    assert config.organisation["issuer"] == "ĐẢNG ỦY XÃ HOA LỘC"
+    assert config.input_path("usage", "2026-06").endswith("du-lieu/2026-06/tai-khoan.xlsx")
+    assert sorted(p.name for p in (tmp_path / "templates").iterdir()) == ["bao-cao.md", "cong-van.md", "thong-bao.md"]
+    again = runner.invoke(app, ["init", str(tmp_path), "--tinh", "Thanh Hóa", "--xa", "Hoa Lộc"])
+    assert again.exit_code == 2 and "--force" in again.stderr
+
+
+def test_init_unknown_place_suggests(tmp_path):
+    result = runner.invoke(app, ["init", str(tmp_path), "--tinh", "Thanh Hoa", "--xa", "Hoa Loc x"])
+    assert result.exit_code == 2 and "Có phải: Xã Hoa Lộc" in result.stderr
