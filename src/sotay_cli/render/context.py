@@ -58,9 +58,11 @@ def _sentence_case(upper: str) -> str:
 
 def build(analysis, date: dt.date | None = None, extra: dict | None = None) -> dict:
     """The template context for `analysis`."""
-    units = {u["name"]: _unit(u, analysis.rounding) for u in analysis.unit_dicts()}
     root = analysis.root
     base = report_units(analysis.figures, root)
+    # the flags' wording only for the units a document names; a province has 12,000 chi bộ
+    worded = set(base.index) | {root}
+    units = {u["name"]: _unit(u, analysis.rounding, u["name"] in worded) for u in analysis.unit_dicts()}
     listed = [units[name] for name in base.index]
     chi_bo = [units[name] for name in analysis.figures.index[analysis.figures["level"] == CHI_BO]]
     ranked = [u for u in chi_bo if u["installed_rate"] is not None]
@@ -79,15 +81,17 @@ def build(analysis, date: dt.date | None = None, extra: dict | None = None) -> d
         "below_chi_bo": [u for u in chi_bo if u["flags"]],
         "best": ranked[:BEST_WORST],
         "worst": list(reversed(ranked[-BEST_WORST:])),
-        "flags": [_flag(f, analysis.rounding) for f in analysis.flag_dicts()],
+        "flags": analysis.flag_dicts(),
         "metric_labels": METRIC_LABELS,
         "history": None,
     } | (extra or {})
 
 
-def _unit(u: dict, rounding: str) -> dict:
+def _unit(u: dict, rounding: str, worded: bool = True) -> dict:
+    if not u["flags"]:
+        return u
     flags = sorted(u["flags"], key=lambda f: METRIC_ORDER.index(f["metric"]))
-    return u | {"flags": [_flag(f, rounding) for f in flags]}
+    return u | {"flags": [_flag(f, rounding) if worded else f for f in flags]}
 
 
 def _flag(f: dict, rounding: str = "half-up") -> dict:

@@ -80,12 +80,17 @@ def _sheet(book, styles, analysis, level: str, title: str | None) -> None:
         ws.write_string(head_row, j, header, styles["head"])
         ws.write_string(head_row + 1, j, f"({j + 1})", styles["number"])
     targets = analysis.targets
+    unit_targets = targets.loc[units.index]
     row = head_row + 2
-    for i, (unit, data) in enumerate(units.iterrows(), start=1):
-        ws.write_number(row, 0, i, styles["stt"])
+    # column-wise: a province's 12,000 chi bộ × 14 figures must not go through .loc cell by cell
+    values = {c.key: units[c.key].to_numpy() for c in COLUMNS}
+    goals = {c.key: unit_targets[c.key].to_numpy() if c.key in unit_targets else None for c in COLUMNS}
+    for i, unit in enumerate(units.index):
+        ws.write_number(row, 0, i + 1, styles["stt"])
         ws.write_string(row, 1, safe_text(str(unit)), styles["text"])
         for j, column in enumerate(COLUMNS, start=2):
-            _write_figure(ws, row, j, column, data[column.key], targets.loc[unit].get(column.key),
+            goal = goals[column.key]
+            _write_figure(ws, row, j, column, values[column.key][i], None if goal is None else goal[i],
                           analysis.rounding, styles, total=False)
         row += 1
     total = figures.loc[analysis.root]

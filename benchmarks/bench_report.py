@@ -1,0 +1,56 @@
+"""End to end `sotay report` (DOCX with the base organisations' appendix, XLSX of every chi bộ, Markdown) on
+a province: 200,000 members, 1,500 base organisations, 12,000 chi bộ, from CSV.
+
+    python benchmarks/bench_report.py
+
+Goal (issue 4): within 5 s on the 2-core reference machine. Prints the wall time of the whole command
+and, from inside one process, the time of each step.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_stats import make  # noqa: E402
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        make(folder, "province")
+        command = [sys.executable, "-m", "sotay_cli", "report", "-p", "2026-06", "-o", str(folder / "out"),
+                   "--force", "--config", str(folder / "sotay.toml")]
+        subprocess.run(command, capture_output=True, check=True)  # warm the page cache
+        start = time.perf_counter()
+        subprocess.run(command, capture_output=True, check=True)
+        wall = time.perf_counter() - start
+
+        from sotay_cli.analysis import analyse
+        from sotay_cli.config import load_config
+        from sotay_cli.periods import parse_period
+        from sotay_cli.render.docx import write_docx
+        from sotay_cli.render.xlsx import write_appendix
+        from sotay_cli.report import ReportOptions, appendix_for, make_draft
+
+        t0 = time.perf_counter()
+        a = analyse(load_config(folder / "sotay.toml"), parse_period("2026-06"))
+        t1 = time.perf_counter()
+        draft = make_draft(a, ReportOptions())
+        t2 = time.perf_counter()
+        appendix = appendix_for(a, draft)
+        write_docx(draft, folder / "x.docx", appendix)
+        t3 = time.perf_counter()
+        write_appendix(a, folder / "x.xlsx")
+        t4 = time.perf_counter()
+        print(f"province report: {wall:.2f} s end to end (goal 5 s); analyse {t1 - t0:.2f} s, template "
+              f"{t2 - t1:.2f} s, DOCX with {len(appendix.units):,} base organisations {t3 - t2:.2f} s, "
+              f"XLSX of {int((a.figures['level'] == 'chi_bo').sum()):,} chi bộ {t4 - t3:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
