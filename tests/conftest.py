@@ -61,3 +61,11 @@ def roster_rows():
             *MEMBER_ROWS,
             [None] * 6,
             ["Tổng cộng", None, "3 đảng viên", None, None, None]]
+
+
+@pytest.fixture(autouse=True)
+def history_in_tmp(tmp_path, monkeypatch):
+    """Every test keeps its history in its own temporary SQLite file, never in the user's folder."""
+    path = tmp_path / "lich-su.sqlite"
+    monkeypatch.setenv("SOTAY_HISTORY", str(path))
+    return path

@@ -32,6 +32,7 @@ class Analysis:
     rounding: str = "half-up"
     inputs: dict[str, str] = field(default_factory=dict)
     _flag_dicts: list[dict] | None = field(default=None, repr=False)
+    comparison: object | None = None  # history.Comparison, when a history file is used
 
     @property
     def problems(self) -> list[Problem]:
@@ -91,7 +92,23 @@ class Analysis:
             unit["targets"] = {m: v[i] for m, v in target_lists.items() if not math.isnan(v[i])}
             unit["flags"] = by_unit.get(name, [])
             units.append(unit)
+        if self.comparison is not None:
+            self._add_changes(units)
         return units
+
+    def _add_changes(self, units: list[dict]) -> None:
+        """`previous` and `change` (against the period before), `year_before` and `change_year`."""
+        c = self.comparison
+        for key, change_key, before, label in (("previous", "change", c.previous_rates, c.previous),
+                                               ("year_before", "change_year", c.year_rates, c.year_before)):
+            delta = self.figures[list(RATES)] - before.reindex(self.figures.index)[list(RATES)]
+            before_rows = before.reindex(self.figures.index).to_dict("index")
+            delta_rows = delta.to_dict("index")
+            for unit in units:
+                known = label is not None and unit["name"] in before.index
+                unit[key] = ({"period": label.label} | {r: _num(v) for r, v in before_rows[unit["name"]].items()}
+                             if known else None)
+                unit[change_key] = {r: _num(v) for r, v in delta_rows[unit["name"]].items()} if known else None
 
     def unit_dict(self, name: str) -> dict:
         return next(u for u in self.unit_dicts() if u["name"] == name)

@@ -228,6 +228,32 @@ def _analyse(period: str, config_path, members, usage, meetings, units):
     return result
 
 
+def _use_history(result, enabled: bool) -> None:
+    """Store the period's figures and compare with those stored; a broken history file only warns."""
+    if not enabled:
+        return
+    from .history import HistoryError, annotate, default_path, open_history, store
+
+    path = default_path(result.config)
+    try:
+        con = open_history(path)
+        try:
+            replaced = store(con, result)
+            annotate(result, con)
+        finally:
+            con.close()
+    except HistoryError as exc:
+        err.print(f"[yellow]Lịch sử:[/yellow] {exc}; bỏ qua so sánh với kỳ trước.", highlight=False)
+        return
+    if replaced:
+        err.print(f"[dim]Đã thay số liệu kỳ {result.period.label} đã lưu trước đây trong lịch sử ({path}).[/dim]",
+                  highlight=False)
+
+
+NoHistoryOption = Annotated[bool, typer.Option("--no-history", help="Không lưu kỳ này vào lịch sử và không so "
+                                               "sánh với kỳ trước.")]
+
+
 def _progress(message: str):
     return err.status(message) if err.is_terminal else _nullcontext()
 
@@ -271,6 +297,7 @@ def stats(
     output: OutputOption = None,
     bom: Annotated[bool, typer.Option("--bom", help="CSV có BOM để Excel mở đúng tiếng Việt.")] = False,
     strict: StrictOption = False,
+    no_history: NoHistoryOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Số liệu từng đơn vị trong kỳ: đảng viên, đã cài đặt, sử dụng thường xuyên, sinh hoạt trên ứng dụng.
@@ -285,6 +312,7 @@ def stats(
     if fmt == "xlsx" and output in (None, "-"):
         raise fail("--format xlsx cần --output TỆP.xlsx.")
     result = _analyse(period, config, members, usage, meetings, units)
+    _use_history(result, not no_history)
     if fmt == "table":
         render.print_table(out, result, level)
     elif fmt == "csv":
@@ -313,6 +341,7 @@ def flag(
     fail_on_flag: Annotated[bool, typer.Option("--fail-on-flag", help="Thoát mã 1 khi có đơn vị dưới chỉ tiêu "
                                                "(dùng cho cron).")] = False,
     strict: StrictOption = False,
+    no_history: NoHistoryOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Chỉ các đơn vị dưới chỉ tiêu, gấp nhất trước, kèm số đảng viên còn thiếu."""
@@ -323,6 +352,7 @@ def flag(
     if fmt not in ("table", "csv"):
         raise fail("--format phải là table hoặc csv.")
     result = _analyse(period, config, members, usage, meetings, units)
+    _use_history(result, not no_history)
     flags = render.select_flags(result, level)
     if fmt == "table":
         render.print_flags(out, result, flags)
@@ -367,6 +397,7 @@ def report(
     meetings: MeetingsOption = None,
     units: UnitsOption = None,
     strict: StrictOption = False,
+    no_history: NoHistoryOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Soạn dự thảo văn bản (Word), phụ lục (Excel) và bản Markdown cho một kỳ.
@@ -382,6 +413,7 @@ def report(
         raise fail(f"--format chỉ gồm: {', '.join(FORMATS)} (ví dụ docx,xlsx).")
     issued = _parse_date(date)
     result = _analyse(period, config, members, usage, meetings, units)
+    _use_history(result, not no_history)
     options = ReportOptions(template, chosen, out_dir, force, issued, number)
     try:
         with _progress("Đang soạn văn bản…") as status:

@@ -81,6 +81,34 @@ def appendix_for(analysis: Analysis, draft: Draft):
                     analysis.targets.loc[analysis.root], analysis.rounding)
 
 
+def history_context(analysis: Analysis, folder: Path) -> dict:
+    """The template's `history`: the previous period and the changes of the root, and the chart
+    (written into `folder`), or None without a history file."""
+    c = analysis.comparison
+    if c is None:
+        return {"history": None}
+    root = analysis.root
+    total = analysis.figures.loc[root]
+
+    def changes(before, label):
+        if label is None or root not in before.index:
+            return None, None
+        return ({"label": label.label, "words": label.words},
+                {r: float(total[r] - before.loc[root, r]) for r in before.columns})
+
+    previous, change = changes(c.previous_rates, c.previous)
+    year_before, change_year = changes(c.year_rates, c.year_before)
+    from .render.chart import WEAKEST, rates_chart
+
+    base = ctx.report_units(analysis.figures, root)
+    weakest = base.sort_values(["installed_rate", "active_rate"]).index[:WEAKEST].tolist()
+    chart = rates_chart(c.series, root, weakest, folder / f"bieu-do-{analysis.period.label}.png",
+                        f"Tỷ lệ cài đặt, sử dụng ứng dụng theo tháng — {root}")
+    return {"history": {"previous": previous, "change": change, "year_before": year_before,
+                        "change_year": change_year, "chart": chart is not None},
+            "chart_path": chart}
+
+
 def write_report(analysis: Analysis, options: ReportOptions,
                  step: Callable[[str], None] = lambda message: None) -> list[Path]:
     """Write the requested files; ReportExists when any is there already and `force` is off.
@@ -92,6 +120,7 @@ def write_report(analysis: Analysis, options: ReportOptions,
     if existing and not options.force:
         raise ReportExists(existing)
     step("Soạn dự thảo từ mẫu…")
+    options.extra = options.extra | history_context(analysis, next(iter(paths.values())).parent)
     draft = make_draft(analysis, options)
     written = []
     if "docx" in paths:
@@ -108,4 +137,6 @@ def write_report(analysis: Analysis, options: ReportOptions,
     if "md" in paths:
         write_bytes(paths["md"], to_markdown(draft).encode("utf-8"))
         written.append(paths["md"])
+    if options.extra.get("chart_path"):
+        written.append(options.extra["chart_path"])
     return written

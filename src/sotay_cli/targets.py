@@ -106,6 +106,7 @@ class Flag:
     gap: int  # members (or chi bộ) still missing to reach the target
     gap_unit: str
     shortfall: float  # target - value, for ordering
+    pace: str | None = None  # when the unit would reach the target at its pace (needs history)
 
     def message(self, rounding: str = "half-up") -> str:
         if self.metric == "meeting_rate" and self.level == "chi_bo":
@@ -118,7 +119,7 @@ class Flag:
         # by hand: dataclasses.asdict deep-copies every field, 2 s for a province's 50,000 flags
         return {"unit": self.unit, "level": self.level, "metric": self.metric, "value": self.value,
                 "target": self.target, "gap": self.gap, "gap_unit": self.gap_unit, "shortfall": self.shortfall,
-                "message": self.message(rounding)}
+                "pace": self.pace, "message": self.message(rounding)}
 
 
 def flags(figures: pd.DataFrame, targets: pd.DataFrame) -> list[Flag]:

@@ -62,3 +62,24 @@ def table_frame(figures: pd.DataFrame, rounding: str) -> pd.DataFrame:
         out[c.header] = ([rounded_percent(v, rounding) for v in values] if c.kind == "rate"
                          else values.astype(int).to_numpy())
     return out
+
+
+HISTORY_COLUMNS = [
+    Column("installed_rate_prev", "Tỷ lệ cài đặt kỳ trước (%)", "% cài kỳ trước", "rate"),
+    Column("installed_rate_change", "Tăng, giảm tỷ lệ cài đặt (điểm %)", "± % cài", "points"),
+    Column("active_rate_prev", "Tỷ lệ sử dụng kỳ trước (%)", "% SD kỳ trước", "rate"),
+    Column("active_rate_change", "Tăng, giảm tỷ lệ sử dụng (điểm %)", "± % SD", "points"),
+]
+
+
+def with_history(analysis) -> tuple[pd.DataFrame, list[Column]]:
+    """The figures, with the previous period's rates and the change beside them when history has them."""
+    c = getattr(analysis, "comparison", None)
+    if c is None or c.previous is None:
+        return analysis.figures, list(COLUMNS)
+    figures = analysis.figures.copy()
+    before = c.previous_rates.reindex(figures.index)
+    for rate in ("installed_rate", "active_rate"):
+        figures[f"{rate}_prev"] = before[rate]
+        figures[f"{rate}_change"] = figures[rate] - before[rate]
+    return figures, list(COLUMNS) + HISTORY_COLUMNS

@@ -10,7 +10,7 @@ import xlsxwriter
 from ..atomic import atomic_path
 from ..fmt import round_rate
 from ..ingest.values import CHI_BO, CO_SO, TINH, XA
-from .columns import COLUMNS, LEVEL_PLURALS
+from .columns import LEVEL_PLURALS, with_history
 
 FONT = "Times New Roman"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -53,6 +53,8 @@ def _styles(book) -> dict:
         "total_rate": book.add_format(cell | {"bold": True, "num_format": "0.00%"}),
         "total_rate_bad": book.add_format(cell | {"bold": True, "num_format": "0.00%", "bg_color": "#FFC7CE",
                                                   "font_color": "#9C0006"}),
+        "points": book.add_format(cell | {"num_format": "+0.00;-0.00;0.00"}),
+        "total_points": book.add_format(cell | {"bold": True, "num_format": "+0.00;-0.00;0.00"}),
         "note": book.add_format(base | {"italic": True, "font_size": 11}),
     }
 
@@ -64,11 +66,11 @@ def _rate_value(rate: float, rounding: str) -> float | None:
 
 
 def _sheet(book, styles, analysis, level: str, title: str | None) -> None:
-    figures = analysis.figures
+    figures, columns = with_history(analysis)
     units = figures[figures["level"] == level]
     name = LEVEL_PLURALS[level][:31]
     ws = book.add_worksheet(name)
-    headers = ["STT", "Tên tổ chức đảng", *[c.header for c in COLUMNS]]
+    headers = ["STT", "Tên tổ chức đảng", *[c.header for c in columns]]
     last = len(headers) - 1
     lines = [title or f"PHỤ LỤC: KẾT QUẢ CÀI ĐẶT, SỬ DỤNG ỨNG DỤNG SỔ TAY ĐẢNG VIÊN ĐIỆN TỬ",
              f"{LEVEL_PLURALS[level]} trực thuộc {analysis.root} — {analysis.period.words}"]
@@ -83,19 +85,19 @@ def _sheet(book, styles, analysis, level: str, title: str | None) -> None:
     unit_targets = targets.loc[units.index]
     row = head_row + 2
     # column-wise: a province's 12,000 chi bộ × 14 figures must not go through .loc cell by cell
-    values = {c.key: units[c.key].to_numpy() for c in COLUMNS}
-    goals = {c.key: unit_targets[c.key].to_numpy() if c.key in unit_targets else None for c in COLUMNS}
+    values = {c.key: units[c.key].to_numpy() for c in columns}
+    goals = {c.key: unit_targets[c.key].to_numpy() if c.key in unit_targets else None for c in columns}
     for i, unit in enumerate(units.index):
         ws.write_number(row, 0, i + 1, styles["stt"])
         ws.write_string(row, 1, safe_text(str(unit)), styles["text"])
-        for j, column in enumerate(COLUMNS, start=2):
+        for j, column in enumerate(columns, start=2):
             goal = goals[column.key]
             _write_figure(ws, row, j, column, values[column.key][i], None if goal is None else goal[i],
                           analysis.rounding, styles, total=False)
         row += 1
     total = figures.loc[analysis.root]
     ws.merge_range(row, 0, row, 1, "Tổng cộng", styles["total_text"])
-    for j, column in enumerate(COLUMNS, start=2):
+    for j, column in enumerate(columns, start=2):
         # the totals row is the root's figures: every unit summed, rates from the sums
         _write_figure(ws, row, j, column, total[column.key], targets.loc[analysis.root].get(column.key),
                       analysis.rounding, styles, total=True)
@@ -115,6 +117,13 @@ def _sheet(book, styles, analysis, level: str, title: str | None) -> None:
 
 def _write_figure(ws, row, col, column, value, target, rounding, styles, total: bool) -> None:
     prefix = "total_" if total else ""
+    if column.kind == "points":
+        shown = round_rate(value, 2, rounding)
+        if shown is None:
+            ws.write_string(row, col, "—", styles[prefix + "count"])
+        else:
+            ws.write_number(row, col, float(shown), styles[prefix + "points"])
+        return
     if column.kind == "rate":
         shown = _rate_value(value, rounding)
         if shown is None:
