@@ -194,3 +194,21 @@ def test_flag_as_dict_carries_every_field_and_the_message():
     flag = Flag("Chi bộ A", "chi_bo", "installed_rate", 0.8, 0.95, 3, "đảng viên", 0.15)
     assert set(flag.as_dict()) == {f.name for f in fields(Flag)} | {"message"}
     assert flag.as_dict()["message"] == "tỷ lệ cài đặt 80,00% (chỉ tiêu 95,00%): còn thiếu 3 đảng viên để đạt 95,00%"
+
+
+@given(st.integers(min_value=0, max_value=10**9))
+def test_number_matches_babel_vi(n):
+    from babel.numbers import format_decimal
+
+    from sotay_cli.fmt import number
+
+    assert number(n) == format_decimal(n, locale="vi")
+
+
+@given(st.fractions(min_value=0, max_value=1, max_denominator=250_000))
+def test_percent_matches_babel_vi(fraction):
+    from babel.numbers import format_decimal
+
+    rate = float(fraction)
+    expected = format_decimal(round_rate(rate), format="#,##0.00", locale="vi", decimal_quantization=False) + "%"
+    assert percent(rate) == expected

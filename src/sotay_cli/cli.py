@@ -462,5 +462,156 @@ def init(
               highlight=False)
 
 
+# --- across periods and down to members: history, rank, followup -------------------------------
+
+@app.command()
+def followup(
+    period: PeriodOption,
+    unit: Annotated[Optional[str], typer.Option("--unit", "-u", help="Chỉ các chi bộ thuộc đơn vị này.")] = None,
+    out_dir: Annotated[Path, typer.Option("--output", "-o", help="Thư mục ghi (thư mục con theo kỳ).")] = Path("bao-cao"),
+    mask_phone: Annotated[bool, typer.Option("--mask-phone", help="Che giữa số điện thoại (091****678).")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Ghi đè tệp đã có.")] = False,
+    members: MembersOption = None,
+    usage: UsageOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Danh sách từng đảng viên chưa cài đặt hoặc đã cài mà chưa sử dụng, theo chi bộ (XLSX và DOCX).
+
+    Đây là lệnh duy nhất ghi tên đảng viên; giữ các tệp này như hồ sơ đảng viên.
+    """
+    from .followup import followup_list, write_docx, write_xlsx
+
+    result = _analyse(period, config, members, usage, None, None)
+    try:
+        todo = followup_list(result, unit, mask_phone)
+    except KeyError:
+        raise fail(f"không có đơn vị '{unit}' trong cây tổ chức.")
+    folder = out_dir / result.period.label
+    paths = [folder / f"doi-chieu-{result.period.label}.xlsx", folder / f"doi-chieu-{result.period.label}.docx"]
+    existing = [p for p in paths if p.exists()]
+    if existing and not force:
+        raise fail(f"đã có tệp {', '.join(map(str, existing))}; thêm --force để ghi đè.")
+    with _progress("Đang lập danh sách…"):
+        write_xlsx(result, todo, paths[0])
+        write_docx(result, todo, paths[1])
+    err.print(f"{number(len(todo))} đảng viên cần đôn đốc ở {number(todo['chi_bo'].nunique())} chi bộ.",
+              highlight=False)
+    for path in paths:
+        out.print(str(path), highlight=False)
+
+
+@app.command()
+def rank(
+    period: PeriodOption,
+    metric: Annotated[str, typer.Option("--metric", "-m", help="installed_rate, active_rate, active_of_installed, "
+                                        "attendance_rate hoặc meeting_rate.")] = "installed_rate",
+    level: Annotated[str, typer.Option("--level", "-l", help="Cấp xếp hạng: chi-bo, co-so, xa.")] = "chi-bo",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv hoặc json.")] = "table",
+    no_history: NoHistoryOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """Xếp hạng đơn vị để thi đua: đồng hạng ghi rõ, kèm thay đổi thứ hạng so với kỳ trước."""
+    from .metrics import RATES
+    from .ranking import rank as ranking
+    from .render.columns import LEVEL_OPTIONS
+    from .targets import METRIC_LABELS
+
+    if metric not in RATES:
+        raise fail(f"--metric phải là một trong: {', '.join(RATES)}.")
+    if level not in LEVEL_OPTIONS:
+        raise fail(f"--level phải là một trong: {', '.join(LEVEL_OPTIONS)}.")
+    if fmt not in ("table", "csv", "json"):
+        raise fail("--format phải là table, csv hoặc json.")
+    result = _analyse(period, config, None, None, None, None)
+    _use_history(result, not no_history)
+    table = ranking(result, metric, LEVEL_OPTIONS[level])
+    from .fmt import percent
+
+    shown = table.assign(
+        value_text=[percent(v, mode=result.rounding) for v in table["value"]],
+        rank_text=[f"{r} (đồng hạng)" if t else str(r) for r, t in zip(table["rank"], table["tied"])],
+        move_text=["—" if pd_isna(m) else ("=" if m == 0 else f"{'↑' if m > 0 else '↓'}{abs(int(m))}")
+                   for m in table["move"]])
+    if fmt == "json":
+        records = [{"rank": int(r.rank), "unit": r.unit, "value": float(r.value), "tied": bool(r.tied),
+                    "previous_rank": None if pd_isna(r.previous_rank) else int(r.previous_rank),
+                    "move": None if pd_isna(r.move) else int(r.move)} for r in table.itertuples()]
+        sys.stdout.write(json.dumps({"period": result.period.label, "metric": metric, "units": records},
+                                    ensure_ascii=False, indent=2) + "\n")
+    elif fmt == "csv":
+        sys.stdout.write(shown.rename(columns={"rank_text": "Hạng", "unit": "Đơn vị", "value_text": METRIC_LABELS[metric],
+                                               "move_text": "So với kỳ trước"})
+                         [["Hạng", "Đơn vị", METRIC_LABELS[metric], "So với kỳ trước"]].to_csv(index=False))
+    else:
+        grid = RichTable(title=f"Xếp hạng theo {METRIC_LABELS[metric]} — {result.period.words}", title_justify="left")
+        for header, justify in (("Hạng", "right"), ("Đơn vị", "left"), ("Tỷ lệ", "right"), ("So với kỳ trước", "right")):
+            grid.add_column(header, justify=justify)
+        for r in shown.itertuples():
+            grid.add_row(r.rank_text, r.unit, r.value_text, r.move_text)
+        out.print(grid)
+
+
+def pd_isna(value) -> bool:
+    import pandas as pd
+
+    return bool(pd.isna(value))
+
+
+@app.command()
+def history(
+    unit: Annotated[Optional[str], typer.Option("--unit", "-u", help="Chuỗi số liệu của một đơn vị.")] = None,
+    metric: Annotated[str, typer.Option("--metric", "-m", help="Chỉ số của chuỗi (mặc định installed_rate).")]
+    = "installed_rate",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv hoặc json.")] = "table",
+    config: ConfigOption = None,
+) -> None:
+    """Các kỳ đã lưu; với --unit, chuỗi số liệu của đơn vị qua các kỳ."""
+    from .config import load_config
+    from .fmt import percent
+    from .history import HistoryError, default_path, figures, open_history, periods
+    from .metrics import RATES
+
+    if metric not in RATES:
+        raise fail(f"--metric phải là một trong: {', '.join(RATES)}.")
+    if fmt not in ("table", "csv", "json"):
+        raise fail("--format phải là table, csv hoặc json.")
+    try:
+        path = default_path(load_config(config))
+        con = open_history(path)
+        frame = periods(con) if unit is None else figures(con, unit=unit)
+        con.close()
+    except (HistoryError, InputError) as exc:
+        raise fail(str(exc))
+    if unit is not None and frame.empty:
+        raise fail(f"chưa có số liệu nào của '{unit}' trong lịch sử ({path}).")
+    if unit is None:
+        frame = frame.drop(columns=["inputs"])
+    else:
+        frame = frame[["period", "unit", "eligible", "installed", "active", metric]]
+    if fmt == "json":
+        sys.stdout.write(frame.to_json(orient="records", force_ascii=False, indent=2) + "\n")
+    elif fmt == "csv":
+        sys.stdout.write(frame.to_csv(index=False))
+    else:
+        if frame.empty:
+            out.print(f"Chưa lưu kỳ nào ({path}). Chạy sotay stats hoặc sotay report để lưu.", highlight=False)
+            return
+        grid = RichTable(title=f"Lịch sử số liệu ({path})", title_justify="left")
+        if unit is None:
+            for header in ("Kỳ", "Đơn vị gốc", "Số đơn vị", "Tính lúc"):
+                grid.add_column(header)
+            for r in frame.itertuples():
+                grid.add_row(r.period, r.root, number(r.units), r.computed_at)
+        else:
+            from .targets import METRIC_LABELS
+
+            for header in ("Kỳ", "Đang SH", "Đã cài", "Sử dụng", METRIC_LABELS[metric]):
+                grid.add_column(header, justify="right")
+            for r in frame.itertuples():
+                grid.add_row(r.period, number(r.eligible), number(r.installed), number(r.active),
+                             percent(getattr(r, metric)))
+        out.print(grid)
+
+
 def main() -> None:
     app()

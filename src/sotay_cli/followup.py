@@ -1,0 +1,173 @@
+"""Down to each member: who in each chi bộ has not installed the app, or installed it and not used it.
+
+This is the only output of sotay that carries members' names; it holds no more than a secretary
+needs to go and see each one (name, birth year, phone, optionally masked).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import xlsxwriter
+
+from .atomic import atomic_path
+from .metrics import member_status
+from .render.xlsx import FONT, safe_text
+
+NOT_INSTALLED = "Chưa cài đặt, kích hoạt"
+NOT_ACTIVE = "Đã cài đặt, chưa sử dụng trong kỳ"
+
+
+def followup_list(analysis, unit: str | None = None, mask_phone: bool = False) -> pd.DataFrame:
+    """One row per eligible member still to bring onto the app: chi_bo, name, birth_year, phone, reason.
+
+    `unit` keeps the chi bộ at or below that unit of the tree."""
+    from .metrics import Rules
+
+    data = analysis.data
+    members = data.members.frame
+    usage = data.usage.frame if data.usage is not None else None
+    people = member_status(members, usage, analysis.period, Rules.from_config(analysis.config.rules))
+    todo = people["eligible"].to_numpy() & ~people["active"].to_numpy()
+    rows = members.loc[todo]
+    status = people.loc[todo]
+    out = pd.DataFrame({
+        "chi_bo": rows["chi_bo"].to_numpy(),
+        "name": rows["name"].to_numpy() if "name" in rows else "",
+        "birth_year": rows["birth_date"].dt.year.astype("Int64").to_numpy() if "birth_date" in rows else pd.NA,
+        "phone": rows["phone"].fillna("").astype(str).to_numpy() if "phone" in rows else "",
+        "reason": [NOT_ACTIVE if i else NOT_INSTALLED for i in status["installed"].to_numpy()],
+        "card": rows["card"].to_numpy(),
+    })
+    if mask_phone:
+        out["phone"] = out["phone"].str.replace(r"^(\d{3})\d+(\d{3})$", r"\1****\2", regex=True)
+    if unit is not None:
+        tree = analysis.tree
+        if unit not in tree.units.index:
+            raise KeyError(unit)
+        below = set(tree.closure.loc[tree.closure["ancestor"] == unit, "unit"])
+        out = out[out["chi_bo"].isin(below)]
+    order = analysis.figures["order"]
+    out = out.assign(_o=out["chi_bo"].map(order), _r=out["reason"] == NOT_ACTIVE)
+    return out.sort_values(["_o", "_r", "name"]).drop(columns=["_o", "_r"]).reset_index(drop=True)
+
+
+def summary(analysis, todo: pd.DataFrame) -> pd.DataFrame:
+    chi_bo = analysis.figures[analysis.figures["level"] == "chi_bo"]
+    chi_bo = chi_bo[chi_bo.index.isin(todo["chi_bo"].unique()) | (chi_bo["eligible"] > 0)]
+    counts = todo.groupby(["chi_bo", "reason"]).size().unstack(fill_value=0)
+    out = pd.DataFrame({"eligible": chi_bo["eligible"], "installed": chi_bo["installed"], "active": chi_bo["active"]})
+    for reason in (NOT_INSTALLED, NOT_ACTIVE):
+        out[reason] = counts[reason].reindex(out.index, fill_value=0) if reason in counts else 0
+    return out[out.index.isin(todo["chi_bo"].unique())]
+
+
+def _sheet_names(units: list[str]) -> dict[str, str]:
+    """Excel sheet names: at most 31 characters, none of []:*?/\\, unique."""
+    names, used = {}, set()
+    for unit in units:
+        base = "".join(ch for ch in unit.removeprefix("Chi bộ ").strip() if ch not in '[]:*?/\\')[:28] or "Chi bộ"
+        name, k = base, 2
+        while name.lower() in used:
+            name = f"{base[:26]} {k}"
+            k += 1
+        used.add(name.lower())
+        names[unit] = name
+    return names
+
+
+def write_xlsx(analysis, todo: pd.DataFrame, path: Path) -> Path:
+    with atomic_path(path) as tmp:
+        book = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
+        base = {"font_name": FONT, "font_size": 12}
+        title = book.add_format(base | {"bold": True, "font_size": 13})
+        head = book.add_format(base | {"bold": True, "border": 1, "bg_color": "#F2F2F2", "text_wrap": True,
+                                       "align": "center", "valign": "vcenter"})
+        cell = book.add_format(base | {"border": 1})
+        ws = book.add_worksheet("Tổng hợp")
+        ws.write_string(0, 0, safe_text(f"Đảng viên cần đôn đốc cài đặt, sử dụng ứng dụng — {analysis.period.words}"),
+                        title)
+        headers = ["STT", "Chi bộ", "Đang sinh hoạt", "Đã cài đặt", "Sử dụng trong kỳ", NOT_INSTALLED, NOT_ACTIVE]
+        for j, h in enumerate(headers):
+            ws.write_string(2, j, h, head)
+        s = summary(analysis, todo)
+        for i, (unit, row) in enumerate(s.iterrows(), start=1):
+            ws.write_number(2 + i, 0, i, cell)
+            ws.write_string(2 + i, 1, safe_text(unit), cell)
+            for j, key in enumerate(["eligible", "installed", "active", NOT_INSTALLED, NOT_ACTIVE], start=2):
+                ws.write_number(2 + i, j, int(row[key]), cell)
+        ws.set_column(0, 0, 5)
+        ws.set_column(1, 1, 45)
+        ws.set_column(2, 6, 16)
+        ws.freeze_panes(3, 0)
+        names = _sheet_names(list(s.index))
+        for unit, group in todo.groupby("chi_bo", sort=False):
+            sheet = book.add_worksheet(names[unit])
+            sheet.write_string(0, 0, safe_text(unit), title)
+            for j, h in enumerate(["STT", "Họ và tên", "Năm sinh", "Điện thoại", "Tình trạng"]):
+                sheet.write_string(2, j, h, head)
+            for i, r in enumerate(group.itertuples(index=False), start=1):
+                sheet.write_number(2 + i, 0, i, cell)
+                sheet.write_string(2 + i, 1, safe_text(str(r.name)), cell)
+                if pd.isna(r.birth_year):
+                    sheet.write_string(2 + i, 2, "", cell)
+                else:
+                    sheet.write_number(2 + i, 2, int(r.birth_year), cell)
+                sheet.write_string(2 + i, 3, safe_text(str(r.phone)), cell)
+                sheet.write_string(2 + i, 4, r.reason, cell)
+            sheet.set_column(0, 0, 5)
+            sheet.set_column(1, 1, 30)
+            sheet.set_column(2, 2, 10)
+            sheet.set_column(3, 3, 16)
+            sheet.set_column(4, 4, 34)
+            sheet.freeze_panes(3, 0)
+            sheet.repeat_rows(2)
+            sheet.set_paper(9)
+        book.close()
+    return path
+
+
+def write_docx(analysis, todo: pd.DataFrame, path: Path) -> Path:
+    """One page per chi bộ, addressed to its secretary."""
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    from .render.docx import _base_style, _page, _para, _row
+
+    doc = Document()
+    _base_style(doc)
+    _page(doc.sections[0], landscape=False)
+    widths = [round(w * 56.7) for w in (10, 60, 20, 32, 43)]
+    borders = "".join(f'<w:{side} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
+                      for side in ("top", "left", "bottom", "right", "insideH", "insideV"))
+    first = True
+    for unit, group in todo.groupby("chi_bo", sort=False):
+        if not first:
+            doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+        first = False
+        _para(doc, f"Kính gửi: Đồng chí Bí thư {unit}", 14, bold=True)
+        p = _para(doc, f"Danh sách đảng viên cần đôn đốc cài đặt, sử dụng ứng dụng Sổ tay đảng viên điện tử "
+                  f"({analysis.period.words}): {len(group)} đồng chí.", 13, italic=True)
+        p.paragraph_format.space_after = p.paragraph_format.space_before = None
+        rows = [_row([(h, "center", True, "F2F2F2") for h in ("STT", "Họ và tên", "Năm sinh", "Điện thoại",
+                                                               "Tình trạng")], widths, header=True, size=24)]
+        for i, r in enumerate(group.itertuples(index=False), start=1):
+            year = "" if pd.isna(r.birth_year) else str(int(r.birth_year))
+            rows.append(_row([(str(i), "center", False, None), (str(r.name), "left", False, None),
+                              (year, "center", False, None), (str(r.phone), "center", False, None),
+                              (r.reason, "left", False, None)], widths, size=24))
+        table = (f'<w:tbl {nsdecls("w")}><w:tblPr><w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:jc w:val="center"/>'
+                 f'<w:tblBorders>{borders}</w:tblBorders><w:tblLayout w:type="fixed"/></w:tblPr><w:tblGrid>'
+                 + "".join(f'<w:gridCol w:w="{w}"/>' for w in widths) + f'</w:tblGrid>{"".join(rows)}</w:tbl>')
+        anchor = doc.add_paragraph()
+        anchor._p.addnext(parse_xml(table))
+        _para(doc, "Đề nghị đồng chí phân công đảng viên hướng dẫn trực tiếp từng đồng chí trong danh sách.", 13,
+              align=WD_ALIGN_PARAGRAPH.LEFT).paragraph_format.space_before = None
+    if first:
+        _para(doc, f"Mọi đảng viên đang sinh hoạt đã cài đặt và sử dụng ứng dụng trong {analysis.period.words}.", 14)
+    with atomic_path(path) as tmp:
+        doc.save(str(tmp))
+    return path
