@@ -70,7 +70,10 @@ def make_draft(analysis: Analysis, options: ReportOptions) -> Draft:
 def appendix_for(analysis: Analysis, draft: Draft):
     from .render.docx import Appendix
 
-    figures = analysis.figures
+    from .render.columns import HISTORY_COLUMNS, with_history
+
+    figures, columns = with_history(analysis)
+    extra = [c for c in HISTORY_COLUMNS if c.kind == "points" and c in columns]
     units = ctx.report_units(figures, analysis.root)
     h = draft.header
     when = f"ngày {h.date.day:02d}/{h.date.month:02d}/{h.date.year}" if h.date else "ngày     /     /     "
@@ -78,7 +81,7 @@ def appendix_for(analysis: Analysis, draft: Draft):
     subtitle = f"(Kèm theo {kind} số {h.number or '     '}-{draft.symbol}/{h.code}, {when} của {ctx.organisation(analysis.config, analysis.root)['issuer_title']})"
     title = f"KẾT QUẢ CÀI ĐẶT, SỬ DỤNG ỨNG DỤNG SỔ TAY ĐẢNG VIÊN ĐIỆN TỬ {analysis.period.words.upper()}"
     return Appendix(title, subtitle, units, analysis.targets.loc[units.index], figures.loc[analysis.root],
-                    analysis.targets.loc[analysis.root], analysis.rounding)
+                    analysis.targets.loc[analysis.root], analysis.rounding, extra)
 
 
 def history_context(analysis: Analysis, folder: Path) -> dict:

@@ -24,7 +24,7 @@ from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Mm, Pt
 
 from ..atomic import atomic_path
-from ..fmt import number, percent
+from ..fmt import number, percent, points
 from .columns import COLUMN_BY_KEY
 from .draft import Draft, runs
 
@@ -212,8 +212,9 @@ class Appendix:
     """The units listed in the phụ lục: their figures, targets and the totals row."""
 
     def __init__(self, title: str, subtitle: str, units: pd.DataFrame, targets: pd.DataFrame, total: pd.Series,
-                 total_targets: pd.Series, rounding: str):
+                 total_targets: pd.Series, rounding: str, extra_columns: list | None = None):
         self.title, self.subtitle = title, subtitle
+        self.extra_columns = extra_columns or []  # e.g. the change since the previous period
         self.units, self.targets, self.total, self.total_targets = units, targets, total, total_targets
         self.rounding = rounding
 
@@ -235,8 +236,12 @@ def _appendix(doc, draft: Draft, appendix: Appendix) -> None:
 def _table_xml(appendix: Appendix) -> str:
     """The whole table as one XML string: python-docx adds rows cell by cell, far too slowly for the
     1,500 base organisations of a province (this is ~100 times faster)."""
-    columns = [COLUMN_BY_KEY[k] for k in APPENDIX_COLUMNS]
-    widths = [10, 62] + [14.6] * len(columns)
+    keys = APPENDIX_COLUMNS
+    if (appendix.units["level"] == "chi_bo").all():  # a list of chi bộ: "số chi bộ" would be 1 on every row
+        keys = [k for k in keys if k not in ("chi_bo", "chi_bo_met")]
+    columns = [COLUMN_BY_KEY[k] for k in keys] + appendix.extra_columns
+    figure_width = min(14.6, 190 / len(columns))
+    widths = [10, 262 - 10 - figure_width * len(columns)] + [figure_width] * len(columns)
     twips = [round(w * 56.7) for w in widths]
     grid = "".join(f'<w:gridCol w:w="{t}"/>' for t in twips)
     head = ["STT", "Tổ chức đảng", *[c.header for c in columns]]
@@ -268,6 +273,8 @@ def _table_xml(appendix: Appendix) -> str:
 def _figure(value, column, target, rounding: str) -> tuple[str, str, bool, str | None]:
     if column.kind == "count":
         return number(int(value)), "right", False, None
+    if column.kind == "points":
+        return points(None if pd.isna(value) else float(value), mode=rounding), "right", False, None
     if value is None or pd.isna(value):
         return "—", "center", False, None
     below = target is not None and not pd.isna(target) and value < target - 1e-12
