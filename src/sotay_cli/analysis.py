@@ -79,18 +79,21 @@ class Analysis:
                    "parent": [p if isinstance(p, str) else None for p in f["parent"]]}
         columns |= {c: f[c].astype("int64").tolist() for c in COUNTS}
         columns |= {r: [None if math.isnan(v) else v for v in f[r].astype("float64").tolist()] for r in RATES}
-        tags = f[list(TAGS)].astype(bool).to_numpy()
+        tag_lists = [[t for t, on in zip(TAGS, row) if on] for row in f[list(TAGS)].astype(bool).itertuples(index=False)]
         held = f["held_meetings"].fillna(False).astype(bool).tolist()
         targets = self.targets.reindex(f.index)
-        target_lists = {m: targets[m].tolist() for m in targets.columns}
+        target_dicts = [{m: v for m, v in zip(targets.columns, row) if not math.isnan(v)}
+                        for row in targets.itertuples(index=False)]
+        keys = list(columns)
         units = []
-        for i, name in enumerate(columns["name"]):
-            unit = {key: values[i] for key, values in columns.items()}
-            if unit["level"] == "chi_bo":
+        # dict(zip(...)) row by row runs in C; 380,000 units of a country in about a second
+        for i, row in enumerate(zip(*columns.values())):
+            unit = dict(zip(keys, row))
+            if row[1] == "chi_bo":
                 unit["held_meetings"] = held[i]
-            unit["tags"] = [t for t, on in zip(TAGS, tags[i]) if on]
-            unit["targets"] = {m: v[i] for m, v in target_lists.items() if not math.isnan(v[i])}
-            unit["flags"] = by_unit.get(name, [])
+            unit["tags"] = tag_lists[i]
+            unit["targets"] = target_dicts[i]
+            unit["flags"] = by_unit.get(row[0], [])
             units.append(unit)
         if self.comparison is not None:
             self._add_changes(units)

@@ -274,14 +274,21 @@ def _check_level(level: str) -> None:
         raise fail(f"--level phải là một trong: {', '.join(LEVEL_OPTIONS)}, all.")
 
 
-def _emit(text: str, output: str | None) -> None:
-    """Write text to stdout or atomically to a file."""
+def _emit(text: str | bytes, output: str | None) -> None:
+    """Write text (or UTF-8 bytes, as orjson makes them) to stdout or atomically to a file."""
     from .atomic import write_bytes
 
+    data = text if isinstance(text, bytes) else text.encode("utf-8")
     if output in (None, "-"):
-        sys.stdout.write(text)
+        sys.stdout.flush()
+        stream = getattr(sys.stdout, "buffer", None)
+        if stream is None:  # a text-only stdout (some test runners)
+            sys.stdout.write(data.decode("utf-8"))
+        else:
+            stream.write(data)
+            stream.flush()
     else:
-        write_bytes(output, text.encode("utf-8"))
+        write_bytes(output, data)
         err.print(f"Đã ghi {output}", highlight=False)
 
 

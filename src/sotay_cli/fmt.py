@@ -43,8 +43,9 @@ def _localise(value: Decimal | int, digits: int) -> str:
     return f"{value:,.{digits}f}".translate(_separators(LOCALE))
 
 
+@lru_cache(maxsize=1 << 16)
 def percent(rate: float | None, digits: int = 2, mode: str = "half-up", sign: str = "%") -> str:
-    """'87,86%'; '—' when there is no denominator."""
+    """'87,86%'; '—' when there is no denominator. Cached: a country's flags repeat the same few rates."""
     value = round_rate(rate, digits, mode)
     if value is None:
         return "—"

@@ -49,12 +49,8 @@ def build_tree(
         tags = pd.DataFrame({t: named[t].fillna(False).astype(bool) if t in named else False for t in TAGS},
                             index=named.index)
     # the roster's own organisation columns fill in what the units file does not say
-    chains = members[[c for c in ("chi_bo", "co_so", "xa") if c in members]].drop_duplicates()
-    for row in chains.itertuples(index=False):
-        names = [n for n in row if isinstance(n, str) and n]
-        for child, up in zip(names, names[1:] + [None]):
-            if child != up:
-                parent.setdefault(child, up)
+    for child, up in _roster_links(members):
+        parent.setdefault(child, up)
     for name in list(parent.values()):
         if name and name not in parent:
             parent[name] = None
@@ -66,7 +62,10 @@ def build_tree(
             parent[u] = root
     parent[root] = None
 
-    frame = pd.DataFrame({"parent": pd.Series(parent, dtype=object)})
+    # object dtype on purpose: pandas 3 would make an Arrow "str" index, whose every lookup converts
+    # the whole index back to Python objects (seconds at the size of a country's 380,000 units)
+    frame = pd.DataFrame({"parent": pd.Series(list(parent.values()), index=pd.Index(list(parent), dtype=object),
+                                              dtype=object)})
     frame.index.name = "unit"
     # ancestors, level by level (no Python loop over members: the tree is walked per depth)
     up = frame["parent"]
@@ -86,12 +85,12 @@ def build_tree(
                                 f"Quan hệ cấp trên bị vòng lặp ở: {', '.join(cyclic[:5])}; kiểm tra cột 'Trực thuộc'."))
     closure = pd.concat(closure, ignore_index=True).drop_duplicates()
     frame["depth"] = depth
-    has_children = frame.index.isin(frame["parent"].dropna())
+    has_children = frame.index.isin(set(frame["parent"].dropna()))
     if root_level is None:
         root_level = TINH if depth.max() >= 3 else XA
     inferred = np.where(~has_children, CHI_BO, np.where(depth == 1, XA if root_level == TINH else CO_SO, CO_SO))
     frame["level"] = pd.Series(inferred, index=frame.index).where(
-        ~frame.index.isin(list(level)), pd.Series(level).reindex(frame.index))
+        ~frame.index.isin(set(level)), pd.Series(level, dtype=object).reindex(frame.index))
     frame.loc[root, "level"] = root_level
     # tags hold for everything below the tagged unit
     own = tags.reindex(frame.index).fillna(False).astype(bool)
@@ -99,6 +98,30 @@ def build_tree(
     frame = frame.join(inherited)
     frame["order"] = _tree_order(frame, root)
     return Tree(frame.sort_values("order"), closure, root, problems)
+
+
+def _roster_links(members: pd.DataFrame) -> list[tuple[str, str | None]]:
+    """(unit, its parent) from the roster's chi bộ / cơ sở / xã columns, first mention first.
+
+    Each chi bộ is read from its first member only (pd.factorize + np.unique, not drop_duplicates
+    over millions of rows), which is also the rule when a chi bộ is filed under two parents."""
+    columns = [c for c in ("chi_bo", "co_so", "xa") if c in members]
+    if "chi_bo" not in columns or members.empty:
+        return []
+    codes, _ = pd.factorize(members["chi_bo"])
+    _, first = np.unique(codes, return_index=True)
+    chains = members[columns].iloc[np.sort(first)]
+    cells = [chains[c].fillna("").astype(str).to_numpy(dtype=object) for c in columns]
+    links = []
+    for level, child in enumerate(cells):
+        # the parent is the next filled cell to the right (a chi bộ cơ sở sits right under the xã)
+        up = np.full(len(child), None, dtype=object)
+        for higher in reversed(cells[level + 1:]):
+            up = np.where(higher != "", higher, up)
+        keep = (child != "") & (child != up)
+        pairs = pd.DataFrame({"child": child[keep], "up": up[keep]}).drop_duplicates("child")
+        links += [(c, u if isinstance(u, str) else None) for c, u in zip(pairs["child"], pairs["up"])]
+    return links
 
 
 def _tree_order(frame: pd.DataFrame, root: str) -> pd.Series:

@@ -188,10 +188,10 @@ def _read_body_arrow(body: bytes, delim: str, start: int, width: int) -> pd.Data
         io.BytesIO(body),
         read_options=pacsv.ReadOptions(skip_rows=start, column_names=names),
         parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True, ignore_empty_lines=False),
-        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+        convert_options=pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
                                              strings_can_be_null=False, quoted_strings_can_be_null=False),
     )
-    frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
+    frame = table.to_pandas(types_mapper={pa.large_string(): pd.StringDtype("pyarrow")}.get)
     return frame.set_axis(range(width), axis=1)
 
 

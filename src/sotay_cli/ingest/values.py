@@ -72,37 +72,52 @@ def _scalar_text(value: object) -> str:
     return str(value)
 
 
-def to_arrow_text(s: pd.Series) -> pa.Array:
-    """Any column of cells as an Arrow string array (typed workbook cells written as text)."""
+def to_arrow_text(s: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """Any column of cells as Arrow strings (typed workbook cells written as text). A CSV column comes
+    in chunks and stays so: joining them would copy every cell."""
     if isinstance(s.dtype, pd.StringDtype) or isinstance(s.dtype, pd.ArrowDtype):
-        arr = pa.array(s.array)
-        if isinstance(arr, pa.ChunkedArray):
-            arr = arr.combine_chunks()
-        return arr.cast(pa.string())
+        arr = s.array._pa_array if hasattr(s.array, "_pa_array") else pa.array(s.array)
+        # pandas keeps large_string; casting to string would copy every cell for nothing
+        return arr if arr.type in (pa.string(), pa.large_string()) else arr.cast(pa.large_string())
     values = s.to_numpy(dtype=object)
     if infer_dtype(values, skipna=True) in ("string", "empty"):
-        return pa.array(values, type=pa.string(), from_pandas=True)
+        return pa.array(values, type=pa.large_string(), from_pandas=True)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)  # typed cells repeat: convert each once
-    texts = pa.array([_scalar_text(u) for u in uniques] + [""], type=pa.string())
+    texts = pa.array([_scalar_text(u) for u in uniques] + [""], type=pa.large_string())
     return pc.take(texts, pa.array(np.where(codes < 0, len(uniques), codes)))
 
 
 def text(s: pd.Series) -> pd.Series:
     """Cells as stripped NFC text ('' for empty), whitespace collapsed; whole numbers lose Excel's '.0'."""
     arr = to_arrow_text(s)
-    encoded = pc.dictionary_encode(arr)
-    if len(encoded.dictionary) < len(arr) // 2:  # a column of repeated names: clean each name once
-        cleaned = _clean(encoded.dictionary)
-        out = pc.fill_null(pc.take(cleaned, encoded.indices), "")
+    if _repetitive(arr):  # a column of repeated names: clean each name once
+        names = pc.unique(arr)
+        cleaned = _clean(names)
+        if cleaned.equals(names):  # already clean: spreading it back would copy every cell
+            out = arr if arr.null_count == 0 else pc.fill_null(arr, "")
+        else:
+            out = pc.fill_null(pc.take(cleaned, pc.index_in(arr, value_set=names)), "")
     else:
         out = _clean(arr)
     return pd.Series(pd.arrays.ArrowStringArray(out), index=s.index)
 
 
+def _repetitive(arr: pa.Array, sample: int = 20_000) -> bool:
+    """Whether most values repeat (chi bộ, statuses), judged on a slice: hashing a whole column of
+    unique card numbers to find out costs more than cleaning it."""
+    if len(arr) <= sample:
+        return len(pc.unique(arr)) < len(arr) // 2
+    head = arr.slice(0, sample)
+    return len(pc.unique(head)) < sample // 4
+
+
 def _clean(arr: pa.Array) -> pa.Array:
     arr = pc.utf8_trim_whitespace(pc.fill_null(arr, ""))
-    if len(arr) and pc.any(pc.match_substring_regex(arr, r"\s\s|[\t\r\n\x{a0}]")).as_py():
-        arr = pc.utf8_trim_whitespace(pc.replace_substring_regex(arr, r"[\s\x{a0}]+", " "))
+    # one scan decides the rest: runs of spaces, tabs and line breaks, NBSP, and decomposed accents
+    # (U+0300..U+036F, from a Mac or Windows-1258); NFC on text already composed costs seconds a column
+    if not len(arr) or not pc.any(pc.match_substring_regex(arr, r"\s\s|[\t\r\n\x{a0}\x{300}-\x{36f}]")).as_py():
+        return arr
+    arr = pc.utf8_trim_whitespace(pc.replace_substring_regex(arr, r"[\s\x{a0}]+", " "))
     return pc.utf8_normalize(arr, "NFC")
 
 
