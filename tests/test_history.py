@@ -166,3 +166,30 @@ def test_followup_cli_writes_both_files(tmp_path):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "2026-06" / "doi-chieu-2026-06.xlsx").exists()
     assert "1.668 đảng viên cần đôn đốc" in result.stderr
+
+
+def test_report_with_history_says_the_change_and_shows_the_chart(tmp_path, history_in_tmp):
+    runner.invoke(app, ["stats", "-p", "2026-05", "-f", "csv", *SAMPLE])
+    result = runner.invoke(app, ["report", "-p", "2026-06", "-t", "bao-cao", "-o", str(tmp_path), *SAMPLE])
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "2026-06"
+    md = (folder / "bao-cao-2026-06.md").read_text(encoding="utf-8")
+    assert "so với tháng 5 năm 2026" in md and "điểm phần trăm" in md
+    doc = Document(str(folder / "bao-cao-2026-06.docx"))
+    assert len(doc.inline_shapes) == 1  # the chart
+    header = [c.text for c in doc.tables[-1].rows[0].cells]
+    assert header[-2:] == ["Tăng, giảm tỷ lệ cài đặt (điểm %)", "Tăng, giảm tỷ lệ sử dụng (điểm %)"]
+    sheet = openpyxl.load_workbook(folder / "phu-luc-2026-06.xlsx").worksheets[0]
+    assert "Tỷ lệ cài đặt kỳ trước (%)" in [c.value for c in sheet[4]]
+    assert (folder / "bieu-do-2026-06.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_flag_csv_carries_the_pace(history_in_tmp):
+    runner.invoke(app, ["stats", "-p", "2026-05", "-f", "csv", *SAMPLE])
+    result = runner.invoke(app, ["flag", "-p", "2026-06", "-f", "csv", *SAMPLE])
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    paced = [r for r in rows if r["Mã chỉ tiêu"] == "installed_rate"]
+    assert paced and all(r["Dự kiến"] for r in paced)

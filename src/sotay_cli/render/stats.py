@@ -11,9 +11,9 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from ..fmt import number, percent
+from ..fmt import number, percent, points
 from ..targets import METRIC_LABELS
-from .columns import COLUMNS, LEVEL_NAMES, LEVEL_OPTIONS, select_units, table_frame
+from .columns import LEVEL_NAMES, LEVEL_OPTIONS, select_units, table_frame, with_history
 
 TERMINAL_COLUMNS = ["eligible", "installed", "installed_rate", "active", "active_rate", "active_of_installed",
                     "regular_meetings", "attendance_rate", "chi_bo_met", "meeting_rate"]
@@ -35,8 +35,9 @@ def to_json(analysis, level: str) -> bytes:
 
 
 def print_table(console: Console, analysis, level: str) -> None:
-    figures = select_units(analysis.figures, level)
-    columns = [c for c in COLUMNS if c.key in TERMINAL_COLUMNS]
+    figures, all_columns = with_history(analysis)
+    figures = select_units(figures, level)
+    columns = [c for c in all_columns if c.key in TERMINAL_COLUMNS or c.key == "installed_rate_change"]
     table = Table(title=f"{analysis.root} — {analysis.period.words}", title_justify="left", header_style="bold")
     table.add_column("Đơn vị", overflow="fold", min_width=24)
     for c in columns:
@@ -61,6 +62,8 @@ def print_table(console: Console, analysis, level: str) -> None:
 def _cell(value, column, target, rounding: str) -> str:
     if column.kind == "count":
         return number(int(value))
+    if column.kind == "points":
+        return points(None if pd.isna(value) else float(value), mode=rounding)
     text = percent(value, mode=rounding)
     if target is not None and not math.isnan(target) and not math.isnan(value) and value < target - 1e-12:
         return f"[red]{text}[/red]"
@@ -79,12 +82,15 @@ def print_flags(console: Console, analysis, flags) -> None:
         return
     table = Table(title=f"Đơn vị dưới chỉ tiêu — {analysis.period.words}", title_justify="left",
                   header_style="bold")
-    for header, justify in (("#", "right"), ("Đơn vị", "left"), ("Chỉ tiêu", "left"), ("Đạt", "right"),
-                            ("Yêu cầu", "right"), ("Còn thiếu", "right")):
+    with_pace = any(f.pace for f in flags)
+    headers = [("#", "right"), ("Đơn vị", "left"), ("Chỉ tiêu", "left"), ("Đạt", "right"), ("Yêu cầu", "right"),
+               ("Còn thiếu", "right")] + ([("Theo tốc độ hiện nay", "left")] if with_pace else [])
+    for header, justify in headers:
         table.add_column(header, justify=justify, overflow="fold")
     for i, f in enumerate(flags, start=1):
-        table.add_row(str(i), f.unit, METRIC_LABELS[f.metric], f"[red]{percent(f.value, mode=analysis.rounding)}[/red]",
-                      percent(f.target, mode=analysis.rounding), f"{number(f.gap)} {f.gap_unit}")
+        cells = [str(i), f.unit, METRIC_LABELS[f.metric], f"[red]{percent(f.value, mode=analysis.rounding)}[/red]",
+                 percent(f.target, mode=analysis.rounding), f"{number(f.gap)} {f.gap_unit}"]
+        table.add_row(*cells, *([f.pace or ""] if with_pace else []))
     console.print(table)
 
 
@@ -93,9 +99,9 @@ def flags_csv(analysis, flags) -> str:
         "Đơn vị": f.unit, "Cấp": LEVEL_NAMES.get(f.level, f.level), "Chỉ tiêu": METRIC_LABELS[f.metric],
         "Mã chỉ tiêu": f.metric, "Đạt (%)": _pct(f.value, analysis.rounding),
         "Yêu cầu (%)": _pct(f.target, analysis.rounding), "Còn thiếu": f.gap, "Đơn vị tính": f.gap_unit,
-        "Nội dung": f.message(analysis.rounding),
+        "Nội dung": f.message(analysis.rounding), "Dự kiến": f.pace or "",
     } for f in flags], columns=["Đơn vị", "Cấp", "Chỉ tiêu", "Mã chỉ tiêu", "Đạt (%)", "Yêu cầu (%)", "Còn thiếu",
-                                "Đơn vị tính", "Nội dung"])
+                                "Đơn vị tính", "Nội dung", "Dự kiến"])
     buf = io.StringIO()
     frame.to_csv(buf, index=False, lineterminator="\n")
     return buf.getvalue()
