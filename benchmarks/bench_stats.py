@@ -10,7 +10,6 @@ Goals (issue 3): province within 2 s; country within 2x DuckDB's time and under 
 from __future__ import annotations
 
 import argparse
-import resource
 import subprocess
 import sys
 import tempfile

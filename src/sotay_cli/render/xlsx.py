@@ -9,7 +9,7 @@ import xlsxwriter
 
 from ..atomic import atomic_path
 from ..fmt import round_rate
-from ..ingest.values import CHI_BO, CO_SO, TINH, XA
+from ..ingest.values import CHI_BO, CO_SO, XA
 from .columns import LEVEL_PLURALS, with_history
 
 FONT = "Times New Roman"
@@ -72,7 +72,7 @@ def _sheet(book, styles, analysis, level: str, title: str | None) -> None:
     ws = book.add_worksheet(name)
     headers = ["STT", "Tên tổ chức đảng", *[c.header for c in columns]]
     last = len(headers) - 1
-    lines = [title or f"PHỤ LỤC: KẾT QUẢ CÀI ĐẶT, SỬ DỤNG ỨNG DỤNG SỔ TAY ĐẢNG VIÊN ĐIỆN TỬ",
+    lines = [title or "PHỤ LỤC: KẾT QUẢ CÀI ĐẶT, SỬ DỤNG ỨNG DỤNG SỔ TAY ĐẢNG VIÊN ĐIỆN TỬ",
              f"{LEVEL_PLURALS[level]} trực thuộc {analysis.root} — {analysis.period.words}"]
     ws.merge_range(0, 0, 0, last, safe_text(lines[0]), styles["title"])
     ws.merge_range(1, 0, 1, last, safe_text(lines[1]), styles["subtitle"])

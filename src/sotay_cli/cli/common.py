@@ -1,0 +1,190 @@
+"""What every command shares: the Typer app, the consoles, the common options, loading a period."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from .. import __version__
+from ..problems import InputError, Problem, count_by_severity
+
+app = typer.Typer(
+    name="sotay",
+    help="Theo dõi cài đặt, sử dụng ứng dụng [bold]Sổ tay đảng viên điện tử[/bold] theo từng chi bộ; "
+    "soạn công văn, báo cáo và phụ lục.",
+    rich_markup_mode="rich",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(soft_wrap=True)
+if not out.is_terminal:
+    out = Console(soft_wrap=True, width=200)  # piped tables keep their columns whole
+err = Console(stderr=True, soft_wrap=True)
+
+EXIT_OK, EXIT_FLAGGED, EXIT_USAGE = 0, 1, 2
+MAX_PROBLEMS_SHOWN = 50
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+    err.print(f"[bold red]Lỗi:[/bold red] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"sotay {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="In phiên bản rồi thoát.")] = False,
+) -> None:
+    """Theo dõi ứng dụng Sổ tay đảng viên điện tử."""
+
+
+
+KindOption = Annotated[Optional[str], typer.Option(
+    "--kind", "-k", help="Loại bảng nếu không muốn tự nhận: members (đảng viên), usage (tài khoản), "
+    "meetings (sinh hoạt), units (tổ chức).")]
+SheetOption = Annotated[Optional[str], typer.Option("--sheet", help="Tên trang tính cần đọc (mặc định: "
+                                                    "trang đầu tiên có dữ liệu).")]
+ConfigOption = Annotated[Optional[Path], typer.Option("--config", "-c", help="Tệp cấu hình (mặc định: "
+                                                      "sotay.toml ở thư mục hiện tại).")]
+
+
+
+def _overrides(config_path: Path | None) -> dict[str, str]:
+    from ..config import load_config
+
+    if config_path is None and not Path("sotay.toml").exists():
+        return {}
+    return load_config(config_path).columns
+
+
+class _nullcontext:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+
+PeriodOption = Annotated[str, typer.Option("--period", "-p", help="Kỳ báo cáo: 2026-06 (tháng), 2026-Q2 (quý), "
+                                           "2026 (năm).")]
+MembersOption = Annotated[Optional[str], typer.Option("--members", help="Danh sách đảng viên ('-' là đầu vào chuẩn).")]
+UsageOption = Annotated[Optional[str], typer.Option("--usage", help="Danh sách tài khoản ứng dụng.")]
+MeetingsOption = Annotated[Optional[str], typer.Option("--meetings", help="Sinh hoạt chi bộ trên ứng dụng.")]
+UnitsOption = Annotated[Optional[str], typer.Option("--units", help="Danh mục tổ chức đảng (cây đơn vị).")]
+LevelOption = Annotated[str, typer.Option("--level", "-l", help="Cấp hiển thị: chi-bo, co-so, xa, tinh hoặc all.")]
+StrictOption = Annotated[bool, typer.Option("--strict", help="Có lỗi dữ liệu thì thoát mã 1.")]
+OutputOption = Annotated[Optional[str], typer.Option("--output", "-o", help="Ghi ra tệp; '-' là đầu ra chuẩn.")]
+
+
+def _analyse(period: str, config_path, members, usage, meetings, units):
+    """Load, compute and summarise problems on stderr; exits 2 with a reason when it cannot."""
+    from ..analysis import analyse
+    from ..config import load_config
+    from ..periods import parse_period
+
+    try:
+        parsed = parse_period(period)
+    except ValueError as exc:
+        raise fail(f"--period: {exc}.")
+    try:
+        config = load_config(config_path)
+        if config.is_sample and not members:
+            err.print(f"[dim]Không thấy sotay.toml ở thư mục hiện tại: dùng dữ liệu mẫu ({config.base}).[/dim]",
+                      highlight=False)
+        with _progress("Đang đọc dữ liệu và tính số liệu…"):
+            result = analyse(config, parsed, {"members": members, "usage": usage, "meetings": meetings,
+                                              "units": units})
+    except InputError as exc:
+        raise fail(str(exc))
+    _summarise_problems(result.problems, result.inputs)
+    return result
+
+
+def _use_history(result, enabled: bool) -> None:
+    """Store the period's figures and compare with those stored; a broken history file only warns."""
+    if not enabled:
+        return
+    from ..history import HistoryError, annotate, default_path, open_history, store
+
+    path = default_path(result.config)
+    try:
+        con = open_history(path)
+        try:
+            replaced = store(con, result)
+            annotate(result, con)
+        finally:
+            con.close()
+    except HistoryError as exc:
+        err.print(f"[yellow]Lịch sử:[/yellow] {exc}; bỏ qua so sánh với kỳ trước.", highlight=False)
+        return
+    if replaced:
+        err.print(f"[dim]Đã thay số liệu kỳ {result.period.label} đã lưu trước đây trong lịch sử ({path}).[/dim]",
+                  highlight=False)
+
+
+NoHistoryOption = Annotated[bool, typer.Option("--no-history", help="Không lưu kỳ này vào lịch sử và không so "
+                                               "sánh với kỳ trước.")]
+
+
+def _progress(message: str):
+    return err.status(message) if err.is_terminal else _nullcontext()
+
+
+def _summarise_problems(problems: list[Problem], inputs: dict[str, str]) -> None:
+    if not problems:
+        return
+    counts = count_by_severity(problems)
+    files = sorted({Path(p.file).name for p in problems})
+    err.print(f"[yellow]Dữ liệu:[/yellow] {counts['error']} lỗi, {counts['warning']} cảnh báo ({', '.join(files)}); "
+              "xem chi tiết bằng lệnh: sotay check " + " ".join(inputs.values()), highlight=False)
+
+
+def _check_level(level: str) -> None:
+    from ..render.columns import LEVEL_OPTIONS
+
+    if level != "all" and level not in LEVEL_OPTIONS:
+        raise fail(f"--level phải là một trong: {', '.join(LEVEL_OPTIONS)}, all.")
+
+
+def _emit(text: str | bytes, output: str | None) -> None:
+    """Write text (or UTF-8 bytes, as orjson makes them) to stdout or atomically to a file."""
+    from ..atomic import write_bytes
+
+    data = text if isinstance(text, bytes) else text.encode("utf-8")
+    if output in (None, "-"):
+        sys.stdout.flush()
+        stream = getattr(sys.stdout, "buffer", None)
+        if stream is None:  # a text-only stdout (some test runners)
+            sys.stdout.write(data.decode("utf-8"))
+        else:
+            stream.write(data)
+            stream.flush()
+    else:
+        write_bytes(output, data)
+        err.print(f"Đã ghi {output}", highlight=False)
+
+
+
+def _parse_date(text: str | None):
+    import datetime as dt
+
+    if not text:
+        return None
+    for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return dt.datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise fail(f"--ngay '{text}' không hợp lệ; ghi dạng 08/06/2026 hoặc 2026-06-08.")

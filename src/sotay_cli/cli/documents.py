@@ -1,0 +1,135 @@
+"""`sotay report`, `init`, `followup`: the documents, the set-up, the lists of members."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..fmt import number
+from .common import (EXIT_FLAGGED, ConfigOption, MeetingsOption, MembersOption, NoHistoryOption, PeriodOption,
+                     StrictOption, UnitsOption, UsageOption, _analyse, _parse_date, _progress, _use_history, app, err,
+                     fail, out)
+
+
+@app.command()
+def report(
+    period: PeriodOption,
+    template: Annotated[str, typer.Option("--template", "-t", help="Mẫu văn bản: cong-van (công văn đôn đốc), "
+                                          "bao-cao (báo cáo định kỳ), thong-bao (thông báo phân công) hoặc "
+                                          "tên một mẫu riêng trong thư mục mẫu.")] = "cong-van",
+    out_dir: Annotated[Path, typer.Option("--output", "-o", help="Thư mục ghi; tệp nằm trong thư mục con "
+                                          "theo kỳ, ví dụ bao-cao/2026-06/.")] = Path("bao-cao"),
+    formats: Annotated[str, typer.Option("--format", "-f", help="Các định dạng, cách nhau dấu phẩy: docx, xlsx, "
+                                         "md.")] = "docx,xlsx,md",
+    date: Annotated[Optional[str], typer.Option("--ngay", "--date", help="Ngày ban hành in trên văn bản "
+                                                "(08/06/2026); bỏ trống: để trống cho viết tay.")] = None,
+    number: Annotated[str, typer.Option("--so", "--number", help="Số văn bản (bỏ trống: để trống cho văn thư "
+                                        "điền).")] = "",
+    force: Annotated[bool, typer.Option("--force", help="Ghi đè tệp đã có.")] = False,
+    members: MembersOption = None,
+    usage: UsageOption = None,
+    meetings: MeetingsOption = None,
+    units: UnitsOption = None,
+    strict: StrictOption = False,
+    no_history: NoHistoryOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """Soạn dự thảo văn bản (Word), phụ lục (Excel) và bản Markdown cho một kỳ.
+
+    Ví dụ: sotay report --period 2026-06 --template bao-cao --ngay 05/07/2026
+    """
+    from ..render.draft import DraftProblem
+    from ..render.templating import TemplateProblem
+    from ..report import FORMATS, ReportExists, ReportOptions, write_report
+
+    chosen = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
+    if not chosen or any(f not in FORMATS for f in chosen):
+        raise fail(f"--format chỉ gồm: {', '.join(FORMATS)} (ví dụ docx,xlsx).")
+    issued = _parse_date(date)
+    result = _analyse(period, config, members, usage, meetings, units)
+    _use_history(result, not no_history)
+    options = ReportOptions(template, chosen, out_dir, force, issued, number)
+    try:
+        with _progress("Đang soạn văn bản…") as status:
+            step = (lambda message: status.update(message)) if hasattr(status, "update") else (lambda message: None)
+            written = write_report(result, options, step)
+    except ReportExists as exc:
+        raise fail(f"đã có tệp {', '.join(map(str, exc.paths))}; thêm --force để ghi đè hoặc chọn --output khác.")
+    except (TemplateProblem, DraftProblem) as exc:
+        raise fail(str(exc))
+    for path in written:
+        out.print(str(path), highlight=False)
+    if strict and any(p.severity == "error" for p in result.problems):
+        raise typer.Exit(EXIT_FLAGGED)
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="Thư mục làm việc (mặc định: thư mục hiện tại).")] = Path("."),
+    tinh: Annotated[str, typer.Option("--tinh", help="Tỉnh, thành phố (theo danh mục từ 07/2025), ví dụ "
+                                      "\"Thanh Hóa\".")] = "",
+    xa: Annotated[str, typer.Option("--xa", help="Xã, phường, đặc khu; bỏ trống khi là cấp tỉnh (Ban Tổ chức "
+                                    "Tỉnh ủy).")] = "",
+    signer: Annotated[str, typer.Option("--nguoi-ky", help="Họ tên người ký.")] = "",
+    force: Annotated[bool, typer.Option("--force", help="Ghi đè sotay.toml đã có.")] = False,
+) -> None:
+    """Tạo sotay.toml (đơn vị, người ký, tệp đầu vào, chỉ tiêu) và sao chép các mẫu văn bản để sửa.
+
+    Ví dụ: sotay init --tinh "Thanh Hóa" --xa "Hoa Lộc"
+    """
+    from ..places import PlaceNotFound, find
+    from ..scaffold import AlreadyThere, init as scaffold
+
+    if not tinh:
+        raise fail("cần --tinh, ví dụ: sotay init --tinh \"Thanh Hóa\" --xa \"Hoa Lộc\".")
+    try:
+        place = find(tinh, xa or None)
+        written = scaffold(folder, place, signer, force)
+    except PlaceNotFound as exc:
+        raise fail(str(exc))
+    except AlreadyThere as exc:
+        raise fail(f"đã có {exc}; thêm --force để ghi đè (các mẫu đã sửa được giữ nguyên).")
+    out.print(f"{place.superior} / {place.issuer} — địa danh: {place.place_name}", highlight=False)
+    for path in written:
+        out.print(str(path), highlight=False)
+    out.print("Sửa \\[inputs] trong sotay.toml cho đúng tệp xuất, rồi chạy: sotay report --period 2026-06",
+              highlight=False)
+
+
+
+@app.command()
+def followup(
+    period: PeriodOption,
+    unit: Annotated[Optional[str], typer.Option("--unit", "-u", help="Chỉ các chi bộ thuộc đơn vị này.")] = None,
+    out_dir: Annotated[Path, typer.Option("--output", "-o", help="Thư mục ghi (thư mục con theo kỳ).")] = Path("bao-cao"),
+    mask_phone: Annotated[bool, typer.Option("--mask-phone", help="Che giữa số điện thoại (091****678).")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Ghi đè tệp đã có.")] = False,
+    members: MembersOption = None,
+    usage: UsageOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Danh sách từng đảng viên chưa cài đặt hoặc đã cài mà chưa sử dụng, theo chi bộ (XLSX và DOCX).
+
+    Đây là lệnh duy nhất ghi tên đảng viên; giữ các tệp này như hồ sơ đảng viên.
+    """
+    from ..followup import followup_list, write_docx, write_xlsx
+
+    result = _analyse(period, config, members, usage, None, None)
+    try:
+        todo = followup_list(result, unit, mask_phone)
+    except KeyError:
+        raise fail(f"không có đơn vị '{unit}' trong cây tổ chức.")
+    folder = out_dir / result.period.label
+    paths = [folder / f"doi-chieu-{result.period.label}.xlsx", folder / f"doi-chieu-{result.period.label}.docx"]
+    existing = [p for p in paths if p.exists()]
+    if existing and not force:
+        raise fail(f"đã có tệp {', '.join(map(str, existing))}; thêm --force để ghi đè.")
+    with _progress("Đang lập danh sách…"):
+        write_xlsx(result, todo, paths[0])
+        write_docx(result, todo, paths[1])
+    err.print(f"{number(len(todo))} đảng viên cần đôn đốc ở {number(todo['chi_bo'].nunique())} chi bộ.",
+              highlight=False)
+    for path in paths:
+        out.print(str(path), highlight=False)

@@ -1,0 +1,130 @@
+"""`sotay check` and `sotay sample`: the exports as read, and synthetic ones."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table as RichTable
+
+from ..fmt import number
+from ..ingest import KIND_LABELS, KINDS, Dataset, load_table, reconcile
+from ..ingest.schema import COLUMN_LABELS, MEETINGS, MEMBERS, UNITS, USAGE
+from ..problems import InputError, Problem, count_by_severity
+from .common import (EXIT_FLAGGED, EXIT_OK, MAX_PROBLEMS_SHOWN, ConfigOption, KindOption, SheetOption, _nullcontext,
+                     _overrides, app, err, fail, out)
+
+
+@app.command()
+def check(
+    files: Annotated[list[str], typer.Argument(help="Các tệp xuất (CSV, TXT, XLSX, XLS, ODS); '-' là đầu vào chuẩn.")],
+    kind: KindOption = None,
+    sheet: SheetOption = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table (bảng cho người đọc) hoặc json.")] = "table",
+    show_all: Annotated[bool, typer.Option("--all", help=f"Hiện mọi vấn đề (mặc định {MAX_PROBLEMS_SHOWN} "
+                                           "vấn đề đầu mỗi tệp).")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Kiểm tra các tệp xuất: nhận loại bảng, cột, số dòng dùng được và liệt kê các vấn đề.
+
+    Thoát 0 khi không có lỗi, 1 khi có lỗi dữ liệu, 2 khi không đọc được tệp.
+    """
+    if kind is not None and kind not in KINDS:
+        raise fail(f"--kind phải là một trong: {', '.join(KINDS)}.")
+    if fmt not in ("table", "json"):
+        raise fail("--format phải là table hoặc json.")
+    try:
+        overrides = _overrides(config)
+        tables = [load_table(f, kind=kind, sheet=sheet, overrides=overrides) for f in files]
+    except InputError as exc:
+        raise fail(str(exc))
+    by_kind = {t.kind: t for t in tables}
+    if MEMBERS in by_kind:
+        reconcile(Dataset(by_kind[MEMBERS], by_kind.get(USAGE), by_kind.get(MEETINGS), by_kind.get(UNITS)))
+    problems = [p for t in tables for p in t.problems]
+    counts = count_by_severity(problems)
+    if fmt == "json":
+        payload = {
+            "files": [_table_summary(t) for t in tables],
+            "errors": counts["error"],
+            "warnings": counts["warning"],
+            "problems": [p.as_dict() for p in problems],
+        }
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+    else:
+        for t in tables:
+            _print_table_summary(t, show_all)
+        verdict = "[green]Không có lỗi.[/green]" if not counts["error"] else f"[red]{counts['error']} lỗi[/red]"
+        out.print(f"\nTổng: {verdict} {counts['warning']} cảnh báo.", highlight=False)
+    raise typer.Exit(EXIT_FLAGGED if counts["error"] else EXIT_OK)
+
+
+def _table_summary(t) -> dict:
+    return {
+        "file": t.source, "sheet": t.sheet, "kind": t.kind, "header_row": t.header_row,
+        "rows_read": t.rows_read, "rows_used": t.rows_used, "left_out": dict(t.left_out),
+        "mapping": t.mapping, "ignored_columns": t.ignored,
+    }
+
+
+def _print_table_summary(t, show_all: bool) -> None:
+    where = f" (trang tính '{t.sheet}')" if t.sheet else ""
+    out.rule(f"[bold]{t.source}[/bold]{where}")
+    out.print(f"Loại bảng: [bold]{KIND_LABELS[t.kind]}[/bold] · dòng tiêu đề: {t.header_row}", highlight=False)
+    left = sum(t.left_out.values())
+    out.print(f"Đọc {number(t.rows_read)} dòng, dùng {number(t.rows_used)}, bỏ ra {number(left)}"
+              + (": " + "; ".join(f"{reason} ({number(n)})" for reason, n in t.left_out.items()) if left else "."),
+              highlight=False)
+    mapping = RichTable("Cột trong tệp", "Hiểu là", box=None, pad_edge=False)
+    for column, header in t.mapping.items():
+        mapping.add_row(header, COLUMN_LABELS.get(column, column))
+    out.print(mapping)
+    if t.ignored:
+        out.print("Cột không dùng: " + ", ".join(t.ignored), highlight=False)
+    if t.problems:
+        _print_problems(t.problems, show_all)
+
+
+def _print_problems(problems: list[Problem], show_all: bool) -> None:
+    shown = problems if show_all else problems[:MAX_PROBLEMS_SHOWN]
+    grid = RichTable("Mức", "Dòng", "Cột", "Vấn đề", show_lines=False)
+    for p in shown:
+        level = "[red]lỗi[/red]" if p.severity == "error" else "[yellow]cảnh báo[/yellow]"
+        grid.add_row(level, "" if p.row is None else str(p.row), p.column or "", p.message)
+    out.print(grid)
+    if len(shown) < len(problems):
+        out.print(f"… và {number(len(problems) - len(shown))} vấn đề nữa (dùng --all để xem hết).",
+                  highlight=False)
+
+
+@app.command()
+def sample(
+    out_dir: Annotated[Path, typer.Option("--output", "-o", help="Thư mục ghi tệp mẫu.")] = Path("sample_data"),
+    members: Annotated[int, typer.Option("--members", "-n", min=1, help="Số đảng viên đang sinh hoạt.")] = 1920,
+    seed: Annotated[int, typer.Option("--seed", help="Hạt giống ngẫu nhiên (cùng hạt giống, cùng dữ liệu).")] = 2026,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="xlsx hoặc csv (CSV ';' có BOM như Excel "
+                                     "tiếng Việt).")] = "xlsx",
+    province: Annotated[bool, typer.Option("--tinh", help="Sinh dữ liệu cấp tỉnh (đảng bộ xã, cơ sở, chi bộ) "
+                                           "thay vì một xã.")] = False,
+) -> None:
+    """Sinh bộ dữ liệu mẫu (tổng hợp, không phải người thật) để dùng thử và đo tốc độ.
+
+    Mặc định là xã Hoa Lộc tháng 6/2026: 1.920 đảng viên đang sinh hoạt, 1.687 đã cài đặt, 252 sử dụng
+    thường xuyên.
+    """
+    from ..sample import Commune, write_sample
+
+    if fmt not in ("xlsx", "csv"):
+        raise fail("--format phải là xlsx hoặc csv.")
+    commune = Commune(members=members, seed=seed)
+    if province:
+        commune.chi_bo = max(3, members // 17)
+        commune.co_so = max(2, commune.chi_bo // 8)
+        commune.xa = max(1, commune.co_so // 11)
+    with err.status("Đang sinh dữ liệu mẫu…") if err.is_terminal else _nullcontext():
+        paths = write_sample(out_dir, commune, fmt)
+    for path in paths:
+        out.print(str(path), highlight=False)
