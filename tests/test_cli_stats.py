@@ -85,3 +85,21 @@ def test_bad_period_and_level_exit_2():
 def test_members_file_missing_exits_2_with_reason():
     result = runner.invoke(app, ["stats", "-p", "2026-06", "--members", "khong-co.csv", *SAMPLE])
     assert result.exit_code == 2 and "khong-co.csv: không tìm thấy tệp" in result.stderr
+
+
+def test_csv_and_xlsx_neutralise_formula_like_unit_names(tmp_path):
+    roster = tmp_path / "dv.csv"
+    roster.write_text("Số thẻ đảng viên,Họ và tên,Chi bộ,Tình trạng\r\n"
+                      '01.000001,Nguyễn Văn A,"=HYPERLINK(""http://x"")",Đang sinh hoạt\r\n'
+                      "01.000002,Trần Thị B,@Chi bộ lạ,Đang sinh hoạt\r\n", encoding="utf-8")
+    result = runner.invoke(app, ["stats", "-p", "2026-06", "--members", str(roster), "-f", "csv", "--no-history",
+                                 *SAMPLE])
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    names = {r["Đơn vị"] for r in rows}
+    assert "'=HYPERLINK(\"http://x\")" in names and "'@Chi bộ lạ" in names
+    out = tmp_path / "x.xlsx"
+    runner.invoke(app, ["stats", "-p", "2026-06", "--members", str(roster), "-f", "xlsx", "-o", str(out),
+                        "--no-history", *SAMPLE])
+    for ws in openpyxl.load_workbook(out).worksheets:
+        for row in ws.iter_rows(values_only=True):
+            assert not any(isinstance(v, str) and v[:1] in "=+-@" for v in row)

@@ -13,7 +13,8 @@ import xlsxwriter
 
 from .atomic import atomic_path
 from .metrics import member_status
-from .render.xlsx import FONT, safe_text
+from .render.columns import safe_text
+from .render.xlsx import FONT
 
 NOT_INSTALLED = "Chưa cài đặt, kích hoạt"
 NOT_ACTIVE = "Đã cài đặt, chưa sử dụng trong kỳ"

@@ -12,6 +12,7 @@ from rich.table import Table as RichTable
 
 from ..fmt import number
 from ..problems import InputError
+from ..render.columns import spreadsheet_safe
 from .common import (EXIT_FLAGGED, ConfigOption, LevelOption, MeetingsOption, MembersOption, NoHistoryOption,
                      OutputOption, PeriodOption, StrictOption, UnitsOption, UsageOption, _analyse, _check_level,
                      _emit, _use_history, app, err, fail, out)
@@ -136,7 +137,7 @@ def rank(
     elif fmt == "csv":
         sys.stdout.write(shown.rename(columns={"rank_text": "Hạng", "unit": "Đơn vị", "value_text": METRIC_LABELS[metric],
                                                "move_text": "So với kỳ trước"})
-                         [["Hạng", "Đơn vị", METRIC_LABELS[metric], "So với kỳ trước"]].to_csv(index=False))
+                         [["Hạng", "Đơn vị", METRIC_LABELS[metric], "So với kỳ trước"]].pipe(spreadsheet_safe).to_csv(index=False))
     else:
         grid = RichTable(title=f"Xếp hạng theo {METRIC_LABELS[metric]} — {result.period.words}", title_justify="left")
         for header, justify in (("Hạng", "right"), ("Đơn vị", "left"), ("Tỷ lệ", "right"), ("So với kỳ trước", "right")):
@@ -181,7 +182,7 @@ def history(
     if fmt == "json":
         sys.stdout.write(frame.to_json(orient="records", force_ascii=False, indent=2) + "\n")
     elif fmt == "csv":
-        sys.stdout.write(frame.to_csv(index=False))
+        sys.stdout.write(spreadsheet_safe(frame).to_csv(index=False))
     else:
         if frame.empty:
             out.print(f"Chưa lưu kỳ nào ({path}). Chạy sotay stats hoặc sotay report để lưu.", highlight=False)

@@ -83,3 +83,20 @@ def with_history(analysis) -> tuple[pd.DataFrame, list[Column]]:
         figures[f"{rate}_prev"] = before[rate]
         figures[f"{rate}_change"] = figures[rate] - before[rate]
     return figures, list(COLUMNS) + HISTORY_COLUMNS
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(value: str) -> str:
+    """Text a spreadsheet could take for a formula gets a leading apostrophe."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every text cell of `frame` made safe to open in Excel (CSV outputs, XLSX cells)."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(safe_text)
+    return out

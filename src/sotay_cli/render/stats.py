@@ -13,7 +13,7 @@ from rich.table import Table
 
 from ..fmt import number, percent, points
 from ..targets import METRIC_LABELS
-from .columns import LEVEL_NAMES, LEVEL_OPTIONS, select_units, table_frame, with_history
+from .columns import LEVEL_NAMES, LEVEL_OPTIONS, select_units, spreadsheet_safe, table_frame, with_history
 
 TERMINAL_COLUMNS = ["eligible", "installed", "installed_rate", "active", "active_rate", "active_of_installed",
                     "regular_meetings", "attendance_rate", "chi_bo_met", "meeting_rate"]
@@ -21,7 +21,7 @@ TERMINAL_COLUMNS = ["eligible", "installed", "installed_rate", "active", "active
 
 def to_csv(analysis, level: str) -> str:
     frame = table_frame(select_units(analysis.figures, level), analysis.rounding)
-    return frame.to_csv(index=False, lineterminator="\n")
+    return spreadsheet_safe(frame).to_csv(index=False, lineterminator="\n")
 
 
 def to_json(analysis, level: str) -> bytes:
@@ -103,7 +103,7 @@ def flags_csv(analysis, flags) -> str:
     } for f in flags], columns=["Đơn vị", "Cấp", "Chỉ tiêu", "Mã chỉ tiêu", "Đạt (%)", "Yêu cầu (%)", "Còn thiếu",
                                 "Đơn vị tính", "Nội dung", "Dự kiến"])
     buf = io.StringIO()
-    frame.to_csv(buf, index=False, lineterminator="\n")
+    spreadsheet_safe(frame).to_csv(buf, index=False, lineterminator="\n")
     return buf.getvalue()
 
 

@@ -10,15 +10,9 @@ import xlsxwriter
 from ..atomic import atomic_path
 from ..fmt import round_rate
 from ..ingest.values import CHI_BO, CO_SO, XA
-from .columns import LEVEL_PLURALS, with_history
+from .columns import LEVEL_PLURALS, safe_text, with_history
 
 FONT = "Times New Roman"
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_text(value: str) -> str:
-    """Text a spreadsheet could take for a formula gets a leading apostrophe-like quote."""
-    return "'" + value if value and value.startswith(FORMULA_START) else value
 
 
 def write_appendix(analysis, path: str | Path, title: str | None = None, extra: dict | None = None) -> Path:
