@@ -102,8 +102,8 @@ def store(con: sqlite3.Connection, analysis) -> bool:
     p = analysis.period
     inputs = [{"kind": kind, **file_digest(path)} for kind, path in analysis.inputs.items()]
     f = analysis.figures
-    rows = pd.DataFrame({"period": p.label, "unit": f.index, "parent": f["parent"].where(f["parent"].notna(), None),
-                         "level": f["level"]})
+    rows = pd.DataFrame({"period": p.label, "unit": f.index.astype(object), "parent": f["parent"].astype(object),
+                         "level": f["level"].astype(object)})
     for column in COUNTS:
         rows[column] = f[column].astype("int64").to_numpy()
     targets = analysis.targets.stack().dropna().rename("target").reset_index()
@@ -116,8 +116,9 @@ def store(con: sqlite3.Connection, analysis) -> bool:
                      p.start.isoformat(), p.end.isoformat(), analysis.rounding, json.dumps(inputs, ensure_ascii=False)))
         names = ", ".join(f'"{c}"' for c in rows.columns)
         marks = ", ".join("?" for _ in rows.columns)
-        con.executemany(f"INSERT INTO figures ({names}) VALUES ({marks})",
-                        rows.astype(object).where(rows.notna(), None).itertuples(index=False, name=None))
+        values = [[v if isinstance(v, str) else None for v in rows[c]] if c == "parent" else rows[c].tolist()
+                  for c in rows.columns]
+        con.executemany(f"INSERT INTO figures ({names}) VALUES ({marks})", zip(*values))
         con.executemany("INSERT INTO targets (period, unit, metric, target) VALUES (?, ?, ?, ?)",
                         [(p.label, u, m, float(t)) for u, m, t in targets.itertuples(index=False, name=None)])
     return replaced
@@ -183,9 +184,10 @@ def pace(series: pd.DataFrame, targets: pd.DataFrame, period: Period, metric: st
     s = series[(series["kind"] == "month")][["period", "unit", metric]].dropna()
     if s.empty:
         return pd.Series(dtype="datetime64[ns]")
-    months = pd.PeriodIndex(s["period"], freq="M")
-    end_month = pd.Period(period.end, freq="M")
-    s = s.assign(x=((months.year - end_month.year) * 12 + (months.month - end_month.month)).astype(float))
+    # months before the period's end, from the few distinct labels ("2026-05" -> -1)
+    end = period.end
+    offset = {p: (int(p[:4]) - end.year) * 12 + int(p[5:7]) - end.month for p in s["period"].unique()}
+    s = s.assign(x=s["period"].map(offset).astype(float))
     s = s[(s["x"] <= 0) & (s["x"] > -recent)]
     g = s.groupby("unit")
     n = g.size()
@@ -199,9 +201,11 @@ def pace(series: pd.DataFrame, targets: pd.DataFrame, period: Period, metric: st
     ok = (n.reindex(current.index) >= 2) & (slope > 0) & (current < goal)
     steps = np.ceil((goal - current) / slope)
     end = pd.Period(period.end, freq="M")
+    within = ok & (steps.fillna(math.inf) <= 12 - end.month)
+    month = (end.month + steps[within]).astype(int)  # still in the same year, by `within`
     reach = pd.Series(pd.NaT, index=current.index, dtype="datetime64[ns]")
-    for unit in current.index[ok & (steps.fillna(math.inf) <= 12 - end.month)]:
-        reach[unit] = (end + int(steps[unit])).to_timestamp()
+    reach[within] = pd.to_datetime({"year": np.full(len(month), end.year), "month": month.to_numpy(),
+                                    "day": np.ones(len(month), dtype=int)}).to_numpy()
     return reach
 
 
@@ -211,15 +215,12 @@ def annotate(analysis, con: sqlite3.Connection) -> None:
 
     comparison = compare(con, analysis.period)
     analysis.comparison = comparison
-    reach = {m: pace(comparison.series, analysis.targets, analysis.period, m) for m in ("installed_rate", "active_rate")}
-    flags = []
-    for flag in analysis.flags:
-        when = reach.get(flag.metric, pd.Series(dtype="datetime64[ns]")).get(flag.unit, pd.NaT) \
-            if flag.metric in reach else pd.NaT
-        if flag.metric in reach:
-            text = (f"dự kiến đạt vào tháng {when.month}/{when.year}" if not pd.isna(when)
-                    else f"với tốc độ hiện nay sẽ không đạt trong năm {analysis.period.end.year}")
-            flag = replace(flag, pace=text)
-        flags.append(flag)
-    analysis.flags = flags
+    year = analysis.period.end.year
+    never = f"với tốc độ hiện nay sẽ không đạt trong năm {year}"
+    reach = {}
+    for metric in ("installed_rate", "active_rate"):
+        dates = pace(comparison.series, analysis.targets, analysis.period, metric).dropna()
+        reach[metric] = {unit: f"dự kiến đạt vào tháng {d.month}/{d.year}" for unit, d in dates.items()}
+    analysis.flags = [replace(f, pace=reach[f.metric].get(f.unit, never)) if f.metric in reach else f
+                      for f in analysis.flags]
     analysis._flag_dicts = None
