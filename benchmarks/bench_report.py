@@ -9,6 +9,7 @@ and, from inside one process, the time of each step.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -23,6 +24,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         make(folder, "province")
+        os.environ["SOTAY_HISTORY"] = str(folder / "history.sqlite")  # not the user's own history
         command = [sys.executable, "-m", "sotay_cli", "report", "-p", "2026-06", "-o", str(folder / "out"),
                    "--force", "--config", str(folder / "sotay.toml")]
         subprocess.run(command, capture_output=True, check=True)  # warm the page cache

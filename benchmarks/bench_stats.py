@@ -29,10 +29,13 @@ def make(folder: Path, scale: str) -> None:
         'usage = "tai-khoan.csv"\nmeetings = "sinh-hoat.csv"\n', encoding="utf-8")
 
 
-def run_sotay(folder: Path) -> tuple[float, float]:
-    """Wall seconds and peak resident MB of one `sotay stats --format json` process."""
-    code = ("import resource, sys; from sotay_cli.cli import main; sys.argv=['sotay','stats','-p','2026-06',"
-            f"'-f','json','-o','{folder / 'out.json'}','--config','{folder / 'sotay.toml'}'];\n"
+def run_sotay(folder: Path, history: bool = False) -> tuple[float, float]:
+    """Wall seconds and peak resident MB of one `sotay stats --format json` process; with `history`,
+    the period is also stored in (and compared with) a history file of the benchmark's own."""
+    extra = "" if history else ",'--no-history'"
+    code = ("import os, resource, sys; from sotay_cli.cli import main; "
+            f"os.environ['SOTAY_HISTORY']='{folder / 'history.sqlite'}'; sys.argv=['sotay','stats','-p','2026-06',"
+            f"'-f','json','-o','{folder / 'out.json'}','--config','{folder / 'sotay.toml'}'{extra}];\n"
             "try: main()\nexcept SystemExit: pass\n"
             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)")
     start = time.perf_counter()
@@ -76,7 +79,11 @@ def main() -> None:
             print(f"{scale}: made the CSV files in {time.perf_counter() - start:.0f} s")
             run_sotay(folder)  # warm the page cache and Python's bytecode
             seconds, peak = run_sotay(folder)
-            print(f"{scale}: sotay stats --format json {seconds:.2f} s end to end, peak {peak:,.0f} MB", flush=True)
+            print(f"{scale}: sotay stats --format json --no-history {seconds:.2f} s end to end, peak {peak:,.0f} MB",
+                  flush=True)
+            seconds, peak = run_sotay(folder, history=True)
+            print(f"{scale}: sotay stats --format json (storing the period in history) {seconds:.2f} s end to end, "
+                  f"peak {peak:,.0f} MB", flush=True)
             duck = min(run_duckdb(folder, scale == "country") for _ in range(2))
             goal = "2 s" if scale == "province" else f"2x DuckDB = {2 * duck:.1f} s"
             print(f"{scale}: DuckDB join+group-by {duck:.2f} s; goal {goal}")

@@ -46,7 +46,7 @@ def test_report_writes_the_three_files_and_prints_their_paths(tmp_path):
     result = report(tmp_path)
     folder = tmp_path / "2026-06"
     names = sorted(p.name for p in folder.iterdir())
-    assert names == ["bieu-do-2026-06.png", "cong-van-2026-06.docx", "cong-van-2026-06.md", "phu-luc-2026-06.xlsx"]
+    assert names == ["cong-van-2026-06.docx", "cong-van-2026-06.md", "phu-luc-2026-06.xlsx"]  # no chart of 1 month
     assert all(str(folder / n) in result.stdout for n in names)
     assert not list(folder.glob(".*")), "no temporary file left behind"
 

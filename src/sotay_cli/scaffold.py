@@ -25,6 +25,9 @@ def config_text(place: Place, signer: str = "", position: str = "PHÓ BÍ THƯ")
     return f"""# Cấu hình sotay cho {place.issuer_title}.
 # Sửa bằng bất kỳ trình soạn thảo nào (lưu dạng UTF-8). Dòng bắt đầu bằng # là chú thích.
 
+# Nơi nhận chung cho mọi văn bản; bỏ dấu # để dùng thay danh sách "Nơi nhận:" trong từng mẫu.
+# recipients = ["Như trên", "Thường trực Đảng ủy", "Lưu Văn phòng Đảng ủy"]
+
 [organisation]
 # Tên đảng bộ gốc của cây tổ chức (như trong danh sách đảng viên) và cấp của nó: "xa" hoặc "tinh".
 root = {_q(place.root)}

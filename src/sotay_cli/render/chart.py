@@ -12,9 +12,9 @@ WEAKEST = 3
 
 
 def rates_chart(series: pd.DataFrame, root: str, weakest: list[str], path: Path, title: str) -> Path | None:
-    """Write the PNG; None when no monthly figures are stored yet."""
+    """Write the PNG; None until two months are stored (one point makes no trend)."""
     monthly = series[series["kind"] == "month"]
-    if monthly.empty:
+    if monthly["period"].nunique() < 2:
         return None
     import matplotlib
 
