@@ -16,14 +16,14 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-from bench_stats import make  # noqa: E402
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        make(folder, "province")
+        subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+                        f"from bench_stats import make; from pathlib import Path; make(Path({str(folder)!r}), "
+                        "'province')"], check=True)
         os.environ["SOTAY_HISTORY"] = str(folder / "history.sqlite")  # not the user's own history
         command = [sys.executable, "-m", "sotay_cli", "report", "-p", "2026-06", "-o", str(folder / "out"),
                    "--force", "--config", str(folder / "sotay.toml")]
