@@ -84,9 +84,9 @@ def appendix_for(analysis: Analysis, draft: Draft):
                     analysis.targets.loc[analysis.root], analysis.rounding, extra)
 
 
-def history_context(analysis: Analysis, folder: Path) -> dict:
-    """The template's `history`: the previous period and the changes of the root, and the chart
-    (written into `folder`), or None without a history file."""
+def history_context(analysis: Analysis) -> dict:
+    """The template's `history`: the previous period and the changes of the root, and whether a
+    chart can be drawn; None without a history file."""
     c = analysis.comparison
     if c is None:
         return {"history": None}
@@ -101,15 +101,20 @@ def history_context(analysis: Analysis, folder: Path) -> dict:
 
     previous, change = changes(c.previous_rates, c.previous)
     year_before, change_year = changes(c.year_rates, c.year_before)
+    months = c.series.loc[c.series["kind"] == "month", "period"].nunique()
+    return {"history": {"previous": previous, "change": change, "year_before": year_before,
+                        "change_year": change_year, "chart": months >= 2}}
+
+
+def write_chart(analysis: Analysis, folder: Path) -> Path | None:
+    """The PNG of rates by month, for the root and its weakest units (None without two months)."""
     from .render.chart import WEAKEST, rates_chart
 
+    root = analysis.root
     base = ctx.report_units(analysis.figures, root)
     weakest = base.sort_values(["installed_rate", "active_rate"]).index[:WEAKEST].tolist()
-    chart = rates_chart(c.series, root, weakest, folder / f"bieu-do-{analysis.period.label}.png",
-                        f"Tỷ lệ cài đặt, sử dụng ứng dụng theo tháng — {root}")
-    return {"history": {"previous": previous, "change": change, "year_before": year_before,
-                        "change_year": change_year, "chart": chart is not None},
-            "chart_path": chart}
+    return rates_chart(analysis.comparison.series, root, weakest, folder / f"bieu-do-{analysis.period.label}.png",
+                       f"Tỷ lệ cài đặt, sử dụng ứng dụng theo tháng — {root}")
 
 
 def write_report(analysis: Analysis, options: ReportOptions,
@@ -123,14 +128,17 @@ def write_report(analysis: Analysis, options: ReportOptions,
     if existing and not options.force:
         raise ReportExists(existing)
     step("Soạn dự thảo từ mẫu…")
-    options.extra = options.extra | history_context(analysis, next(iter(paths.values())).parent)
-    draft = make_draft(analysis, options)
+    options.extra = options.extra | history_context(analysis)
+    draft = make_draft(analysis, options)  # a template error stops here, before any file is written
     written = []
+    chart = None
+    if options.extra["history"] and options.extra["history"]["chart"]:
+        step("Vẽ biểu đồ…")
+        chart = write_chart(analysis, next(iter(paths.values())).parent)
     if "docx" in paths:
         from .render.docx import write_docx
 
         step("Ghi văn bản Word…")
-        chart = options.extra.get("chart_path")
         written.append(write_docx(draft, paths["docx"], appendix_for(analysis, draft), chart))
     if "xlsx" in paths:
         from .render.xlsx import write_appendix
@@ -140,6 +148,6 @@ def write_report(analysis: Analysis, options: ReportOptions,
     if "md" in paths:
         write_bytes(paths["md"], to_markdown(draft).encode("utf-8"))
         written.append(paths["md"])
-    if options.extra.get("chart_path"):
-        written.append(options.extra["chart_path"])
+    if chart is not None:
+        written.append(chart)
     return written
