@@ -38,15 +38,30 @@ class Grid:
 def read_grid(path: str | Path, sheet: str | None = None, data: bytes | None = None) -> Grid:
     """Read `path` ('-' for stdin) into a grid of cells, or raise InputError saying why not."""
     name = str(path)
+    if data is None and name != "-":
+        grid = _read_large_utf8(name)
+        if grid is not None:
+            return grid
     if data is None:
         data = _read_bytes(name)
-    if not data.strip(b"\x00\t\r\n \xef\xbb\xbf\xff\xfe"):
+    if _blank(data):
         raise InputError(f"{name}: tệp rỗng, không có dữ liệu.")
     suffix = Path(name).suffix.lower()
     if _looks_like_spreadsheet(data) or suffix in SPREADSHEET_SUFFIXES:
         on_disk = name != "-" and Path(name).is_file()
         return _read_workbook(name, data, sheet, on_disk)
     return _read_text(name, data)
+
+
+_BLANK = b"\x00\t\r\n \xef\xbb\xbf\xff\xfe"
+
+
+def _blank(data: bytes) -> bool:
+    """Nothing but whitespace, NULs and byte-order marks (looking at the start first: stripping a
+    gigabyte copies it)."""
+    if data[:65536].strip(_BLANK):
+        return False
+    return len(data) <= 65536 or not data.strip(_BLANK)
 
 
 def _read_bytes(name: str) -> bytes:
@@ -146,17 +161,18 @@ def sniff_delimiter(lines: list[str]) -> str:
     return best
 
 
-def _nfc_utf8(name: str, data: bytes) -> bytes:
-    """The file as UTF-8 bytes in NFC, without a BOM; decoding only when it must."""
+def _nfc_utf8(name: str, data: bytes) -> bytes | memoryview:
+    """The file as UTF-8 bytes in NFC, without a BOM; decoding only when it must (a UTF-8 file with a
+    BOM, as Excel saves "CSV UTF-8", is handed on as a view: no copy of a gigabyte)."""
     if data[:3] == b"\xef\xbb\xbf":
-        body = data[3:]
-        if _looks_binary(body[:20_000].decode("utf-8", errors="replace")):
+        if _looks_binary(data[3:20_003].decode("utf-8", errors="replace")):
             raise InputError(f"{name}: tệp không phải dạng văn bản (CSV/TXT) đọc được.")
+        raw, body = data, memoryview(data)[3:]
     else:
-        body = decode_text(name, data).encode("utf-8")
+        raw = body = decode_text(name, data).encode("utf-8")
     # decomposed accents (Mac, Windows-1258) need composing; U+0300..U+036F start with 0xCC or 0xCD
-    if (b"\xcc" in body or b"\xcd" in body) and _COMBINING.search(body):
-        body = unicodedata.normalize("NFC", body.decode("utf-8", errors="replace")).encode("utf-8")
+    if (raw.find(b"\xcc") >= 0 or raw.find(b"\xcd") >= 0) and _COMBINING.search(body):
+        body = unicodedata.normalize("NFC", bytes(body).decode("utf-8", errors="replace")).encode("utf-8")
     return body
 
 
@@ -165,7 +181,7 @@ _COMBINING = re.compile(rb"\xcc[\x80-\xbf]|\xcd[\x80-\xaf]")  # U+0300..U+036F i
 
 def _read_text(name: str, data: bytes) -> Grid:
     body = _nfc_utf8(name, data)
-    head = body[:200_000].decode("utf-8", errors="ignore").splitlines()[:200]
+    head = bytes(body[:200_000]).decode("utf-8", errors="ignore").splitlines()[:200]
     delim = sniff_delimiter(head)
     head_rows = list(csv.reader(head, delimiter=delim))
     width = max((len(r) for r in head_rows), default=1)
@@ -176,16 +192,55 @@ def _read_text(name: str, data: bytes) -> Grid:
         first_row = start + 1
     except pa.ArrowInvalid:
         # ragged rows inside the table: the slower parser copes with them
-        cells, first_row = _read_body_pandas(name, body, delim, head_rows), 1
+        cells, first_row = _read_body_pandas(name, bytes(body), delim, head_rows), 1
     if cells.empty:
         raise InputError(f"{name}: tệp rỗng, không có dữ liệu.")
     return Grid(cells, first_row, name, None)
 
 
-def _read_body_arrow(body: bytes, delim: str, start: int, width: int) -> pd.DataFrame:
+LARGE = 8 << 20  # bytes: above this, a UTF-8 text file is parsed by Arrow straight from the disk
+
+
+def _read_large_utf8(name: str) -> Grid | None:
+    """A big UTF-8 CSV/TXT read by Arrow from the file itself: the whole file never sits in memory as
+    bytes. None when the file is small, not UTF-8 text or not regular; the general path then reads it.
+    (Decomposed accents are composed later, column by column, in `values.text`.)"""
+    path = Path(name)
+    try:
+        if not path.is_file() or path.stat().st_size < LARGE or path.suffix.lower() in SPREADSHEET_SUFFIXES:
+            return None
+        with path.open("rb") as f:
+            head_bytes = f.read(200_000)
+    except OSError:
+        return None
+    if _looks_like_spreadsheet(head_bytes) or head_bytes[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head_bytes:
+        return None
+    try:
+        head_text = head_bytes.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head_bytes) - 4:  # not just a character cut at the end of the slice
+            return None
+        head_text = head_bytes[: exc.start].decode("utf-8-sig")
+    if _looks_binary(head_text):
+        return None
+    head = head_text.splitlines()[:200]
+    delim = sniff_delimiter(head)
+    head_rows = list(csv.reader(head, delimiter=delim))
+    width = max((len(r) for r in head_rows), default=1)
+    start = next((i for i, r in enumerate(head_rows) if len(r) == width), 0)
+    try:
+        cells = _read_body_arrow(path, delim, start, width)
+    except (pa.ArrowInvalid, OSError):
+        return None  # ragged rows or a byte that is not UTF-8 further down: the general path copes
+    if cells.empty:
+        return None
+    return Grid(cells, start + 1, name, None)
+
+
+def _read_body_arrow(body: bytes | memoryview | Path, delim: str, start: int, width: int) -> pd.DataFrame:
     names = [f"c{i}" for i in range(width)]
     table = pacsv.read_csv(
-        io.BytesIO(body),
+        str(body) if isinstance(body, Path) else pa.BufferReader(pa.py_buffer(body)),
         read_options=pacsv.ReadOptions(skip_rows=start, column_names=names),
         parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True, ignore_empty_lines=False),
         convert_options=pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},

@@ -112,10 +112,12 @@ def _repetitive(arr: pa.Array, sample: int = 20_000) -> bool:
 
 
 def _clean(arr: pa.Array) -> pa.Array:
-    arr = pc.utf8_trim_whitespace(pc.fill_null(arr, ""))
-    # one scan decides the rest: runs of spaces, tabs and line breaks, NBSP, and decomposed accents
-    # (U+0300..U+036F, from a Mac or Windows-1258); NFC on text already composed costs seconds a column
-    if not len(arr) or not pc.any(pc.match_substring_regex(arr, r"\s\s|[\t\r\n\x{a0}\x{300}-\x{36f}]")).as_py():
+    arr = pc.fill_null(arr, "") if arr.null_count else arr
+    # one scan decides whether anything needs doing: spaces at either end or doubled, tabs and line
+    # breaks, NBSP, decomposed accents (U+0300..U+036F, from a Mac or Windows-1258). Clean columns are
+    # handed on as they are: trimming or composing them would copy every cell for nothing.
+    if not len(arr) or not pc.any(pc.match_substring_regex(
+            arr, r"^\s|\s$|\s\s|[\t\r\n\x{a0}\x{300}-\x{36f}]")).as_py():
         return arr
     arr = pc.utf8_trim_whitespace(pc.replace_substring_regex(arr, r"[\s\x{a0}]+", " "))
     return pc.utf8_normalize(arr, "NFC")
