@@ -20,6 +20,7 @@ ROUNDING_MODES = {"half-up": ROUND_HALF_UP, "truncate": ROUND_DOWN}
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 
 
+@lru_cache(maxsize=1 << 16)
 def round_rate(rate: float | None, digits: int = 2, mode: str = "half-up") -> Decimal | None:
     """A fraction as a percentage with `digits` decimals: 1687/1920 -> 87.86 (half-up) or 87.85 (truncate)."""
     if rate is None or (isinstance(rate, float) and math.isnan(rate)):
