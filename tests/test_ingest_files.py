@@ -2,6 +2,7 @@
 
 import unicodedata
 
+import pandas as pd
 import pytest
 
 from conftest import MEMBER_ROWS, csv_text, to_cp1258, write_xlsx
@@ -174,3 +175,30 @@ def test_unreadable_files_raise_input_error_with_a_reason(tmp_path, roster_rows,
 
 def test_exempt_members_row_values_come_from_the_rows_given():
     assert [r[1] for r in MEMBER_ROWS] == EXPECTED_CARDS
+
+
+@pytest.mark.parametrize("encode, arrow_from_disk", [
+    (lambda text: text.encode("utf-8-sig"), True),
+    (lambda text: text.encode("utf-8"), True),
+    (lambda text: unicodedata.normalize("NFD", text).encode("utf-8"), True),
+    (lambda text: to_cp1258(text), False),
+    (lambda text: text.encode("utf-16"), False),
+], ids=["utf8-bom", "utf8", "nfd", "cp1258", "utf16"])
+def test_large_file_path_reads_exactly_what_the_general_path_reads(tmp_path, roster_rows, monkeypatch, encode,
+                                                                    arrow_from_disk):
+    """Files above readers.LARGE are parsed by Arrow from the disk; forced here on small files, the
+    result must be the same table, problems and row numbers included."""
+    from sotay_cli.ingest import readers
+
+    messy = roster_rows + [["  ", "38.000009", "Phạm  Thị\u00a0Dung ", "01/01/1990", "Chi bộ thôn Tây", "Đang SH"]]
+    path = tmp_path / "dv.csv"
+    path.write_bytes(encode(csv_text(messy, ";")))
+    general = load_table(path, kind="members")
+    monkeypatch.setattr(readers, "LARGE", 0)
+    assert (readers._read_large_utf8(str(path)) is not None) == arrow_from_disk
+    fast = load_table(path, kind="members")
+    pd.testing.assert_frame_equal(fast.frame.reset_index(drop=True), general.frame.reset_index(drop=True),
+                                  check_dtype=False)
+    assert [(p.code, p.row, p.column) for p in fast.problems] == [(p.code, p.row, p.column) for p in general.problems]
+    assert fast.header_row == general.header_row and fast.rows_read == general.rows_read
+    assert "Phạm Thị Dung" in set(fast.frame["name"])
