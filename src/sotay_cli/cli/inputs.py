@@ -102,7 +102,7 @@ def _print_problems(problems: list[Problem], show_all: bool) -> None:
 
 @app.command()
 def sample(
-    out_dir: Annotated[Path, typer.Option("--output", "-o", help="Thư mục ghi tệp mẫu.")] = Path("sample_data"),
+    out_dir: Annotated[Path, typer.Option("--output", "-o", help="Thư mục ghi tệp mẫu.")] = Path("du-lieu-mau"),
     members: Annotated[int, typer.Option("--members", "-n", min=1, help="Số đảng viên đang sinh hoạt.")] = 1920,
     seed: Annotated[int, typer.Option("--seed", help="Hạt giống ngẫu nhiên (cùng hạt giống, cùng dữ liệu).")] = 2026,
     fmt: Annotated[str, typer.Option("--format", "-f", help="xlsx hoặc csv (CSV ';' có BOM như Excel "
