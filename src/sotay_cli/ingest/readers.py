@@ -179,14 +179,21 @@ def _nfc_utf8(name: str, data: bytes) -> bytes | memoryview:
 _COMBINING = re.compile(rb"\xcc[\x80-\xbf]|\xcd[\x80-\xaf]")  # U+0300..U+036F in UTF-8
 
 
-def _read_text(name: str, data: bytes) -> Grid:
-    body = _nfc_utf8(name, data)
-    head = bytes(body[:200_000]).decode("utf-8", errors="ignore").splitlines()[:200]
+def _layout(head_text: str) -> tuple[str, list[list[str]], int, int]:
+    """From the start of a text export: the delimiter, the first rows split, the table's width, and
+    the index of its first row (title lines above the table are shorter; it starts at the first
+    full-width row)."""
+    head = head_text.splitlines()[:200]
     delim = sniff_delimiter(head)
     head_rows = list(csv.reader(head, delimiter=delim))
     width = max((len(r) for r in head_rows), default=1)
-    # title lines above the table are often shorter; the table starts at the first full-width row
     start = next((i for i, r in enumerate(head_rows) if len(r) == width), 0)
+    return delim, head_rows, width, start
+
+
+def _read_text(name: str, data: bytes) -> Grid:
+    body = _nfc_utf8(name, data)
+    delim, head_rows, width, start = _layout(bytes(body[:200_000]).decode("utf-8", errors="ignore"))
     try:
         cells = _read_body_arrow(body, delim, start, width)
         first_row = start + 1
@@ -223,11 +230,7 @@ def _read_large_utf8(name: str) -> Grid | None:
         head_text = head_bytes[: exc.start].decode("utf-8-sig")
     if _looks_binary(head_text):
         return None
-    head = head_text.splitlines()[:200]
-    delim = sniff_delimiter(head)
-    head_rows = list(csv.reader(head, delimiter=delim))
-    width = max((len(r) for r in head_rows), default=1)
-    start = next((i for i, r in enumerate(head_rows) if len(r) == width), 0)
+    delim, _, width, start = _layout(head_text)
     try:
         cells = _read_body_arrow(path, delim, start, width)
     except (pa.ArrowInvalid, OSError):
