@@ -10,10 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.compute as pc
 
-from .ingest.values import ACTIVE, CHI_BO, EXEMPT, LEFT, REGULAR, THEMATIC
+from .ingest.values import ACTIVE, CHI_BO, EXEMPT, LEFT, REGULAR, THEMATIC, arrow_text
 from .org import Tree
 from .periods import Period
 
@@ -62,7 +61,7 @@ def member_status(members: pd.DataFrame, usage: pd.DataFrame | None, period: Per
         out["active"] = False
         return out
     # each member's account row, found by hashing the cards in Arrow (usage cards are unique by now)
-    pos = pc.index_in(_arrow(members["card"]), value_set=_arrow(usage["card"]))
+    pos = pc.index_in(arrow_text(members["card"]), value_set=arrow_text(usage["card"]))
     pos = np.asarray(pc.fill_null(pos, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
     found = pos >= 0
     at = pos[found]
@@ -90,12 +89,6 @@ def member_status(members: pd.DataFrame, usage: pd.DataFrame | None, period: Per
     out["installed"] = eligible & activated
     out["active"] = out["installed"].to_numpy() & used
     return out
-
-
-def _arrow(s: pd.Series):
-    arr = s.array
-    return arr._pa_array if hasattr(arr, "_pa_array") else pa.array(s.astype(object).where(s.notna(), None),
-                                                                     type=pa.large_string())
 
 
 def meeting_counts(meetings: pd.DataFrame | None, period: Period) -> pd.DataFrame:

@@ -27,7 +27,6 @@ def fold(text: str) -> str:
     return _NON_ALNUM.sub(" ", text).strip()
 
 
-STRING = pd.StringDtype("pyarrow")
 
 
 def per_unique(s: pd.Series, fn) -> pd.Series:
@@ -45,12 +44,19 @@ def per_unique(s: pd.Series, fn) -> pd.Series:
 
 def isin(s: pd.Series, values) -> pd.Series:
     """`s.isin(values)` through Arrow's hash set: pandas' own isin on Arrow strings walks a Python list."""
-    arr = pa.array(s.astype(object).where(s.notna(), None), type=pa.string()) if s.dtype != STRING else \
-        pa.array(s.array)
-    value_set = pa.array(pd.Series(list(values) if isinstance(values, (set, frozenset)) else values, dtype=object)
-                         .astype(str), type=pa.string())
-    return pd.Series(pc.is_in(arr, value_set=value_set).fill_null(False).to_numpy(zero_copy_only=False),
+    value_set = arrow_text(pd.Series(list(values) if isinstance(values, (set, frozenset)) else values,
+                                     dtype=object).astype(str))
+    return pd.Series(pc.is_in(arrow_text(s), value_set=value_set).fill_null(False).to_numpy(zero_copy_only=False),
                      index=s.index)
+
+
+def arrow_text(s: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """A column of text as Arrow large strings, without a copy when pandas already holds it in Arrow."""
+    if isinstance(s.dtype, (pd.StringDtype, pd.ArrowDtype)) and hasattr(s.array, "_pa_array"):
+        arr = s.array._pa_array
+        if arr.type in (pa.string(), pa.large_string()):
+            return arr
+    return pa.array(s.astype(object).where(s.notna(), None), type=pa.large_string())
 
 
 def fold_series(s: pd.Series) -> pd.Series:
@@ -75,7 +81,7 @@ def _scalar_text(value: object) -> str:
 def to_arrow_text(s: pd.Series) -> pa.Array | pa.ChunkedArray:
     """Any column of cells as Arrow strings (typed workbook cells written as text). A CSV column comes
     in chunks and stays so: joining them would copy every cell."""
-    if isinstance(s.dtype, pd.StringDtype) or isinstance(s.dtype, pd.ArrowDtype):
+    if isinstance(s.dtype, (pd.StringDtype, pd.ArrowDtype)):
         arr = s.array._pa_array if hasattr(s.array, "_pa_array") else pa.array(s.array)
         # pandas keeps large_string; casting to string would copy every cell for nothing
         return arr if arr.type in (pa.string(), pa.large_string()) else arr.cast(pa.large_string())
