@@ -27,8 +27,6 @@ def fold(text: str) -> str:
     return _NON_ALNUM.sub(" ", text).strip()
 
 
-
-
 def per_unique(s: pd.Series, fn) -> pd.Series:
     """Apply `fn` (Series -> Series of the same length) to the distinct values only, then spread back.
 
