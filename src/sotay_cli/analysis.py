@@ -45,9 +45,6 @@ class Analysis:
     def total(self) -> pd.Series:
         return self.figures.loc[self.root]
 
-    def flags_of(self, unit: str) -> list[Flag]:
-        return [f for f in self.flags if f.unit == unit]
-
     def to_dict(self) -> dict:
         """The JSON document of `sotay stats --format json` (keys documented in the README)."""
         units = self.unit_dicts()
@@ -104,7 +101,7 @@ class Analysis:
         c = self.comparison
         for key, change_key, before, label in (("previous", "change", c.previous_rates, c.previous),
                                                ("year_before", "change_year", c.year_rates, c.year_before)):
-            delta = self.figures[list(RATES)] - before.reindex(self.figures.index)[list(RATES)]
+            delta = c.change(self.figures, "previous" if key == "previous" else "year_before")
             before_rows = before.reindex(self.figures.index).to_dict("index")
             delta_rows = delta.to_dict("index")
             for unit in units:
@@ -112,9 +109,6 @@ class Analysis:
                 unit[key] = ({"period": label.label} | {r: _num(v) for r, v in before_rows[unit["name"]].items()}
                              if known else None)
                 unit[change_key] = {r: _num(v) for r, v in delta_rows[unit["name"]].items()} if known else None
-
-    def unit_dict(self, name: str) -> dict:
-        return next(u for u in self.unit_dicts() if u["name"] == name)
 
 
 def _num(value) -> float | None:

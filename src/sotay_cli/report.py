@@ -91,16 +91,15 @@ def history_context(analysis: Analysis) -> dict:
     if c is None:
         return {"history": None}
     root = analysis.root
-    total = analysis.figures.loc[root]
 
-    def changes(before, label):
+    def changes(before, label, against):
         if label is None or root not in before.index:
             return None, None
-        return ({"label": label.label, "words": label.words},
-                {r: float(total[r] - before.loc[root, r]) for r in before.columns})
+        delta = c.change(analysis.figures, against).loc[root]
+        return {"label": label.label, "words": label.words}, {r: float(v) for r, v in delta.items()}
 
-    previous, change = changes(c.previous_rates, c.previous)
-    year_before, change_year = changes(c.year_rates, c.year_before)
+    previous, change = changes(c.previous_rates, c.previous, "previous")
+    year_before, change_year = changes(c.year_rates, c.year_before, "year_before")
     months = c.series.loc[c.series["kind"] == "month", "period"].nunique()
     return {"history": {"previous": previous, "change": change, "year_before": year_before,
                         "change_year": change_year, "chart": months >= 2}}

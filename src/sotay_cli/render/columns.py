@@ -79,9 +79,10 @@ def with_history(analysis) -> tuple[pd.DataFrame, list[Column]]:
         return analysis.figures, list(COLUMNS)
     figures = analysis.figures.copy()
     before = c.previous_rates.reindex(figures.index)
+    change = c.change(analysis.figures)
     for rate in ("installed_rate", "active_rate"):
         figures[f"{rate}_prev"] = before[rate]
-        figures[f"{rate}_change"] = figures[rate] - before[rate]
+        figures[f"{rate}_change"] = change[rate]
     return figures, list(COLUMNS) + HISTORY_COLUMNS
 
 
