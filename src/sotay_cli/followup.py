@@ -134,16 +134,13 @@ def write_docx(analysis, todo: pd.DataFrame, path: Path) -> Path:
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
     from docx.oxml import parse_xml
-    from docx.oxml.ns import nsdecls
 
-    from .render.docx import _base_style, _page, _para, _row
+    from .render.docx import _base_style, _page, _para, _row, table_xml
 
     doc = Document()
     _base_style(doc)
     _page(doc.sections[0], landscape=False)
     widths = [round(w * 56.7) for w in (10, 60, 20, 32, 43)]
-    borders = "".join(f'<w:{side} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
-                      for side in ("top", "left", "bottom", "right", "insideH", "insideV"))
     first = True
     for unit, group in todo.groupby("chi_bo", sort=False):
         if not first:
@@ -160,11 +157,8 @@ def write_docx(analysis, todo: pd.DataFrame, path: Path) -> Path:
             rows.append(_row([(str(i), "center", False, None), (str(r.name), "left", False, None),
                               (year, "center", False, None), (str(r.phone), "center", False, None),
                               (r.reason, "left", False, None)], widths, size=24))
-        table = (f'<w:tbl {nsdecls("w")}><w:tblPr><w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:jc w:val="center"/>'
-                 f'<w:tblBorders>{borders}</w:tblBorders><w:tblLayout w:type="fixed"/></w:tblPr><w:tblGrid>'
-                 + "".join(f'<w:gridCol w:w="{w}"/>' for w in widths) + f'</w:tblGrid>{"".join(rows)}</w:tbl>')
         anchor = doc.add_paragraph()
-        anchor._p.addnext(parse_xml(table))
+        anchor._p.addnext(parse_xml(table_xml(rows, widths)))
         _para(doc, "Đề nghị đồng chí phân công đảng viên hướng dẫn trực tiếp từng đồng chí trong danh sách.", 13,
               align=WD_ALIGN_PARAGRAPH.LEFT).paragraph_format.space_before = None
     if first:

@@ -243,7 +243,6 @@ def _table_xml(appendix: Appendix) -> str:
     figure_width = min(14.6, 190 / len(columns))
     widths = [10, 262 - 10 - figure_width * len(columns)] + [figure_width] * len(columns)
     twips = [round(w * 56.7) for w in widths]
-    grid = "".join(f'<w:gridCol w:w="{t}"/>' for t in twips)
     head = ["STT", "Tổ chức đảng", *[c.header for c in columns]]
     rows = [_row([(h, "center", True, HEAD_FILL) for h in head], twips, header=True, size=20),
             _row([(f"({j})", "center", False, None) for j in range(1, len(head) + 1)], twips, header=True, size=18,
@@ -262,11 +261,19 @@ def _table_xml(appendix: Appendix) -> str:
         cell = _figure(appendix.total[c.key], c, appendix.total_targets.get(c.key), appendix.rounding)
         total.append((cell[0], cell[1], True, cell[3]))
     rows.append(_row(total, twips))
+    return table_xml(rows, twips, cell_margin=50)
+
+
+def table_xml(rows: list[str], twips: list[int], cell_margin: int | None = None) -> str:
+    """A centred, fully bordered, fixed-layout table around rows made by `_row` (widths in twips)."""
     borders = "".join(f'<w:{side} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
                       for side in ("top", "left", "bottom", "right", "insideH", "insideV"))
+    margins = ("" if cell_margin is None else
+               f'<w:tblCellMar><w:left w:w="{cell_margin}" w:type="dxa"/><w:right w:w="{cell_margin}" w:type="dxa"/>'
+               "</w:tblCellMar>")
+    grid = "".join(f'<w:gridCol w:w="{t}"/>' for t in twips)
     return (f'<w:tbl {nsdecls("w")}><w:tblPr><w:tblW w:w="{sum(twips)}" w:type="dxa"/><w:jc w:val="center"/>'
-            f'<w:tblBorders>{borders}</w:tblBorders><w:tblLayout w:type="fixed"/>'
-            '<w:tblCellMar><w:left w:w="50" w:type="dxa"/><w:right w:w="50" w:type="dxa"/></w:tblCellMar>'
+            f'<w:tblBorders>{borders}</w:tblBorders><w:tblLayout w:type="fixed"/>{margins}'
             f'</w:tblPr><w:tblGrid>{grid}</w:tblGrid>{"".join(rows)}</w:tbl>')
 
 
