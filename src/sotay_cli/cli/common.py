@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -68,14 +69,6 @@ def _overrides(config_path: Path | None) -> dict[str, str]:
     return load_config(config_path).columns
 
 
-class _nullcontext:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
 
 PeriodOption = Annotated[str, typer.Option("--period", "-p", help="Kỳ báo cáo: 2026-06 (tháng), 2026-Q2 (quý), "
                                            "2026 (năm).")]
@@ -139,7 +132,7 @@ NoHistoryOption = Annotated[bool, typer.Option("--no-history", help="Không lưu
 
 
 def _progress(message: str):
-    return err.status(message) if err.is_terminal else _nullcontext()
+    return err.status(message) if err.is_terminal else contextlib.nullcontext()
 
 
 def _summarise_problems(problems: list[Problem], inputs: dict[str, str]) -> None:

@@ -14,8 +14,8 @@ from ..fmt import number
 from ..ingest import KIND_LABELS, KINDS, Dataset, load_table, reconcile
 from ..ingest.schema import COLUMN_LABELS, MEETINGS, MEMBERS, UNITS, USAGE
 from ..problems import InputError, Problem, count_by_severity
-from .common import (EXIT_FLAGGED, EXIT_OK, MAX_PROBLEMS_SHOWN, ConfigOption, KindOption, SheetOption, _nullcontext,
-                     _overrides, app, err, fail, out)
+from .common import (EXIT_FLAGGED, EXIT_OK, MAX_PROBLEMS_SHOWN, ConfigOption, KindOption, SheetOption, _overrides,
+                     _progress, app, fail, out)
 
 
 @app.command()
@@ -124,7 +124,7 @@ def sample(
         commune.chi_bo = max(3, members // 17)
         commune.co_so = max(2, commune.chi_bo // 8)
         commune.xa = max(1, commune.co_so // 11)
-    with err.status("Đang sinh dữ liệu mẫu…") if err.is_terminal else _nullcontext():
+    with _progress("Đang sinh dữ liệu mẫu…"):
         paths = write_sample(out_dir, commune, fmt)
     for path in paths:
         out.print(str(path), highlight=False)
