@@ -166,3 +166,16 @@ def write_docx(analysis, todo: pd.DataFrame, path: Path) -> Path:
     with atomic_path(path) as tmp:
         doc.save(str(tmp))
     return path
+
+
+def write_lists(analysis, todo: pd.DataFrame, out_dir: Path, force: bool = False) -> list[Path]:
+    """`out_dir/<period>/doi-chieu-<period>.xlsx` and `.docx`; report.ReportExists when either is
+    there already and `force` is off, the same rule as `sotay report`."""
+    from .report import ReportExists
+
+    label = analysis.period.label
+    paths = [out_dir / label / f"doi-chieu-{label}.xlsx", out_dir / label / f"doi-chieu-{label}.docx"]
+    existing = [p for p in paths if p.exists()]
+    if existing and not force:
+        raise ReportExists(existing)
+    return [write_xlsx(analysis, todo, paths[0]), write_docx(analysis, todo, paths[1])]

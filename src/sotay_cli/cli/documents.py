@@ -114,21 +114,19 @@ def followup(
 
     Đây là lệnh duy nhất ghi tên đảng viên; giữ các tệp này như hồ sơ đảng viên.
     """
-    from ..followup import followup_list, write_docx, write_xlsx
+    from ..followup import followup_list, write_lists
+    from ..report import ReportExists
 
     result = _analyse(period, config, members, usage, None, None)
     try:
         todo = followup_list(result, unit, mask_phone)
     except KeyError:
         raise fail(f"không có đơn vị '{unit}' trong cây tổ chức.")
-    folder = out_dir / result.period.label
-    paths = [folder / f"doi-chieu-{result.period.label}.xlsx", folder / f"doi-chieu-{result.period.label}.docx"]
-    existing = [p for p in paths if p.exists()]
-    if existing and not force:
-        raise fail(f"đã có tệp {', '.join(map(str, existing))}; thêm --force để ghi đè.")
-    with _progress("Đang lập danh sách…"):
-        write_xlsx(result, todo, paths[0])
-        write_docx(result, todo, paths[1])
+    try:
+        with _progress("Đang lập danh sách…"):
+            paths = write_lists(result, todo, out_dir, force)
+    except ReportExists as exc:
+        raise fail(f"đã có tệp {', '.join(map(str, exc.paths))}; thêm --force để ghi đè.")
     err.print(f"{number(len(todo))} đảng viên cần đôn đốc ở {number(todo['chi_bo'].nunique())} chi bộ.",
               highlight=False)
     for path in paths:
