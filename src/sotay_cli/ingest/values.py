@@ -218,7 +218,9 @@ def _date(s: pd.Series, allow_year: bool) -> tuple[pd.Series, pd.Series]:
 def integer(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Counts: whole numbers >= 0 ('1.234' is read as a Vietnamese thousands separator)."""
     raw = text(s)
-    cleaned = raw.str.replace(r"(?<=\d)[.,](?=\d{3}(?:\D|$))", "", regex=True)
+    # no look-behind: pandas 2.2 runs this on Arrow strings with RE2, which has none
+    grouped = raw.str.fullmatch(r"\d{1,3}(?:[.,]\d{3})+")
+    cleaned = raw.where(~grouped, raw.str.replace(r"[.,]", "", regex=True))
     num = pd.to_numeric(cleaned.where(raw != "", None), errors="coerce")
     ok = num.notna() & (num >= 0) & (num % 1 == 0)
     bad = (raw != "") & ~ok
