@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from .. import __version__
 from ..problems import InputError, Problem, count_by_severity
@@ -32,7 +33,7 @@ MAX_PROBLEMS_SHOWN = 50
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
-    err.print(f"[bold red]Lỗi:[/bold red] {message}", highlight=False)
+    err.print(f"[bold red]Lỗi:[/bold red] {escape(message)}", highlight=False)
     return typer.Exit(code)
 
 
@@ -92,10 +93,10 @@ def _analyse(period: str, config_path, members, usage, meetings, units):
     except ValueError as exc:
         raise fail(f"--period: {exc}.")
     try:
-        config = load_config(config_path)
-        if config.is_sample and not members:
-            err.print(f"[dim]Không thấy sotay.toml ở thư mục hiện tại: dùng dữ liệu mẫu ({config.base}).[/dim]",
-                      highlight=False)
+        config = load_config(config_path, inputs_given=any((members, usage, meetings, units)))
+        if config.is_sample:
+            err.print("Không có sotay.toml ở thư mục này và không có tệp đầu vào: đang chạy trên [bold]DỮ LIỆU "
+                      f"MẪU[/bold] ({config.root_name}, không phải số liệu thật) — {config.base}.", highlight=False)
         with _progress("Đang đọc dữ liệu và tính số liệu…"):
             result = analyse(config, parsed, {"members": members, "usage": usage, "meetings": meetings,
                                               "units": units})
