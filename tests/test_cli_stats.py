@@ -51,7 +51,7 @@ def test_stats_json_keys_and_fractions():
 
 def test_stats_csv_level_and_bom():
     result = runner.invoke(app, ["stats", "-p", "2026-06", "-f", "csv", "--bom", "--level", "chi-bo", *SAMPLE])
-    assert result.stdout.startswith("\ufeffĐơn vị,Cấp,Trực thuộc,Tổng số đảng viên")
+    assert result.stdout.startswith("\ufeffĐơn vị,Cấp,Trực thuộc,Mã đơn vị,Tổng số đảng viên")
     rows = list(csv.DictReader(io.StringIO(result.stdout.lstrip("\ufeff"))))
     assert len(rows) == 38 and {r["Cấp"] for r in rows} == {"Chi bộ"}
     assert sum(int(r["Đã cài đặt, kích hoạt"]) for r in rows) == 1687
@@ -73,7 +73,7 @@ def test_flag_fails_on_flag_for_cron_and_is_csv_when_piped():
     assert result.exit_code == 1
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert rows[0]["Đơn vị"] == "Đảng bộ xã Hoa Lộc" and rows[0]["Mã chỉ tiêu"] == "active_rate"
-    assert "còn thiếu 1.572 đảng viên để đạt 95,00%" in rows[0]["Nội dung"]
+    assert "còn thiếu 1.572 đảng viên để đạt 95%" in rows[0]["Nội dung"]
 
 
 def test_bad_period_and_level_exit_2():

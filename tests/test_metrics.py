@@ -67,10 +67,10 @@ def test_small_tree_counted_by_hand(small):
     a = analyse(small, parse_period("2026-06"))
     f = a.figures
     assert a.root == "Đảng bộ xã T"
-    assert f.loc["Chi bộ A", ["members", "exempt", "eligible", "installed", "active"]].tolist() == [3, 1, 2, 2, 1]
-    assert f.loc["Chi bộ A", ["regular_meetings", "thematic_meetings", "present", "expected"]].tolist() == [1, 1, 2, 2]
-    assert f.loc["Chi bộ A", "attendance_rate"] == 1.0 and bool(f.loc["Chi bộ A", "held_meetings"])
-    assert f.loc["Chi bộ B", ["members", "eligible", "installed", "active", "chi_bo_met"]].tolist() == [2, 2, 0, 0, 0]
+    assert f.loc["Đảng bộ X / Chi bộ A", ["members", "exempt", "eligible", "installed", "active"]].tolist() == [3, 1, 2, 2, 1]
+    assert f.loc["Đảng bộ X / Chi bộ A", ["regular_meetings", "thematic_meetings", "present", "expected"]].tolist() == [1, 1, 2, 2]
+    assert f.loc["Đảng bộ X / Chi bộ A", "attendance_rate"] == 1.0 and bool(f.loc["Đảng bộ X / Chi bộ A", "held_meetings"])
+    assert f.loc["Đảng bộ X / Chi bộ B", ["members", "eligible", "installed", "active", "chi_bo_met"]].tolist() == [2, 2, 0, 0, 0]
     assert f.loc["Chi bộ Công an C", ["eligible", "installed", "chi_bo_in_target"]].tolist() == [1, 0, 0]
     assert f.loc["Đảng bộ X", ["members", "eligible", "installed", "active", "chi_bo", "chi_bo_met"]].tolist() == \
         [5, 4, 2, 1, 2, 1]
@@ -80,7 +80,7 @@ def test_small_tree_counted_by_hand(small):
                  "chi_bo_met"]].tolist() == [6, 1, 5, 2, 1, 3, 2, 1]
     assert root["installed_rate"] == 0.4 and root["active_rate"] == 0.2
     assert root["active_of_installed"] == 0.5 and root["meeting_rate"] == 0.5
-    assert {p.code for p in a.problems} == {"unknown_card"}
+    assert {p.code for p in a.problems} == {"unknown_card", "unit_not_in_units_file"}
 
 
 def test_flags_name_the_gap_in_members(small):
@@ -88,11 +88,10 @@ def test_flags_name_the_gap_in_members(small):
     root_installed = next(f for f in a.flags if f.unit == "Đảng bộ xã T" and f.metric == "installed_rate")
     # 95 % of 5 members is 4.75: 5 must have installed, 2 have, 3 are missing
     assert root_installed.gap == 3
-    assert root_installed.message() == ("tỷ lệ cài đặt 40,00% (chỉ tiêu 95,00%): còn thiếu 3 đảng viên "
-                                       "để đạt 95,00%")
+    assert root_installed.message() == "tỷ lệ cài đặt 40,00% (chỉ tiêu đạt 95%): còn thiếu 3 đảng viên để đạt 95%"
     # armed forces are left out of the chi bộ meeting target
     assert not [f for f in a.flags if f.unit == "Chi bộ Công an C" and f.metric == "meeting_rate"]
-    assert [f.unit for f in a.flags if f.metric == "meeting_rate" and f.level == "chi_bo"] == ["Chi bộ B"]
+    assert [f.unit for f in a.flags if f.metric == "meeting_rate" and f.level == "chi_bo"] == ["Đảng bộ X / Chi bộ B"]
     shortfalls = [f.shortfall for f in a.flags]
     assert shortfalls == sorted(shortfalls, reverse=True)
 
@@ -101,16 +100,16 @@ def test_targets_overridden_per_unit_and_tag(small):
     small.targets = {"installed_rate": 0.3, "units": {"Chi bộ A": {"active_rate": 0.5}},
                      "tags": {"armed_forces": {"installed_rate": False}}}
     a = analyse(small, parse_period("2026-06"))
-    assert a.targets.loc["Chi bộ A", "active_rate"] == 0.5
+    assert a.targets.loc["Đảng bộ X / Chi bộ A", "active_rate"] == 0.5
     assert np.isnan(a.targets.loc["Chi bộ Công an C", "installed_rate"])
     assert not [f for f in a.flags if f.metric == "installed_rate" and f.unit == "Đảng bộ xã T"]
 
 
 def test_quarter_needs_a_regular_meeting_every_month(small):
     a = analyse(small, parse_period("2026-Q2"))
-    assert a.figures.loc["Chi bộ A", "regular_meetings"] == 1
-    assert not bool(a.figures.loc["Chi bộ A", "held_meetings"])  # only June of April–June
-    assert a.figures.loc["Chi bộ B", "regular_meetings"] == 1
+    assert a.figures.loc["Đảng bộ X / Chi bộ A", "regular_meetings"] == 1
+    assert not bool(a.figures.loc["Đảng bộ X / Chi bộ A", "held_meetings"])  # only June of April–June
+    assert a.figures.loc["Đảng bộ X / Chi bộ B", "regular_meetings"] == 1
 
 
 @pytest.mark.parametrize("rate,half_up,truncate", [
@@ -193,7 +192,7 @@ def test_flag_as_dict_carries_every_field_and_the_message():
 
     flag = Flag("Chi bộ A", "chi_bo", "installed_rate", 0.8, 0.95, 3, "đảng viên", 0.15)
     assert set(flag.as_dict()) == {f.name for f in fields(Flag)} | {"message"}
-    assert flag.as_dict()["message"] == "tỷ lệ cài đặt 80,00% (chỉ tiêu 95,00%): còn thiếu 3 đảng viên để đạt 95,00%"
+    assert flag.as_dict()["message"] == "tỷ lệ cài đặt 80,00% (chỉ tiêu đạt 95%): còn thiếu 3 đảng viên để đạt 95%"
 
 
 @given(st.integers(min_value=0, max_value=10**9))

@@ -8,12 +8,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from .config import Config
 from .fmt import ROUNDING_MODES
 from .ingest import Dataset, load_dataset
-from .metrics import COUNTS, RATES, Rules, compute
+from .ingest.values import fold_series
+from .metrics import COUNTS, RATES, Rules, compute, unknown_figures
 from .org import TAGS, Tree, build_tree
 from .periods import Period
 from .problems import InputError, Problem
@@ -33,10 +35,12 @@ class Analysis:
     inputs: dict[str, str] = field(default_factory=dict)
     _flag_dicts: list[dict] | None = field(default=None, repr=False)
     comparison: object | None = None  # history.Comparison, when a history file is used
+    unknown: set[str] = field(default_factory=set)  # figures that need an input or column not given
+    notes: list[Problem] = field(default_factory=list)  # what the analysis itself had to decide
 
     @property
     def problems(self) -> list[Problem]:
-        return self.data.problems + self.tree.problems
+        return self.data.problems + self.tree.problems + self.notes
 
     @property
     def root(self) -> str:
@@ -49,21 +53,61 @@ class Analysis:
         """The JSON document of `sotay stats --format json` (keys documented in the README)."""
         units = self.unit_dicts()
         errors = sum(p.severity == "error" for p in self.problems)
+        total = next(u for u in units if u["id"] == self.root)
         return {
             "period": self.period.label,
             "start": self.period.start.isoformat(),
             "end": self.period.end.isoformat(),
             "rounding": self.rounding,
             "root": self.root,
-            "total": next(u for u in units if u["name"] == self.root),
+            "eligible_means": self.eligible_means,
+            "unknown": sorted(self.unknown),
+            "counts": self.counts(),
+            "total": total,
+            "groups": self.group_dicts(),
             "units": units,
             "flags": self.flag_dicts(),
-            "problems": {"errors": errors, "warnings": len(self.problems) - errors},
+            "problems": {"errors": errors, "warnings": len(self.problems) - errors,
+                         "duplicate_cards": self.duplicate_cards},
         }
+
+    @property
+    def duplicate_cards(self) -> int:
+        return sum(p.code in ("duplicate_card", "card_conflict", "two_chi_bo") for p in self.problems)
+
+    @property
+    def eligible_means(self) -> str:
+        """Who the denominator counts, in the words the documents use."""
+        if self.config.rules.get("smartphone_only"):
+            return "đảng viên đang sinh hoạt có điện thoại thông minh"
+        return "đảng viên đang sinh hoạt"
+
+    def counts(self) -> dict:
+        """The structure of the organisation: đảng bộ xã, tổ chức cơ sở đảng (đảng bộ cơ sở and chi bộ
+        cơ sở), chi bộ, đảng viên."""
+        t = self.total()
+        return {"xa": int(t["n_xa"]), "co_so": int(t["n_co_so"]), "dang_bo_co_so": int(t["n_dang_bo_co_so"]),
+                "chi_bo_co_so": int(t["n_chi_bo_co_so"]), "chi_bo": int(t["chi_bo"]), "members": int(t["members"]),
+                "eligible": int(t["eligible"])}
+
+    def groups(self) -> pd.DataFrame:
+        """One row per tagged group (cơ quan nhà nước, lực lượng vũ trang): the sum of its top-most units."""
+        return group_figures(self.figures, self.unknown)
+
+    def group_dicts(self) -> list[dict]:
+        g = self.groups()
+        out = []
+        for key, row in g.iterrows():
+            d = {"group": key, "label": GROUP_LABELS[key], "units": int(row["units"])}
+            d |= {c: _int(row[c]) for c in COUNTS}
+            d |= {r: _num(row[r]) for r in RATES}
+            out.append(d)
+        return out
 
     def flag_dicts(self) -> list[dict]:
         if self._flag_dicts is None:
-            self._flag_dicts = [f.as_dict(self.rounding) for f in self.flags]
+            labels = self.figures["label"]
+            self._flag_dicts = [f.as_dict(self.rounding) | {"label": labels.get(f.unit, f.unit)} for f in self.flags]
         return self._flag_dicts
 
     def unit_dicts(self) -> list[dict]:
@@ -72,22 +116,27 @@ class Analysis:
         by_unit: dict[str, list[dict]] = {}
         for flag in self.flag_dicts():
             by_unit.setdefault(flag["unit"], []).append(flag)
-        columns = {"name": f.index.tolist(), "level": f["level"].tolist(),
-                   "parent": [p if isinstance(p, str) else None for p in f["parent"]]}
-        columns |= {c: f[c].astype("int64").tolist() for c in COUNTS}
+        columns = {"id": f.index.tolist(), "name": f["name"].tolist(), "label": f["label"].tolist(),
+                   "level": f["level"].tolist(),
+                   "parent": [p if isinstance(p, str) else None for p in f["parent"]],
+                   "base": f["base"].astype(bool).tolist()}
+        n = len(f)
+        for c in COUNTS + ["no_smartphone"]:
+            columns[c] = [None] * n if c in self.unknown else f[c].astype("int64").tolist()
         columns |= {r: [None if math.isnan(v) else v for v in f[r].astype("float64").tolist()] for r in RATES}
         tag_lists = [[t for t, on in zip(TAGS, row) if on] for row in f[list(TAGS)].astype(bool).itertuples(index=False)]
-        held = f["held_meetings"].fillna(False).astype(bool).tolist()
+        held = f["held_meetings"].tolist()
         targets = self.targets.reindex(f.index)
         target_dicts = [{m: v for m, v in zip(targets.columns, row) if not math.isnan(v)}
                         for row in targets.itertuples(index=False)]
         keys = list(columns)
         units = []
+        meetings_known = "regular_meetings" not in self.unknown
         # dict(zip(...)) row by row runs in C; 380,000 units of a country in about a second
         for i, row in enumerate(zip(*columns.values())):
             unit = dict(zip(keys, row))
-            if row[1] == "chi_bo":
-                unit["held_meetings"] = held[i]
+            if row[3] == "chi_bo":
+                unit["held_meetings"] = bool(held[i]) if meetings_known else None
             unit["tags"] = tag_lists[i]
             unit["targets"] = target_dicts[i]
             unit["flags"] = by_unit.get(row[0], [])
@@ -105,14 +154,42 @@ class Analysis:
             before_rows = before.reindex(self.figures.index).to_dict("index")
             delta_rows = delta.to_dict("index")
             for unit in units:
-                known = label is not None and unit["name"] in before.index
-                unit[key] = ({"period": label.label} | {r: _num(v) for r, v in before_rows[unit["name"]].items()}
+                known = label is not None and unit["id"] in before.index
+                unit[key] = ({"period": label.label} | {r: _num(v) for r, v in before_rows[unit["id"]].items()}
                              if known else None)
-                unit[change_key] = {r: _num(v) for r, v in delta_rows[unit["name"]].items()} if known else None
+                unit[change_key] = {r: _num(v) for r, v in delta_rows[unit["id"]].items()} if known else None
 
 
 def _num(value) -> float | None:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+
+
+def _int(value) -> int | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else int(value)
+
+
+GROUP_LABELS = {"state_agency": "Khối cơ quan nhà nước", "armed_forces": "Khối lực lượng vũ trang"}
+
+
+def group_figures(figures: pd.DataFrame, unknown: set[str] = frozenset()) -> pd.DataFrame:
+    """The figures of each tagged group, summed over its top-most tagged units (a roll-up already
+    holds everything below it), rates from the sums; groups with no unit are left out."""
+    rows = {}
+    for tag in GROUP_LABELS:
+        tagged = figures[tag].astype(bool)
+        parent_tagged = figures["parent"].map(tagged).fillna(False).astype(bool)
+        top = figures[tagged & ~parent_tagged]
+        if top.empty:
+            continue
+        row = top[COUNTS].sum()
+        row["units"] = len(top)
+        rows[tag] = row
+    out = pd.DataFrame(rows).T if rows else pd.DataFrame(columns=[*COUNTS, "units"])
+    for rate, (num, den) in RATES.items():
+        out[rate] = (out[num] / out[den].where(out[den] > 0)).astype("float64")
+    for column in unknown:
+        out[column] = np.nan
+    return out
 
 
 def analyse(config: Config, period: Period, inputs: dict[str, str | None] | None = None) -> Analysis:
@@ -127,14 +204,124 @@ def analyse(config: Config, period: Period, inputs: dict[str, str | None] | None
         raise InputError(f"sotay.toml: rounding phải là một trong {', '.join(ROUNDING_MODES)}, không phải '{rounding}'.")
     data = load_dataset(paths["members"], paths.get("usage"), paths.get("meetings"), paths.get("units"),
                         overrides=config.columns)
+    members = data.members
     units = data.units.frame if data.units is not None else None
-    tree = build_tree(data.members.frame, units, config.root_name, config.organisation.get("level"),
-                      paths.get("units") or "")
-    figures = compute(data.members.frame, data.usage.frame if data.usage else None,
-                      data.meetings.frame if data.meetings else None, tree, period, Rules.from_config(config.rules))
+    tree = build_tree(members.frame, units, config.root_name, config.organisation.get("level"),
+                      data.units.source if data.units is not None else "", members.source)
+    notes: list[Problem] = []
+    _note_unplaced(members, tree)
+    if data.meetings is not None:
+        _place_meetings(data, tree)
+    if data.usage is not None:
+        _note_unit_mismatch(data, tree)
+    rules = Rules.from_config(config.rules)
+    if rules.smartphone_only:
+        _note_smartphone(members, notes)
+    unknown = unknown_figures(set(data.usage.mapping) if data.usage is not None else None, data.meetings is not None)
+    _note_unknown(data, unknown, notes)
+    facts: dict = {}
+    figures = compute(members.frame, data.usage.frame if data.usage else None,
+                      data.meetings.frame if data.meetings else None, tree, period, rules, unknown, facts)
+    if facts.get("capped"):
+        capped = figures.loc[facts["capped"], "label"].tolist()
+        notes.append(Problem(data.meetings.source, "attendance_capped", "warning",
+                             f"{len(capped)} chi bộ có số đảng viên dự sinh hoạt nhiều hơn số đang sinh hoạt nhân số buổi "
+                             f"({', '.join(capped[:5])}{', …' if len(capped) > 5 else ''}); sotay tính tối đa 100%. "
+                             "Kiểm tra cột số đảng viên dự."))
     try:
-        targets = resolve(figures, config.targets)
+        targets = resolve(figures, config.targets, tree)
     except TargetError as exc:
         raise InputError(f"sotay.toml [targets]: {exc}.") from exc
-    return Analysis(period, config, data, tree, figures, targets, flags(figures, targets), rounding,
-                    {k: v for k, v in paths.items() if v})
+    strict = bool(config.rules.get("strict_targets", False))
+    return Analysis(period, config, data, tree, figures, targets, flags(figures, targets, strict), rounding,
+                    {k: v for k, v in paths.items() if v}, unknown=unknown, notes=notes)
+
+
+def _note_unplaced(members, tree: Tree) -> None:
+    """Members whose chi bộ could not be placed in the tree (an ambiguous name) are left out, counted."""
+    unplaced = tree.member_units.isna().to_numpy()
+    if unplaced.any():
+        members.count_out("chi bộ không xác định được trong cây tổ chức", int(unplaced.sum()))
+
+
+def _place_meetings(data: Dataset, tree: Tree) -> None:
+    """Each meeting row given its chi bộ's id: by the member's card when the export has one row per
+    member, else by the chi bộ's name (with its parents' names when the export has them)."""
+    meetings = data.meetings
+    f = meetings.frame
+    if f.empty or "chi_bo" not in f:
+        return
+    uppers = [f[c] for c in ("xa", "co_so") if c in f]
+    ids, ambiguous = tree.locate(f["chi_bo"], uppers)
+    if "card" in f:
+        roster = data.members.frame
+        by_card = pd.Series(tree.member_units.astype(object).to_numpy(), index=roster["card"].to_numpy())
+        by_card = by_card[~by_card.index.duplicated()]
+        from_card = f["card"].map(by_card)
+        ids = from_card.where(from_card.notna(), ids)
+        ambiguous &= from_card.isna()
+    header = meetings.header_of("chi_bo")
+    for row, name in f.loc[ambiguous.to_numpy(), ["row", "chi_bo"]].itertuples(index=False):
+        meetings.problem("ambiguous_unit", "error",
+                         f"Chi bộ '{name}' có ở nhiều nơi trong cây tổ chức; tệp sinh hoạt cần cột Đảng bộ xã hoặc "
+                         "Đảng bộ cơ sở để phân biệt. Buổi sinh hoạt này chưa được tính.", row=row, column=header)
+    unknown = ids.isna() & ~ambiguous
+    for row, name in f.loc[unknown.to_numpy(), ["row", "chi_bo"]].itertuples(index=False):
+        meetings.problem("unknown_unit", "warning",
+                         f"Chi bộ '{name}' không có trong danh sách đảng viên hay danh mục tổ chức; buổi sinh hoạt "
+                         "không được tính.", row=row, column=header)
+    meetings.frame = f.assign(unit=ids.to_numpy())
+    meetings.drop(ambiguous, "tên chi bộ có ở nhiều nơi")
+    meetings.drop(meetings.frame["unit"].isna(), "chi bộ không có trong danh sách đảng viên")
+
+
+def _note_unit_mismatch(data: Dataset, tree: Tree) -> None:
+    """An account filed under another chi bộ than the member's in the roster: the roster wins, said."""
+    usage, roster = data.usage, data.members.frame
+    f = usage.frame
+    if f.empty or "chi_bo" not in f or "chi_bo" not in roster:
+        return
+    names = pd.Series(roster["chi_bo"].astype(object).to_numpy(), index=roster["card"].to_numpy())
+    names = names[~names.index.duplicated()]
+    theirs = f["card"].map(names)
+    given = f["chi_bo"].astype(object)
+    differ = theirs.notna() & given.ne("") & (fold_series(given).to_numpy() != fold_series(theirs.fillna("")).to_numpy())
+    n = int(differ.sum())
+    if n:
+        rows = f.loc[differ.to_numpy(), "row"].tolist()
+        usage.problem("unit_mismatch", "warning",
+                      f"{n} tài khoản ghi chi bộ khác với danh sách đảng viên (dòng {', '.join(map(str, rows[:8]))}"
+                      f"{', …' if n > 8 else ''}); sotay tính theo chi bộ trong danh sách đảng viên.",
+                      row=rows[0], column=usage.header_of("chi_bo"))
+
+
+def _note_smartphone(members, notes: list[Problem]) -> None:
+    f = members.frame
+    if "smartphone" not in f:
+        notes.append(Problem(members.source, "no_smartphone_column", "warning",
+                             "smartphone_only = true nhưng danh sách đảng viên không có cột điện thoại thông minh; "
+                             "mọi đảng viên đang sinh hoạt được tính."))
+        return
+    blank = int(f["smartphone"].isna().sum())
+    if blank:
+        notes.append(Problem(members.source, "smartphone_blank", "warning",
+                             f"{blank} đảng viên để trống cột điện thoại thông minh; sotay tính là có điện thoại.",
+                             column=members.header_of("smartphone")))
+
+
+MISSING_WORDS = {
+    "usage": "Không có tệp tài khoản ứng dụng: số đã cài đặt, sử dụng là 'chưa có số liệu'.",
+    "access": "Tệp tài khoản không có cột lần truy cập hay số lần truy cập: số đảng viên sử dụng thường xuyên là "
+              "'chưa có số liệu'.",
+    "meetings": "Không có tệp sinh hoạt chi bộ: số buổi sinh hoạt, điểm danh và tỷ lệ chi bộ sinh hoạt trên ứng dụng là "
+                "'chưa có số liệu'.",
+}
+
+
+def _note_unknown(data: Dataset, unknown: set[str], notes: list[Problem]) -> None:
+    if "installed" in unknown:
+        notes.append(Problem(data.members.source, "no_usage", "warning", MISSING_WORDS["usage"]))
+    elif "active" in unknown:
+        notes.append(Problem(data.usage.source, "no_access_column", "warning", MISSING_WORDS["access"]))
+    if "regular_meetings" in unknown:
+        notes.append(Problem(data.members.source, "no_meetings", "warning", MISSING_WORDS["meetings"]))

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
-from .ingest.values import ACTIVE, CHI_BO, EXEMPT, LEFT, REGULAR, THEMATIC, arrow_text
+from .ingest.values import ACTIVE, CHI_BO, CO_SO, EXEMPT, LEFT, REGULAR, THEMATIC, XA, arrow_text
 from .org import Tree
 from .periods import Period
 
@@ -21,6 +21,13 @@ COUNTS = [
     "regular_meetings", "thematic_meetings", "present", "expected",
     "chi_bo", "chi_bo_in_target", "chi_bo_met",
 ]
+# which figures need which input: without it they are unknown (null, "—"), never 0
+NEEDS = {
+    "usage": ["installed", "active", "installed_rate", "active_rate", "active_of_installed"],
+    "access": ["active", "active_rate", "active_of_installed"],
+    "meetings": ["regular_meetings", "thematic_meetings", "present", "expected", "chi_bo_met",
+                 "attendance_rate", "meeting_rate"],
+}
 RATES = {
     # rate: (numerator, denominator)
     "installed_rate": ("installed", "eligible"),
@@ -41,19 +48,26 @@ class Rules:
         return cls(int(rules.get("min_accesses", 1)), bool(rules.get("smartphone_only", False)))
 
 
-def member_status(members: pd.DataFrame, usage: pd.DataFrame | None, period: Period, rules: Rules) -> pd.DataFrame:
-    """One row per member: chi_bo and the booleans exempt / eligible / installed / active."""
+def member_status(members: pd.DataFrame, usage: pd.DataFrame | None, period: Period, rules: Rules,
+                  units: pd.Series | None = None) -> pd.DataFrame:
+    """One row per member: its unit id (`units`, else the chi bộ name) and the booleans exempt /
+    eligible / installed / active / no_smartphone."""
     # the whole last day counts: an access at 14:00 on 30/6 is inside June
     end = np.datetime64((pd.Timestamp(period.end) + pd.Timedelta(days=1)).to_datetime64(), "ns") - np.timedelta64(1, "ns")
     start = np.datetime64(pd.Timestamp(period.start).to_datetime64(), "ns")
     status = members["status"].to_numpy()
     # the Arrow-backed text stays as it is: 5.6 million Python strings would cost seconds and gigabytes
-    out = pd.DataFrame({"card": members["card"].array, "chi_bo": members["chi_bo"].array})
+    out = pd.DataFrame({"card": members["card"].array,
+                        "unit": units.array if units is not None else members["chi_bo"].array})
     out["member"] = status != LEFT
     out["exempt"] = status == EXEMPT
     eligible = status == ACTIVE
-    if rules.smartphone_only and "smartphone" in members:
-        eligible &= members["smartphone"].fillna(True).astype(bool).to_numpy()
+    no_phone = np.zeros(len(out), dtype=bool)
+    if "smartphone" in members:
+        no_phone = eligible & ~members["smartphone"].fillna(True).astype(bool).to_numpy()
+    out["no_smartphone"] = no_phone
+    if rules.smartphone_only:
+        eligible = eligible & ~no_phone
     out["eligible"] = eligible
     n = len(out)
     if usage is None or usage.empty:
@@ -92,24 +106,27 @@ def member_status(members: pd.DataFrame, usage: pd.DataFrame | None, period: Per
 
 
 def meeting_counts(meetings: pd.DataFrame | None, period: Period) -> pd.DataFrame:
-    """Per chi bộ: regular and thematic meetings in the period, members present at regular ones,
-    and the number of months with a regular meeting."""
+    """Per unit (`unit` id, else the chi bộ name): regular and thematic meetings in the period, members
+    present at regular ones, and the number of months with a regular meeting."""
     columns = ["regular_meetings", "thematic_meetings", "present", "months_regular"]
     if meetings is None or meetings.empty:
         return pd.DataFrame(columns=columns, dtype="int64")
+    key = "unit" if "unit" in meetings else "chi_bo"
     g = meetings[meetings["date"].between(pd.Timestamp(period.start), pd.Timestamp(period.end))]
+    g = g[g[key].notna()].rename(columns={key: "_unit"})
     if "card" in g:  # one row per member: count those present at each meeting
         g = (g.assign(attended=g["attended"].astype(int))
-             .groupby(["chi_bo", "date", "kind"], as_index=False)["attended"].sum()
+             .groupby(["_unit", "date", "kind"], as_index=False, observed=True)["attended"].sum()
              .rename(columns={"attended": "present"}))
     else:  # one row per meeting; duplicates of a meeting are one meeting
-        g = g.groupby(["chi_bo", "date", "kind"], as_index=False)["present"].max()
+        g = g.groupby(["_unit", "date", "kind"], as_index=False, observed=True)["present"].max()
     regular = g[g["kind"] == REGULAR]
     per = pd.DataFrame({
-        "regular_meetings": regular.groupby("chi_bo").size(),
-        "thematic_meetings": g[g["kind"] == THEMATIC].groupby("chi_bo").size(),
-        "present": regular.groupby("chi_bo")["present"].sum(min_count=1),
-        "months_regular": regular.assign(month=regular["date"].dt.to_period("M")).groupby("chi_bo")["month"].nunique(),
+        "regular_meetings": regular.groupby("_unit", observed=True).size(),
+        "thematic_meetings": g[g["kind"] == THEMATIC].groupby("_unit", observed=True).size(),
+        "present": regular.groupby("_unit", observed=True)["present"].sum(min_count=1),
+        "months_regular": regular.assign(month=regular["date"].dt.to_period("M"))
+        .groupby("_unit", observed=True)["month"].nunique(),
     })
     return per.fillna(0).astype("int64")
 
@@ -121,11 +138,19 @@ def compute(
     tree: Tree,
     period: Period,
     rules: Rules = Rules(),
+    unknown: set[str] | frozenset[str] = frozenset(),
+    notes: dict | None = None,
 ) -> pd.DataFrame:
-    """The figures of every unit of `tree` for `period`: counts, then rates from the counts."""
-    people = member_status(members, usage, period, rules)
-    own = people.groupby("chi_bo")[["member", "exempt", "eligible", "installed", "active"]].sum()
+    """The figures of every unit of `tree` for `period`: counts, then rates from the counts.
+
+    The figures named in `unknown` (an input or a column missing) are NaN, never 0. `notes`, when
+    given, receives the rules applied on their own (`capped`: units whose attendance was capped)."""
+    people = member_status(members, usage, period, rules, tree.member_units)
+    sums = ["member", "exempt", "eligible", "installed", "active", "no_smartphone"]
+    own = people.groupby("unit", observed=True)[sums].sum()
     own = own.rename(columns={"member": "members"}).reindex(tree.units.index, fill_value=0)
+    if meetings is not None and "unit" not in meetings and "chi_bo" in meetings:
+        meetings = meetings.assign(unit=tree.locate(meetings["chi_bo"])[0])
     meet = meeting_counts(meetings, period).reindex(tree.units.index, fill_value=0)
     own = own.join(meet)
     units = tree.units
@@ -133,16 +158,45 @@ def compute(
     in_target = is_chi_bo & ~(units["armed_forces"] | units["excluded"]).to_numpy()
     held_all = (own["months_regular"] >= len(period.months)).to_numpy()
     own["expected"] = own["eligible"] * own["regular_meetings"]
+    capped = own["present"] > own["expected"]
+    if notes is not None:
+        notes["capped"] = own.index[capped.to_numpy()].tolist()
     own["present"] = np.minimum(own["present"], own["expected"])  # never more than 100 %
     own["chi_bo"] = is_chi_bo.astype(int)
     own["chi_bo_in_target"] = in_target.astype(int)
     own["chi_bo_met"] = (in_target & held_all).astype(int)
     own["held_meetings"] = held_all & is_chi_bo
+    # the structure: tổ chức cơ sở đảng (đảng bộ cơ sở, chi bộ cơ sở), đảng bộ xã
+    base = units["base"].to_numpy()
+    own["n_xa"] = (units["level"] == XA).to_numpy().astype(int)
+    own["n_co_so"] = base.astype(int)
+    own["n_dang_bo_co_so"] = (base & (units["level"] == CO_SO).to_numpy()).astype(int)
+    own["n_chi_bo_co_so"] = (base & is_chi_bo).astype(int)
+    rolled = COUNTS + ["no_smartphone"] + STRUCTURE
     # roll up: every unit sums what lies at or below it
-    summed = tree.closure.join(own[COUNTS], on="unit").groupby("ancestor")[COUNTS].sum()
-    figures = units[["parent", "level", "depth", "order", "armed_forces", "state_agency", "excluded"]].join(
-        summed.astype("int64"))
+    summed = tree.closure.join(own[rolled], on="unit").groupby("ancestor")[rolled].sum()
+    figures = units[["parent", "name", "label", "parent_label", "level", "depth", "order", "base", "armed_forces",
+                     "state_agency", "excluded"]].join(summed.astype("int64"))
     figures["held_meetings"] = own["held_meetings"]
     for rate, (num, den) in RATES.items():
         figures[rate] = (figures[num] / figures[den].where(figures[den] > 0)).astype("float64")
+    for column in unknown:
+        figures[column] = np.nan
+    if "meetings" in unknown or "regular_meetings" in unknown:
+        figures["held_meetings"] = None
     return figures.sort_values("order")
+
+
+STRUCTURE = ["n_xa", "n_co_so", "n_dang_bo_co_so", "n_chi_bo_co_so"]
+
+
+def unknown_figures(usage_columns: set[str] | None, has_meetings: bool) -> set[str]:
+    """The figures that cannot be known without an input (`usage_columns` None: no usage file) or a column."""
+    unknown: set[str] = set()
+    if usage_columns is None:
+        unknown |= set(NEEDS["usage"])
+    elif not usage_columns & {"last_access", "accesses"}:
+        unknown |= set(NEEDS["access"])
+    if not has_meetings:
+        unknown |= set(NEEDS["meetings"])
+    return unknown

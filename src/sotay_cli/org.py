@@ -1,127 +1,375 @@
-"""The organisation tree: from a units file, from the roster's organisation columns, or one root."""
+"""The organisation tree: from a units file, from the roster's organisation columns, or one root.
+
+A unit is its place in the tree, never its name alone: every xã of a province has its own
+"Chi bộ thôn 1". Its `id` is the path of names from the root down (the root's own name left out),
+joined by ` / `: "Đảng bộ xã An Bình / Chi bộ thôn 1"; the root's id is its name.
+"""
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from .ingest.values import CHI_BO, CO_SO, TINH, XA
+from .ingest.values import CHI_BO, CO_SO, TINH, XA, fold
 from .problems import Problem
 
 TAGS = ("armed_forces", "state_agency", "excluded")
 MAX_DEPTH = 12
-LEVEL_LABELS = {CHI_BO: "Chi bộ", CO_SO: "Đảng bộ cơ sở", XA: "Đảng bộ xã", TINH: "Đảng bộ tỉnh"}
+SEP = " / "
+DEFAULT_ROOT = "Toàn đảng bộ"
+ROSTER_COLUMNS = ("xa", "co_so", "chi_bo")  # from the top down
 
 
 @dataclass
 class Tree:
-    """Units indexed by name, with `parent`, `level`, `depth`, inherited tags; `closure` pairs every
-    unit with each of its ancestors (itself included), which is what roll-ups sum over."""
+    """Units indexed by id, with `parent` (id), `name`, `label` (the name as shown: with its parent
+    when the name alone is ambiguous), `level`, `depth`, `base` (a tổ chức cơ sở đảng), inherited
+    tags; `closure` pairs every unit with each of its ancestors (itself included), which is what
+    roll-ups sum over. `member_units` gives each roster row its chi bộ's id (None: not placed)."""
 
     units: pd.DataFrame
     closure: pd.DataFrame  # columns: unit, ancestor
     root: str
     problems: list[Problem] = field(default_factory=list)
+    member_units: pd.Series | None = None
 
-    def children(self, name: str) -> list[str]:
-        return self.units.index[self.units["parent"] == name].tolist()
+    def locate(self, names: pd.Series, uppers: list[pd.Series] | None = None) -> tuple[pd.Series, pd.Series]:
+        """The id of the unit each row names (its name, with the names of units above it when the
+        export has them); None where no unit or several units match. Returns (ids, ambiguous)."""
+        frame = pd.DataFrame({"name": names.fillna("").astype(object).to_numpy()})
+        for i, up in enumerate(uppers or []):
+            frame[f"up{i}"] = up.fillna("").astype(object).to_numpy()
+        keys = list(frame.columns)
+        distinct = frame.drop_duplicates().reset_index(drop=True)
+        by_name = self._by_name()
+        hits = [_match([c for c in row[1:] if c] + [row[0]], by_name, self.root)
+                for row in distinct.itertuples(index=False, name=None)]
+        distinct["_id"] = [h[0] if len(h) == 1 else None for h in hits]
+        distinct["_ambiguous"] = [len(h) > 1 for h in hits]
+        placed = frame.merge(distinct, on=keys, how="left")
+        return (pd.Series(placed["_id"].to_numpy(dtype=object), index=names.index),
+                pd.Series(placed["_ambiguous"].to_numpy(dtype=bool), index=names.index))
+
+    def _by_name(self) -> dict[str, list[tuple[str, ...]]]:
+        out: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+        for uid in self.units.index:
+            if uid != self.root:
+                path = tuple(uid.split(SEP))
+                out[fold(path[-1])].append(path)
+        return out
+
+    def below(self, unit: str) -> set[str]:
+        """Ids at or below `unit`."""
+        return set(self.closure.loc[self.closure["ancestor"] == unit, "unit"])
+
+    def find(self, text: str) -> str | None:
+        """The id of a unit given by id, label or (unambiguous) name."""
+        u = self.units
+        if text in u.index:
+            return text
+        for column in ("label", "name"):
+            hits = u.index[u[column] == text]
+            if len(hits) == 1:
+                return hits[0]
+        return None
+
+
+def _match(chain: list[str], by_name: dict, root: str) -> list[str]:
+    """Ids of the units whose path ends with chain[-1] and contains the other names of `chain`, in order."""
+    uppers = [fold(c) for c in chain[:-1] if fold(c) != fold(root)]
+    hits = []
+    for path in by_name.get(fold(chain[-1]), []):
+        folded = [fold(p) for p in path[:-1]]
+        pos = 0
+        for up in uppers:
+            try:
+                pos = folded.index(up, pos) + 1
+            except ValueError:
+                break
+        else:
+            hits.append(SEP.join(path))
+    return hits
+
+
+def _roster_chains(members: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+    """Each roster row's chain of unit names (top first) as a code into the distinct chains.
+
+    Codes are computed per column and combined (no Python loop over members): a country's roster
+    has millions of rows and a few hundred thousand distinct chains."""
+    columns = [c for c in ROSTER_COLUMNS if c in members]
+    if "chi_bo" not in columns or members.empty:
+        return np.zeros(len(members), dtype=np.int64), []
+    codes, uniques = [], []
+    for c in columns:
+        code, unique = pd.factorize(members[c].fillna(""))
+        codes.append(code.astype(np.int64))
+        uniques.append(np.asarray(unique, dtype=object))
+    combined = codes[0]
+    for code, unique in zip(codes[1:], uniques[1:]):
+        combined = combined * len(unique) + code
+    distinct, inverse = np.unique(combined, return_inverse=True)
+    chains = []
+    for key in distinct.tolist():
+        names = []
+        for unique in reversed(uniques):
+            key, code = divmod(key, len(unique))
+            names.append(str(unique[code]))
+        chain: list[str] = []
+        for name in reversed(names):  # top first, blanks and repeats (a chi bộ cơ sở) left out
+            if name and (not chain or fold(chain[-1]) != fold(name)):
+                chain.append(name)
+        chains.append(tuple(chain))
+    return inverse.astype(np.int64), chains
+
+
+@dataclass
+class _Node:
+    name: str
+    parent: str | None  # the parent's name as written
+    row: int | None
+    level: str | None = None
+    tags: dict = field(default_factory=dict)
+    path: tuple[str, ...] = ()
+
+
+def _units_file_paths(units: pd.DataFrame, root: str, source: str, problems: list[Problem]) -> list[_Node]:
+    """The units file's rows placed in the tree by their parents' names."""
+    nodes = []
+    for rec in units.to_dict("records"):
+        parent = rec.get("parent")
+        parent = parent if isinstance(parent, str) and parent else None
+        level = rec.get("level") if isinstance(rec.get("level"), str) else None
+        tags = {t: bool(rec[t]) for t in TAGS if t in rec and not pd.isna(rec[t])}
+        nodes.append(_Node(rec["unit"], parent, rec.get("row"), level, tags))
+    by_name: dict[str, list[int]] = defaultdict(list)
+    for i, n in enumerate(nodes):
+        by_name[fold(n.name)].append(i)
+    created: dict[str, list] = {}
+    ambiguous: dict[str, list] = {}
+    parent_of: dict[int, int | None] = {}
+    for i, n in enumerate(nodes):
+        if n.parent is None or fold(n.parent) == fold(root):
+            parent_of[i] = None
+            continue
+        candidates = [j for j in by_name.get(fold(n.parent), []) if j != i]
+        if len(candidates) > 1:
+            ambiguous.setdefault(n.parent, []).append(n.row)
+        if not candidates:
+            created.setdefault(n.parent, []).append(n.row)
+            nodes.append(_Node(n.parent, None, None))
+            by_name[fold(n.parent)].append(len(nodes) - 1)
+            parent_of[len(nodes) - 1] = None
+            candidates = [len(nodes) - 1]
+        parent_of[i] = candidates[0]
+    for name, rows in created.items():
+        problems.append(Problem(source, "parent_created", "warning",
+                                f"Cấp trên '{name}' không có dòng riêng trong danh mục tổ chức; sotay đã tạo đơn vị này "
+                                f"cho {len(rows)} đơn vị trực thuộc (dòng {_rows(rows)}). Thêm một dòng cho '{name}'.",
+                                row=rows[0], column="Trực thuộc"))
+    for name, rows in ambiguous.items():
+        problems.append(Problem(source, "ambiguous_parent", "error",
+                                f"Có nhiều đơn vị tên '{name}' trong danh mục; {len(rows)} đơn vị ghi trực thuộc "
+                                f"'{name}' (dòng {_rows(rows)}) được xếp vào đơn vị đầu tiên. Ghi rõ tên để phân biệt.",
+                                row=rows[0], column="Trực thuộc"))
+    cyclic = []
+    for i, n in enumerate(nodes):
+        path, j, seen = [n.name], parent_of.get(i), {i}
+        while j is not None and j not in seen and len(path) <= MAX_DEPTH:
+            seen.add(j)
+            path.append(nodes[j].name)
+            j = parent_of.get(j)
+        if j is not None:
+            cyclic.append(n.name)
+            path = [n.name]
+        n.path = tuple(reversed(path))
+    if cyclic:
+        problems.append(Problem(source, "cycle", "error",
+                                f"Quan hệ cấp trên bị vòng lặp ở: {', '.join(cyclic[:5])}; các đơn vị này được xếp "
+                                "thẳng dưới đơn vị gốc. Kiểm tra cột 'Trực thuộc'."))
+    seen_paths: dict[tuple, _Node] = {}
+    kept = []
+    for n in nodes:
+        key = tuple(fold(p) for p in n.path)
+        if key in seen_paths:
+            first = seen_paths[key]
+            problems.append(Problem(source, "duplicate_unit", "error",
+                                    f"Tổ chức '{n.name}' có hai lần dưới cùng cấp trên (dòng {first.row} và dòng {n.row}); "
+                                    "chỉ lấy dòng đầu.", row=n.row, column="Tên tổ chức đảng"))
+            continue
+        seen_paths[key] = n
+        kept.append(n)
+    return kept
+
+
+def _rows(rows: list) -> str:
+    shown = [str(r) for r in rows[:8] if r is not None]
+    return ", ".join(shown) + (", …" if len(rows) > 8 else "")
 
 
 def build_tree(
     members: pd.DataFrame,
     units: pd.DataFrame | None = None,
-    root: str = "Toàn đảng bộ",
+    root: str | None = DEFAULT_ROOT,
     root_level: str | None = None,
     units_source: str = "",
+    members_source: str = "",
 ) -> Tree:
-    parent: dict[str, str | None] = {}
-    level: dict[str, str] = {}
-    tags = pd.DataFrame(columns=list(TAGS), dtype=bool)
+    root = root or DEFAULT_ROOT
     problems: list[Problem] = []
-    if units is not None and len(units):
-        named = units.set_index("unit")
-        parent.update({u: (p or None) for u, p in named.get("parent", pd.Series(None, index=named.index))
-                       .fillna("").items()})
-        if "level" in named:
-            level.update({u: lv for u, lv in named["level"].items() if isinstance(lv, str)})
-        tags = pd.DataFrame({t: named[t].fillna(False).astype(bool) if t in named else False for t in TAGS},
-                            index=named.index)
-    # the roster's own organisation columns fill in what the units file does not say
-    for child, up in _roster_links(members):
-        parent.setdefault(child, up)
-    for name in list(parent.values()):
-        if name and name not in parent:
-            parent[name] = None
-    tops = [u for u, p in parent.items() if p is None]
-    if len(tops) == 1 and tops[0] not in set(members.get("chi_bo", [])) and root in ("", None, "Toàn đảng bộ"):
-        root = tops[0]
-    for u in tops:
-        if u != root:
-            parent[u] = root
-    parent[root] = None
+    codes, chains = _roster_chains(members)
+    nodes = _units_file_paths(units, root, units_source or "danh mục tổ chức", problems) \
+        if units is not None and len(units) else []
 
+    # the root: configured, or the one top every path shares
+    configured = root != DEFAULT_ROOT
+    if not configured:
+        tops = {fold(p[0]) for p in [*chains, *(n.path for n in nodes)] if p}
+        firsts = [p[0] for p in [*chains, *(n.path for n in nodes)] if p]
+        if len(tops) == 1 and all(len(c) >= 2 for c in chains):
+            root = firsts[0]
+    root_key = fold(root)
+
+    def strip(path: tuple[str, ...]) -> tuple[str, ...]:
+        return path[1:] if path and fold(path[0]) == root_key else path
+
+    root_node = None
+    node_paths: dict[tuple, _Node] = {}
+    for n in nodes:
+        p = strip(n.path)
+        if not p:
+            root_node = n
+        else:
+            node_paths[p] = n
+
+    # each roster chain placed: on the units file's unit when there is one, else where the roster says
+    chain_paths: list[tuple[str, ...] | None] = []
+    if node_paths:
+        by_name: dict[str, list[tuple]] = defaultdict(list)
+        for p in node_paths:
+            by_name[fold(p[-1])].append(p)
+        added, unclear = Counter(), {}
+        for chain in chains:
+            chain = strip(chain)
+            hits = [p for p in by_name.get(fold(chain[-1]), []) if _contains(p[:-1], chain[:-1])] if chain else []
+            if len(hits) == 1:
+                chain_paths.append(hits[0])
+            elif len(hits) > 1:
+                chain_paths.append(None)
+                unclear[chain] = hits
+            else:
+                # not in the units file: placed under the deepest named parent it has there
+                up = tuple(chain[:-1])
+                for k in range(len(up), 0, -1):
+                    parents = [p for p in node_paths if tuple(fold(x) for x in p[-k:]) == tuple(fold(x) for x in up[:k])]
+                    if len(parents) == 1:
+                        up = parents[0] + up[k:]
+                        break
+                chain_paths.append(up + (chain[-1],))
+                added[chain[-1]] += 1
+        if added:
+            names = list(added)
+            problems.append(Problem(members_source or "danh sách đảng viên", "unit_not_in_units_file", "warning",
+                                    f"{len(names)} chi bộ có trong danh sách đảng viên nhưng không có trong danh mục "
+                                    f"tổ chức ({', '.join(names[:5])}{', …' if len(names) > 5 else ''}); đã thêm vào "
+                                    "cây theo các cột tổ chức của danh sách đảng viên."))
+        for chain, hits in unclear.items():
+            problems.append(Problem(members_source or "danh sách đảng viên", "ambiguous_unit", "error",
+                                    f"Chi bộ '{chain[-1]}' có ở {len(hits)} nơi trong danh mục tổ chức "
+                                    f"({'; '.join(SEP.join(h[:-1]) or root for h in hits[:3])}); danh sách đảng viên cần "
+                                    "cột Đảng bộ xã hoặc Đảng bộ cơ sở để phân biệt. Đảng viên của chi bộ này chưa được tính.",
+                                    column="Chi bộ"))
+    else:
+        chain_paths = [strip(c) or None for c in chains]
+
+    # every path and all its prefixes become units
+    paths: dict[tuple, None] = {}
+    for p in [*node_paths, *(c for c in chain_paths if c)]:
+        for k in range(1, len(p) + 1):
+            paths.setdefault(p[:k])
+    ids = [SEP.join(p) for p in paths]
+    parents = [SEP.join(p[:-1]) if len(p) > 1 else root for p in paths]
+    names = [p[-1] for p in paths]
+    index = pd.Index([root, *ids], dtype=object, name="unit")
     # object dtype on purpose: pandas 3 would make an Arrow "str" index, whose every lookup converts
     # the whole index back to Python objects (seconds at the size of a country's 380,000 units)
-    frame = pd.DataFrame({"parent": pd.Series(list(parent.values()), index=pd.Index(list(parent), dtype=object),
-                                              dtype=object)})
-    frame.index.name = "unit"
-    # ancestors, level by level (no Python loop over members: the tree is walked per depth)
+    frame = pd.DataFrame({"parent": pd.Series([None, *parents], index=index, dtype=object),
+                          "name": pd.Series([root, *names], index=index, dtype=object)})
+    frame["depth"] = pd.Series([0, *(len(p) for p in paths)], index=index)
+
     up = frame["parent"]
     closure = [pd.DataFrame({"unit": frame.index, "ancestor": frame.index})]
     current = pd.Series(frame.index, index=frame.index)
-    depth = pd.Series(0, index=frame.index)
-    for _ in range(MAX_DEPTH):
+    for _ in range(MAX_DEPTH + 1):
         current = current.map(up)
         alive = current.notna()
         if not alive.any():
             break
-        depth[alive] += 1
         closure.append(pd.DataFrame({"unit": current.index[alive], "ancestor": current[alive].to_numpy()}))
-    else:
-        cyclic = current[current.notna()].index.tolist()
-        problems.append(Problem(units_source or "danh mục tổ chức", "cycle", "error",
-                                f"Quan hệ cấp trên bị vòng lặp ở: {', '.join(cyclic[:5])}; kiểm tra cột 'Trực thuộc'."))
-    closure = pd.concat(closure, ignore_index=True).drop_duplicates()
-    frame["depth"] = depth
+    closure = pd.concat(closure, ignore_index=True)
+
+    # levels: the units file's when it says, else by place in the tree
+    given = {SEP.join(p): n.level for p, n in node_paths.items() if n.level}
+    if root_node is not None and root_node.level and not root_level:
+        root_level = root_node.level
     has_children = frame.index.isin(set(frame["parent"].dropna()))
     if root_level is None:
-        root_level = TINH if depth.max() >= 3 else XA
+        root_level = TINH if frame["depth"].max() >= 3 else XA
+    depth = frame["depth"].to_numpy()
     inferred = np.where(~has_children, CHI_BO, np.where(depth == 1, XA if root_level == TINH else CO_SO, CO_SO))
-    frame["level"] = pd.Series(inferred, index=frame.index).where(
-        ~frame.index.isin(set(level)), pd.Series(level, dtype=object).reindex(frame.index))
-    frame.loc[root, "level"] = root_level
-    # tags hold for everything below the tagged unit
-    own = tags.reindex(frame.index).fillna(False).astype(bool)
+    level = pd.Series(inferred, index=frame.index, dtype=object)
+    stated = pd.Series(given, dtype=object).reindex(frame.index)
+    level = level.where(stated.isna(), stated)
+    # a unit given as a chi bộ that has units under it is a đảng bộ (cơ sở)
+    level[(level == CHI_BO) & has_children] = CO_SO
+    level.iloc[0] = root_level
+    frame["level"] = level
+    # a tổ chức cơ sở đảng: a unit right under the xã (the root, when the root is a xã)
+    frame["base"] = (frame["parent"].map(frame["level"]) == XA).to_numpy() & (frame["level"].isin([CHI_BO, CO_SO]))
+    frame["label"] = _labels(frame, root)
+    frame["parent_label"] = frame["parent"].map(frame["label"])
+
+    own = pd.DataFrame({t: pd.Series({SEP.join(p): n.tags.get(t, False) for p, n in node_paths.items()}, dtype=object)
+                        .reindex(frame.index).fillna(False).astype(bool) for t in TAGS}, index=frame.index)
+    if root_node is not None:
+        for t, on in root_node.tags.items():
+            own.loc[root, t] = on
     inherited = closure.join(own, on="ancestor").groupby("unit")[list(TAGS)].any()
     frame = frame.join(inherited)
     frame["order"] = _tree_order(frame, root)
-    return Tree(frame.sort_values("order"), closure, root, problems)
+
+    # each member's unit, per distinct chain (never per member)
+    chain_codes = index.get_indexer(pd.Index([SEP.join(p) if p else None for p in chain_paths], dtype=object))
+    member_codes = chain_codes[codes] if chains else np.full(len(members), -1, dtype=np.int64)
+    member_units = pd.Series(pd.Categorical.from_codes(member_codes, categories=index), index=members.index)
+    return Tree(frame.sort_values("order"), closure, root, problems, member_units)
 
 
-def _roster_links(members: pd.DataFrame) -> list[tuple[str, str | None]]:
-    """(unit, its parent) from the roster's chi bộ / cơ sở / xã columns, first mention first.
+def _contains(path: tuple[str, ...], uppers: tuple[str, ...]) -> bool:
+    folded = [fold(p) for p in path]
+    pos = 0
+    for up in uppers:
+        try:
+            pos = folded.index(fold(up), pos) + 1
+        except ValueError:
+            return False
+    return True
 
-    Each chi bộ is read from its first member only (pd.factorize + np.unique, not drop_duplicates
-    over millions of rows), which is also the rule when a chi bộ is filed under two parents."""
-    columns = [c for c in ("chi_bo", "co_so", "xa") if c in members]
-    if "chi_bo" not in columns or members.empty:
-        return []
-    codes, _ = pd.factorize(members["chi_bo"])
-    _, first = np.unique(codes, return_index=True)
-    chains = members[columns].iloc[np.sort(first)]
-    cells = [chains[c].fillna("").astype(str).to_numpy(dtype=object) for c in columns]
-    links = []
-    for level, child in enumerate(cells):
-        # the parent is the next filled cell to the right (a chi bộ cơ sở sits right under the xã)
-        up = np.full(len(child), None, dtype=object)
-        for higher in reversed(cells[level + 1:]):
-            up = np.where(higher != "", higher, up)
-        keep = (child != "") & (child != up)
-        pairs = pd.DataFrame({"child": child[keep], "up": up[keep]}).drop_duplicates("child")
-        links += [(c, u if isinstance(u, str) else None) for c, u in zip(pairs["child"], pairs["up"])]
-    return links
+
+def _labels(frame: pd.DataFrame, root: str) -> pd.Series:
+    """The name, or 'name (parent's name)' where another unit has the same name, or the whole path."""
+    names = frame["name"]
+    folded = names.map(fold)
+    repeated = folded.duplicated(keep=False).to_numpy()
+    labels = names.copy()
+    parent_names = frame["parent"].map(frame["name"]).fillna("")
+    with_parent = names + " (" + parent_names + ")"
+    labels[repeated] = with_parent[repeated]
+    still = labels.map(fold).duplicated(keep=False).to_numpy()
+    labels[still] = pd.Series(frame.index, index=frame.index)[still]
+    return labels
 
 
 def _tree_order(frame: pd.DataFrame, root: str) -> pd.Series:

@@ -80,8 +80,11 @@ def appendix_for(analysis: Analysis, draft: Draft):
     kind = KIND_WORDS.get(draft.symbol, "Văn bản")
     subtitle = f"(Kèm theo {kind} số {h.number or '     '}-{draft.symbol}/{h.code}, {when} của {ctx.organisation(analysis.config, analysis.root)['issuer_title']})"
     title = f"KẾT QUẢ CÀI ĐẶT, SỬ DỤNG ỨNG DỤNG SỔ TAY ĐẢNG VIÊN ĐIỆN TỬ {analysis.period.words.upper()}"
+    from .analysis import GROUP_LABELS
+
+    groups = [(f"Trong đó: {GROUP_LABELS[key].lower()}", row) for key, row in analysis.groups().iterrows()]
     return Appendix(title, subtitle, units, analysis.targets.loc[units.index], figures.loc[analysis.root],
-                    analysis.targets.loc[analysis.root], analysis.rounding, extra)
+                    analysis.targets.loc[analysis.root], analysis.rounding, extra, groups)
 
 
 def history_context(analysis: Analysis) -> dict:

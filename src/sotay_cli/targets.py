@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .fmt import number, percent
+from .fmt import number, percent, target_percent
 from .metrics import RATES
 from .org import TAGS
 
@@ -50,8 +50,10 @@ def _value(metric: str, raw) -> float:
     return value
 
 
-def resolve(figures: pd.DataFrame, config: dict | None = None) -> pd.DataFrame:
-    """Target per unit and metric (NaN: no target). Later rules win: default, level, tag, unit."""
+def resolve(figures: pd.DataFrame, config: dict | None = None, tree=None) -> pd.DataFrame:
+    """Target per unit and metric (NaN: no target). Later rules win: default, level, tag, unit.
+
+    A unit of `[targets.units]` is named by its id, its label or a name that only one unit has."""
     config = _merged(config or {})
     targets = pd.DataFrame(index=figures.index, columns=list(RATES), dtype="float64")
     for metric in RATES:
@@ -67,9 +69,14 @@ def resolve(figures: pd.DataFrame, config: dict | None = None) -> pd.DataFrame:
         for metric, raw in rules.items():
             _check_metric(metric)
             targets.loc[figures[tag].astype(bool), metric] = _value(metric, raw)
-    for unit, rules in config.get("units", {}).items():
-        if unit not in targets.index:
-            raise TargetError(f"chỉ tiêu riêng cho đơn vị '{unit}' nhưng không có đơn vị này trong dữ liệu")
+    for named, rules in config.get("units", {}).items():
+        unit = tree.find(named) if tree is not None else (named if named in targets.index else None)
+        if unit is None:
+            same = int((figures["name"] == named).sum()) if "name" in figures else 0
+            if same > 1:
+                raise TargetError(f"chỉ tiêu riêng cho '{named}' nhưng có {same} đơn vị cùng tên; ghi theo đường dẫn, "
+                                  f"ví dụ \"{figures.index[(figures['name'] == named).to_numpy()][0]}\"")
+            raise TargetError(f"chỉ tiêu riêng cho đơn vị '{named}' nhưng không có đơn vị này trong dữ liệu")
         for metric, raw in rules.items():
             _check_metric(metric)
             targets.loc[unit, metric] = _value(metric, raw)
@@ -87,7 +94,9 @@ def _merged(config: dict) -> dict:
     merged = {k: v for k, v in DEFAULT_TARGETS.items() if k != "tags"}
     merged["tags"] = {tag: dict(rules) for tag, rules in DEFAULT_TARGETS["tags"].items()}
     for key, value in config.items():
-        if key in ("levels", "tags", "units"):
+        if key == "deadlines":
+            merged[key] = dict(value)
+        elif key in ("levels", "tags", "units"):
             for name, rules in value.items():
                 merged.setdefault(key, {}).setdefault(name, {}).update(rules)
         else:
@@ -108,36 +117,48 @@ class Flag:
     shortfall: float  # target - value, for ordering
     pace: str | None = None  # when the unit would reach the target at its pace (needs history)
 
+    strict: bool = False  # the target is "trên X%": the value must be above it
+
     def message(self, rounding: str = "half-up") -> str:
         if self.metric == "meeting_rate" and self.level == "chi_bo":
             return "chưa sinh hoạt định kỳ trên ứng dụng đủ các tháng trong kỳ"
-        target = percent(self.target, mode=rounding)
+        target = target_words(self.target, self.strict)
         return (f"{METRIC_LABELS[self.metric]} {percent(self.value, mode=rounding)} (chỉ tiêu {target}): "
-                f"còn thiếu {number(self.gap)} {self.gap_unit} để đạt {target}")
+                f"còn thiếu {number(self.gap)} {self.gap_unit} để {target}")
 
     def as_dict(self, rounding: str = "half-up") -> dict:
         # by hand: dataclasses.asdict deep-copies every field, 2 s for a province's 50,000 flags
         return {"unit": self.unit, "level": self.level, "metric": self.metric, "value": self.value,
                 "target": self.target, "gap": self.gap, "gap_unit": self.gap_unit, "shortfall": self.shortfall,
-                "pace": self.pace, "message": self.message(rounding)}
+                "pace": self.pace, "strict": self.strict, "message": self.message(rounding)}
 
 
-def flags(figures: pd.DataFrame, targets: pd.DataFrame) -> list[Flag]:
-    """Every unit and metric below its target, most urgent (largest shortfall) first."""
+def target_words(target: float, strict: bool = False) -> str:
+    """'đạt 100%', 'trên 95%' (strict), 'đạt 95%'."""
+    if target >= 1 - 1e-12:
+        return "đạt 100%"
+    return f"{'trên' if strict else 'đạt'} {target_percent(target)}"
+
+
+def flags(figures: pd.DataFrame, targets: pd.DataFrame, strict: bool = False) -> list[Flag]:
+    """Every unit and metric below its target, most urgent (largest shortfall) first. With `strict`
+    a unit must be above a target under 100 % ("trên 95%"); reaching it exactly is not enough."""
     found = []
     for metric, (num, den) in RATES.items():
-        below = targets[metric].notna() & figures[metric].notna() & (figures[metric] < targets[metric] - 1e-12)
+        t_all = targets[metric]
+        value = figures[metric]
+        below = t_all.notna() & value.notna() & (value < t_all - 1e-12)
+        if strict:
+            below |= t_all.notna() & value.notna() & (t_all < 1 - 1e-12) & ((value - t_all).abs() <= 1e-12)
         if not below.any():
             continue
         f = figures.loc[below]
-        t = targets.loc[below, metric]
+        t = t_all[below]
         need = np.ceil(t * f[den] - 1e-9) - f[num]
-        for unit, level, value, target, gap in zip(f.index, f["level"], f[metric], t, need):
-            found.append(Flag(unit, level, metric, float(value), float(target), int(max(gap, 1)),
-                              GAP_UNITS[metric], float(target - value)))
+        if strict:  # the smallest count strictly above the target
+            need = np.where(t < 1 - 1e-12, np.floor(t * f[den] + 1e-9) + 1 - f[num], need)
+        for unit, level, v, target, gap in zip(f.index, f["level"], f[metric], t, need):
+            found.append(Flag(unit, level, metric, float(v), float(target), int(max(gap, 1)),
+                              GAP_UNITS[metric], float(target - v), strict=strict and target < 1 - 1e-12))
     found.sort(key=lambda fl: (-fl.shortfall, -fl.gap, fl.unit))
     return found
-
-
-def is_met(value: float, target: float) -> bool:
-    return math.isnan(target) or (not math.isnan(value) and value >= target - 1e-12)

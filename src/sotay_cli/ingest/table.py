@@ -288,6 +288,7 @@ def _parse_members(table: Table, raw: pd.DataFrame) -> None:
         _report_bad(table, raw, bad, "status", "unknown_status", "warning",
                     "Không rõ tình trạng '{value}'; tạm tính là đang sinh hoạt. Ghi rõ 'Đang sinh hoạt' "
                     "hoặc 'Miễn sinh hoạt'.")
+
     else:
         f["status"] = v.ACTIVE
     if "gender" in raw:
@@ -298,29 +299,49 @@ def _parse_members(table: Table, raw: pd.DataFrame) -> None:
                  "Dòng không có số thẻ đảng viên nên không được tính; bổ sung số thẻ.")
     f = _require(table, f, "chi_bo", "missing_unit", "không có chi bộ",
                  "Đảng viên không có tên chi bộ nên không được tính; bổ sung chi bộ sinh hoạt.")
+    if "status" in raw:
+        blank = (raw.loc[f.index, "status"] == "").to_numpy(dtype=bool)
+        if blank.any():
+            rows = f.index[blank].tolist()
+            table.problem("blank_status", "warning",
+                          f"{len(rows)} đảng viên để trống tình trạng sinh hoạt (dòng {', '.join(map(str, rows[:8]))}"
+                          f"{', …' if len(rows) > 8 else ''}); sotay tính là đang sinh hoạt. Ghi rõ 'Đang sinh hoạt' "
+                          "hoặc 'Miễn sinh hoạt'.", row=rows[0], column=table.header_of("status"))
     table.frame = f
     _drop_duplicate_cards(table)
 
 
 def _drop_duplicate_cards(table: Table) -> None:
-    """A card twice: 'thẻ trùng' in the same chi bộ, 'sinh hoạt hai chi bộ' across two."""
+    """A card twice: 'thẻ trùng' (the same person again, in the same chi bộ), 'sinh hoạt hai chi bộ'
+    (the same person in two), or two different people on one card (another name or birth date):
+    every case an error naming both rows; only the first row is counted."""
     f = table.frame
     cards = pa.array(f["card"].array)
     if len(pc.unique(cards)) == len(cards):  # the usual case, found without pandas' slower duplicated()
         return
     dup = f.duplicated("card", keep="first")
-    first = f[~dup].drop_duplicates("card").set_index("card")
+    involved = f[f["card"].isin(set(f.loc[dup, "card"]))]
+    first = involved[~involved.duplicated("card", keep="first")].set_index("card")
     header = table.header_of("card")
-    for row, card, chi_bo in f.loc[dup, ["row", "card", "chi_bo"]].itertuples(index=False):
+    for rec in involved[dup.loc[involved.index]].to_dict("records"):
+        card, row = rec["card"], rec["row"]
         kept = first.loc[card]
-        if kept["chi_bo"] == chi_bo:
+        other_name = "name" in rec and v.fold(rec["name"] or "") != v.fold(kept["name"] or "")
+        other_birth = ("birth_date" in rec and not pd.isna(rec["birth_date"]) and not pd.isna(kept["birth_date"])
+                       and rec["birth_date"] != kept["birth_date"])
+        if other_name or other_birth:
+            who = f"'{kept.get('name', '')}' (dòng {kept['row']}) và '{rec.get('name', '')}' (dòng này)"
+            table.problem("card_conflict", "error",
+                          f"Hai người khác nhau cùng số thẻ {card}: {who}; chỉ tính người thứ nhất. "
+                          "Kiểm tra lại số thẻ của một trong hai người.", row=row, column=header)
+        elif kept["chi_bo"] == rec["chi_bo"]:
             table.problem("duplicate_card", "error",
                           f"Thẻ trùng: số thẻ {card} đã có ở dòng {kept['row']}; dòng này không được tính.",
                           row=row, column=header)
         else:
             table.problem("two_chi_bo", "error",
                           f"Đảng viên số thẻ {card} có tên ở hai chi bộ: '{kept['chi_bo']}' (dòng {kept['row']}) "
-                          f"và '{chi_bo}' (dòng này); chỉ tính ở chi bộ thứ nhất.", row=row, column=header)
+                          f"và '{rec['chi_bo']}' (dòng này); chỉ tính ở chi bộ thứ nhất.", row=row, column=header)
     table.drop(dup, "số thẻ trùng")
 
 
@@ -369,14 +390,9 @@ def _parse_units(table: Table, raw: pd.DataFrame) -> None:
     f = _parse_common(table, raw, spec)
     if "level" in raw:
         f["level"] = v.unit_level(raw["level"])
-        f["level_text"] = v.text(raw["level"])
     f = _require(table, f, "unit", "missing_unit", "không có tên tổ chức", "Dòng không có tên tổ chức đảng.")
-    dup = f.duplicated("unit", keep="first")
-    for row, unit in f.loc[dup, ["row", "unit"]].itertuples(index=False):
-        table.problem("duplicate_unit", "error", f"Tổ chức '{unit}' có tên hai lần; chỉ lấy dòng đầu.",
-                      row=row, column=table.header_of("unit"))
+    # the same name twice under one parent is found when the tree is built (org.build_tree)
     table.frame = f
-    table.drop(dup, "tên tổ chức trùng")
 
 
 PARSERS = {MEMBERS: _parse_members, USAGE: _parse_usage, MEETINGS: _parse_meetings, UNITS: _parse_units}

@@ -127,9 +127,17 @@ def _clean(arr: pa.Array) -> pa.Array:
     return pc.utf8_normalize(arr, "NFC")
 
 
+_CARD_DD_6 = r"^(\d{2})[.,\-/·]?(\d{6})$"
+
+
 def card(s: pd.Series) -> pd.Series:
-    """Party card numbers stay text: leading zeros and dots kept, blanks and Excel's ' removed."""
-    return text(s).str.lstrip("'").str.replace(" ", "", regex=False).str.upper()
+    """Party card numbers in one canonical form, kept as text (leading zeros stay).
+
+    Spaces and Excel's leading ' go; the usual 'dd.dddddd' number is written with its dot whatever
+    separator (or none) the export used: '38300002', ' 38.300002 ', '38,300002' are all '38.300002'.
+    Other forms are kept, upper-cased."""
+    cleaned = text(s).str.lstrip("'").str.replace(" ", "", regex=False).str.upper()
+    return cleaned.str.replace(_CARD_DD_6, r"\1.\2", regex=True)
 
 
 _YES = {"co", "x", "v", "1", "true", "yes", "y", "dung", "roi", "ok", "da", "dat", "co su dung"}
@@ -309,6 +317,7 @@ def _unit_level(s: pd.Series) -> pd.Series:
     key = fold_series(s)
     out = pd.Series(None, index=s.index, dtype=object)
     rules = [
+        (r"chi bo co so|chi bo truc thuoc (?:dang uy|dang bo) (?:xa|phuong)", CHI_BO),
         (r"tinh|thanh pho truc thuoc trung uong", TINH),
         (r"\bxa\b|phuong|dac khu|dang bo truc thuoc|cap tren co so", XA),
         (r"co so|bo phan|tccs", CO_SO),

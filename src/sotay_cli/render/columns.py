@@ -55,12 +55,15 @@ def rounded_percent(rate: float | None, rounding: str) -> float | None:
 
 def table_frame(figures: pd.DataFrame, rounding: str) -> pd.DataFrame:
     """Units with Vietnamese headers: counts as integers, rates as rounded percentages (87.86)."""
-    out = pd.DataFrame({"Đơn vị": figures.index, "Cấp": figures["level"].map(LEVEL_NAMES).to_numpy(),
-                        "Trực thuộc": figures["parent"].fillna("").to_numpy()})
+    labels = figures["label"] if "label" in figures else pd.Series(figures.index, index=figures.index)
+    out = pd.DataFrame({"Đơn vị": labels.to_numpy(), "Cấp": figures["level"].map(LEVEL_NAMES).to_numpy(),
+                        "Trực thuộc": (figures["parent_label"] if "parent_label" in figures
+                                       else figures["parent"]).fillna("").to_numpy(),
+                        "Mã đơn vị": figures.index.to_numpy()})
     for c in COLUMNS:
         values = figures[c.key]
         out[c.header] = ([rounded_percent(v, rounding) for v in values] if c.kind == "rate"
-                         else values.astype(int).to_numpy())
+                         else values.astype("Int64").to_numpy())  # unknown stays empty, never 0
     return out
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 from ..ingest.values import CHI_BO, XA
 from ..fmt import number, percent
 from ..metrics import RATES
-from ..targets import METRIC_LABELS
+from ..targets import METRIC_LABELS, target_words
 
 METRIC_ORDER = list(RATES)
 BEST_WORST = 5
@@ -62,12 +62,13 @@ def build(analysis, date: dt.date | None = None, extra: dict | None = None) -> d
     base = report_units(analysis.figures, root)
     # the flags' wording only for the units a document names; a province has 12,000 chi bộ
     worded = set(base.index) | {root}
-    units = {u["name"]: _unit(u, analysis.rounding, u["name"] in worded) for u in analysis.unit_dicts()}
+    units = {u["id"]: _unit(u, analysis.rounding, u["id"] in worded) for u in analysis.unit_dicts()}
     listed = [units[name] for name in base.index]
     chi_bo = [units[name] for name in analysis.figures.index[analysis.figures["level"] == CHI_BO]]
     ranked = [u for u in chi_bo if u["installed_rate"] is not None]
     ranked.sort(key=lambda u: (-(u["installed_rate"] or 0), -(u["active_rate"] or 0), u["name"]))
     p = analysis.period
+    strict = bool(analysis.config.rules.get("strict_targets", False))
     return {
         "period": {"label": p.label, "kind": p.kind, "words": p.words, "start": p.start, "end": p.end},
         "org": organisation(analysis.config, root),
@@ -84,6 +85,13 @@ def build(analysis, date: dt.date | None = None, extra: dict | None = None) -> d
         "flags": analysis.flag_dicts(),
         "metric_labels": METRIC_LABELS,
         "history": None,
+        "eligible_means": analysis.eligible_means,
+        "known": {"installed": "installed" not in analysis.unknown, "active": "active" not in analysis.unknown,
+                  "meetings": "regular_meetings" not in analysis.unknown},
+        "counts": analysis.counts(),
+        "groups": analysis.group_dicts(),
+        "target_text": {m: target_words(t, strict) for m, t in units[root]["targets"].items()},
+        "problems": {"duplicate_cards": analysis.duplicate_cards},
     } | (extra or {})
 
 

@@ -212,8 +212,10 @@ class Appendix:
     """The units listed in the phụ lục: their figures, targets and the totals row."""
 
     def __init__(self, title: str, subtitle: str, units: pd.DataFrame, targets: pd.DataFrame, total: pd.Series,
-                 total_targets: pd.Series, rounding: str, extra_columns: list | None = None):
+                 total_targets: pd.Series, rounding: str, extra_columns: list | None = None,
+                 groups: list[tuple[str, pd.Series]] | None = None):
         self.title, self.subtitle = title, subtitle
+        self.groups = groups or []  # ("Khối cơ quan nhà nước", figures) rows under the totals
         self.extra_columns = extra_columns or []  # e.g. the change since the previous period
         self.units, self.targets, self.total, self.total_targets = units, targets, total, total_targets
         self.rounding = rounding
@@ -250,7 +252,7 @@ def _table_xml(appendix: Appendix) -> str:
     figures = appendix.units
     values = {c.key: figures[c.key].to_numpy() for c in columns}
     targets = {c.key: appendix.targets[c.key].to_numpy() if c.key in appendix.targets else None for c in columns}
-    for i, name in enumerate(figures.index):
+    for i, name in enumerate(figures["label"] if "label" in figures else figures.index):
         cells = [(str(i + 1), "center", False, None), (str(name), "left", False, None)]
         for c in columns:
             target = targets[c.key][i] if targets[c.key] is not None else None
@@ -261,6 +263,12 @@ def _table_xml(appendix: Appendix) -> str:
         cell = _figure(appendix.total[c.key], c, appendix.total_targets.get(c.key), appendix.rounding)
         total.append((cell[0], cell[1], True, cell[3]))
     rows.append(_row(total, twips))
+    for label, group in appendix.groups:
+        cells = [("", "center", False, None), (label, "left", False, None)]
+        for c in columns:
+            cells.append(_figure(group[c.key], c, None, appendix.rounding) if c.key in group
+                         else ("", "center", False, None))
+        rows.append(_row(cells, twips, italic=True))
     return table_xml(rows, twips, cell_margin=50)
 
 
@@ -279,7 +287,7 @@ def table_xml(rows: list[str], twips: list[int], cell_margin: int | None = None)
 
 def _figure(value, column, target, rounding: str) -> tuple[str, str, bool, str | None]:
     if column.kind == "count":
-        return number(int(value)), "right", False, None
+        return ("—", "center", False, None) if pd.isna(value) else (number(int(value)), "right", False, None)
     if column.kind == "points":
         return points(None if pd.isna(value) else float(value), mode=rounding), "right", False, None
     if value is None or pd.isna(value):

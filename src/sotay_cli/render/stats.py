@@ -45,23 +45,52 @@ def print_table(console: Console, analysis, level: str) -> None:
     for unit, row in figures.iterrows():
         indent = "  " * int(row["depth"])
         style = "bold" if unit == analysis.root else None
-        cells = [indent + str(unit)]
+        cells = [indent + str(row["label"])]
         for c in columns:
             cells.append(_cell(row[c.key], c, analysis.targets.loc[unit].get(c.key), analysis.rounding))
         table.add_row(*cells, style=style)
     console.print(table)
-    total = analysis.total()
-    console.print(
-        f"Toàn {analysis.root}: {number(total['installed'])}/{number(total['eligible'])} đảng viên đang sinh hoạt đã "
-        f"cài đặt ({percent(total['installed_rate'], mode=analysis.rounding)}); {number(total['active'])} sử dụng "
-        f"thường xuyên ({percent(total['active_rate'], mode=analysis.rounding)} số đang sinh hoạt, "
-        f"{percent(total['active_of_installed'], mode=analysis.rounding)} số đã cài đặt). "
-        f"{len(analysis.flags)} chỉ tiêu chưa đạt (sotay flag).", highlight=False)
+    console.print(summary_line(analysis), highlight=False, markup=False)
+    groups = analysis.groups()
+    if len(groups):
+        from ..analysis import GROUP_LABELS
+
+        grid = Table(title="Theo khối", title_justify="left", header_style="bold")
+        grid.add_column("Khối", min_width=24)
+        keys = [c for c in columns if c.key in groups.columns]
+        for c in keys:
+            grid.add_column(c.short, justify="right", no_wrap=True)
+        for key, row in groups.iterrows():
+            grid.add_row(GROUP_LABELS[key], *[_cell(row[c.key], c, None, analysis.rounding) for c in keys])
+        console.print(grid)
+
+
+def summary_line(analysis) -> str:
+    """One sentence for the root; an unknown figure is said to be unknown, never given as 0."""
+    t, r = analysis.total(), analysis.rounding
+    c = analysis.counts()
+    structure = (f"{number(c['co_so'])} tổ chức cơ sở đảng ({number(c['dang_bo_co_so'])} đảng bộ cơ sở, "
+                 f"{number(c['chi_bo_co_so'])} chi bộ cơ sở), {number(c['chi_bo'])} chi bộ, "
+                 f"{number(c['members'])} đảng viên")
+    if c["xa"] > 1:
+        structure = f"{number(c['xa'])} đảng bộ xã, " + structure
+    text = f"Toàn {analysis.root}: {structure}. "
+    if "installed" in analysis.unknown:
+        text += "Chưa có số liệu cài đặt, sử dụng (thiếu tệp tài khoản)."
+    else:
+        text += (f"{number(t['installed'])}/{number(t['eligible'])} {analysis.eligible_means} đã cài đặt "
+                 f"({percent(t['installed_rate'], mode=r)}); ")
+        if "active" in analysis.unknown:
+            text += "chưa có số liệu sử dụng thường xuyên."
+        else:
+            text += (f"{number(t['active'])} sử dụng thường xuyên ({percent(t['active_rate'], mode=r)} số đang "
+                     f"sinh hoạt, {percent(t['active_of_installed'], mode=r)} số đã cài đặt).")
+    return text + f" {len(analysis.flags)} chỉ tiêu chưa đạt (sotay flag)."
 
 
 def _cell(value, column, target, rounding: str) -> str:
     if column.kind == "count":
-        return number(int(value))
+        return "—" if pd.isna(value) else number(int(value))
     if column.kind == "points":
         return points(None if pd.isna(value) else float(value), mode=rounding)
     text = percent(value, mode=rounding)
@@ -87,20 +116,22 @@ def print_flags(console: Console, analysis, flags) -> None:
                ("Còn thiếu", "right")] + ([("Theo tốc độ hiện nay", "left")] if with_pace else [])
     for header, justify in headers:
         table.add_column(header, justify=justify, overflow="fold")
+    labels = analysis.figures["label"]
     for i, f in enumerate(flags, start=1):
-        cells = [str(i), f.unit, METRIC_LABELS[f.metric], f"[red]{percent(f.value, mode=analysis.rounding)}[/red]",
+        cells = [str(i), labels.get(f.unit, f.unit), METRIC_LABELS[f.metric], f"[red]{percent(f.value, mode=analysis.rounding)}[/red]",
                  percent(f.target, mode=analysis.rounding), f"{number(f.gap)} {f.gap_unit}"]
         table.add_row(*cells, *([f.pace or ""] if with_pace else []))
     console.print(table)
 
 
 def flags_csv(analysis, flags) -> str:
+    labels = analysis.figures["label"]
     frame = pd.DataFrame([{
-        "Đơn vị": f.unit, "Cấp": LEVEL_NAMES.get(f.level, f.level), "Chỉ tiêu": METRIC_LABELS[f.metric],
+        "Đơn vị": labels.get(f.unit, f.unit), "Mã đơn vị": f.unit, "Cấp": LEVEL_NAMES.get(f.level, f.level), "Chỉ tiêu": METRIC_LABELS[f.metric],
         "Mã chỉ tiêu": f.metric, "Đạt (%)": _pct(f.value, analysis.rounding),
         "Yêu cầu (%)": _pct(f.target, analysis.rounding), "Còn thiếu": f.gap, "Đơn vị tính": f.gap_unit,
         "Nội dung": f.message(analysis.rounding), "Dự kiến": f.pace or "",
-    } for f in flags], columns=["Đơn vị", "Cấp", "Chỉ tiêu", "Mã chỉ tiêu", "Đạt (%)", "Yêu cầu (%)", "Còn thiếu",
+    } for f in flags], columns=["Đơn vị", "Mã đơn vị", "Cấp", "Chỉ tiêu", "Mã chỉ tiêu", "Đạt (%)", "Yêu cầu (%)", "Còn thiếu",
                                 "Đơn vị tính", "Nội dung", "Dự kiến"])
     buf = io.StringIO()
     spreadsheet_safe(frame).to_csv(buf, index=False, lineterminator="\n")

@@ -81,7 +81,7 @@ def _sheet(book, styles, analysis, level: str, title: str | None) -> None:
     # column-wise: a province's 12,000 chi bộ × 14 figures must not go through .loc cell by cell
     values = {c.key: units[c.key].to_numpy() for c in columns}
     goals = {c.key: unit_targets[c.key].to_numpy() if c.key in unit_targets else None for c in columns}
-    for i, unit in enumerate(units.index):
+    for i, unit in enumerate(units["label"] if "label" in units else units.index):
         ws.write_number(row, 0, i + 1, styles["stt"])
         ws.write_string(row, 1, safe_text(str(unit)), styles["text"])
         for j, column in enumerate(columns, start=2):
@@ -95,6 +95,16 @@ def _sheet(book, styles, analysis, level: str, title: str | None) -> None:
         # the totals row is the root's figures: every unit summed, rates from the sums
         _write_figure(ws, row, j, column, total[column.key], targets.loc[analysis.root].get(column.key),
                       analysis.rounding, styles, total=True)
+    from ..analysis import GROUP_LABELS
+
+    for key, group in analysis.groups().iterrows():
+        row += 1
+        ws.merge_range(row, 0, row, 1, f"Trong đó: {GROUP_LABELS[key].lower()}", styles["text"])
+        for j, column in enumerate(columns, start=2):
+            if column.key in group:
+                _write_figure(ws, row, j, column, group[column.key], None, analysis.rounding, styles, total=False)
+            else:
+                ws.write_blank(row, j, None, styles["text"])
     ws.write_string(row + 2, 0, "Ô tô đỏ: dưới chỉ tiêu. Tỷ lệ tính trên số đảng viên đang sinh hoạt; "
                     "đảng viên miễn sinh hoạt không tính vào mẫu số.", styles["note"])
     ws.set_column(0, 0, 5)
@@ -125,5 +135,7 @@ def _write_figure(ws, row, col, column, value, target, rounding, styles, total: 
             return
         bad = target is not None and not math.isnan(target) and value < target - 1e-12
         ws.write_number(row, col, shown, styles[prefix + ("rate_bad" if bad else "rate")])
+    elif value is None or value != value:  # unknown: never written as 0
+        ws.write_string(row, col, "—", styles[prefix + "count"])
     else:
         ws.write_number(row, col, int(value), styles[prefix + "count"])
