@@ -124,7 +124,7 @@ def _date(value: Any) -> Any:
 
 Target = Annotated[Any, AfterValidator(_target)]
 Deadline = Annotated[dt.date, BeforeValidator(_date)]
-TARGET = ("tỷ lệ từ 0 đến 1 (0.95), từ 0 đến 100 (95 nghĩa là 95%) hoặc false (không đặt chỉ tiêu)")
+TARGET = "tỷ lệ từ 0 đến 1 (0.95), từ 0 đến 100 (95 nghĩa là 95%) hoặc false (không đặt chỉ tiêu)"
 DEADLINE = "một ngày dạng 2026-07-31"
 METRIC_DOCS = {
     "installed_rate": "Tỷ lệ đảng viên đã cài đặt ứng dụng.",
