@@ -73,7 +73,7 @@ def test_flag_fails_on_flag_for_cron_and_is_csv_when_piped():
     assert result.exit_code == 1
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert rows[0]["Đơn vị"] == "Đảng bộ xã Hoa Lộc" and rows[0]["Mã chỉ tiêu"] == "active_rate"
-    assert "còn thiếu 1.572 đảng viên để đạt 95%" in rows[0]["Nội dung"]
+    assert "còn thiếu 1.573 đảng viên để đạt trên 95%" in rows[0]["Nội dung"]
 
 
 def test_bad_period_and_level_exit_2():

@@ -98,7 +98,8 @@ def test_docx_appendix_lists_every_chi_bo_and_the_totals(cong_van):
     rows = table.rows
     assert rows[0].cells[1].text == "Tổ chức đảng"
     assert len(rows) == 2 + 38 + 1 + 2  # header, number row, units, totals, then the two groups
-    total = [c.text for c in rows[-1].cells]
+    total = [c.text for c in rows[-3].cells]
+    assert [r.cells[1].text for r in rows[-2:]] == ["Trong đó: khối cơ quan nhà nước", "Trong đó: khối lực lượng vũ trang"]
     assert total[1] == "Tổng cộng" and total[2] == "1.920" and total[4] == "1.687" and total[5] == "87,86%"
     assert "<w:tblHeader/>" in rows[0]._tr.xml
 

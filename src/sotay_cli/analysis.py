@@ -217,7 +217,8 @@ def analyse(config: Config, period: Period, inputs: dict[str, str | None] | None
     rules = Rules.from_config(config.rules)
     if rules.smartphone_only:
         _note_smartphone(members, notes)
-    unknown = unknown_figures(set(data.usage.mapping) if data.usage is not None else None, data.meetings is not None)
+    unknown = unknown_figures(set(data.usage.mapping) if data.usage is not None else None,
+                              set(data.meetings.mapping) if data.meetings is not None else None)
     _note_unknown(data, unknown, notes)
     facts: dict = {}
     figures = compute(members.frame, data.usage.frame if data.usage else None,
@@ -315,6 +316,8 @@ MISSING_WORDS = {
               "'chưa có số liệu'.",
     "meetings": "Không có tệp sinh hoạt chi bộ: số buổi sinh hoạt, điểm danh và tỷ lệ chi bộ sinh hoạt trên ứng dụng là "
                 "'chưa có số liệu'.",
+    "attendance": "Tệp sinh hoạt chi bộ không có cột số đảng viên dự hay số thẻ điểm danh: tỷ lệ dự sinh hoạt là "
+                  "'chưa có số liệu'.",
 }
 
 
@@ -325,3 +328,5 @@ def _note_unknown(data: Dataset, unknown: set[str], notes: list[Problem]) -> Non
         notes.append(Problem(data.usage.source, "no_access_column", "warning", MISSING_WORDS["access"]))
     if "regular_meetings" in unknown:
         notes.append(Problem(data.members.source, "no_meetings", "warning", MISSING_WORDS["meetings"]))
+    elif "attendance_rate" in unknown:
+        notes.append(Problem(data.meetings.source, "no_attendance_column", "warning", MISSING_WORDS["attendance"]))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import xlsxwriter
 
@@ -18,36 +19,51 @@ from .render.xlsx import FONT
 
 NOT_INSTALLED = "Chưa cài đặt, kích hoạt"
 NOT_ACTIVE = "Đã cài đặt, chưa sử dụng trong kỳ"
+NO_SMARTPHONE = "Không có điện thoại thông minh (không tính vào mẫu số)"
 
 
 def followup_list(analysis, unit: str | None = None, mask_phone: bool = False) -> pd.DataFrame:
-    """One row per eligible member still to bring onto the app: chi_bo, name, birth_year, phone, reason.
+    """One row per member still to bring onto the app: chi_bo (the unit's id), chi_bo_label, name,
+    birth_year, phone, reason. Members without a smartphone stay on the list, marked: they are the
+    ones who most need a visit, even where the rules leave them out of the rates.
 
-    `unit` keeps the chi bộ at or below that unit of the tree."""
+    `unit` (id, label or unambiguous name) keeps the chi bộ at or below that unit of the tree."""
     from .metrics import Rules
+    from .problems import InputError
 
     data = analysis.data
+    if data.usage is None:
+        raise InputError("danh sách đôn đốc cần tệp tài khoản ứng dụng (--usage hoặc [inputs] usage).")
     members = data.members.frame
-    usage = data.usage.frame if data.usage is not None else None
-    people = member_status(members, usage, analysis.period, Rules.from_config(analysis.config.rules))
-    todo = people["eligible"].to_numpy() & ~people["active"].to_numpy()
+    usage = data.usage.frame
+    people = member_status(members, usage, analysis.period, Rules.from_config(analysis.config.rules),
+                           analysis.tree.member_units)
+    no_phone = people["no_smartphone"].to_numpy() & ~people["installed"].to_numpy()
+    todo = (people["eligible"].to_numpy() & ~people["active"].to_numpy()) | no_phone
+    todo &= people["unit"].notna().to_numpy()
     rows = members.loc[todo]
     status = people.loc[todo]
+    labels = analysis.figures["label"]
+    reasons = np.where(status["installed"].to_numpy(), NOT_ACTIVE, NOT_INSTALLED).astype(object)
+    reasons[status["no_smartphone"].to_numpy() & ~status["installed"].to_numpy()] = NO_SMARTPHONE
+    ids = status["unit"].astype(object).to_numpy()
     out = pd.DataFrame({
-        "chi_bo": rows["chi_bo"].to_numpy(),
+        "chi_bo": ids,
+        "chi_bo_label": pd.Series(ids).map(labels).to_numpy(),
         "name": rows["name"].to_numpy() if "name" in rows else "",
         "birth_year": rows["birth_date"].dt.year.astype("Int64").to_numpy() if "birth_date" in rows else pd.NA,
         "phone": rows["phone"].fillna("").astype(str).to_numpy() if "phone" in rows else "",
-        "reason": [NOT_ACTIVE if i else NOT_INSTALLED for i in status["installed"].to_numpy()],
+        "reason": reasons,
         "card": rows["card"].to_numpy(),
     })
     if mask_phone:
         out["phone"] = out["phone"].str.replace(r"^(\d{3})\d+(\d{3})$", r"\1****\2", regex=True)
     if unit is not None:
         tree = analysis.tree
-        if unit not in tree.units.index:
+        found = tree.find(unit)
+        if found is None:
             raise KeyError(unit)
-        below = set(tree.closure.loc[tree.closure["ancestor"] == unit, "unit"])
+        below = tree.below(found)
         out = out[out["chi_bo"].isin(below)]
     order = analysis.figures["order"]
     out = out.assign(_o=out["chi_bo"].map(order), _r=out["reason"] == NOT_ACTIVE)
@@ -59,7 +75,7 @@ def summary(analysis, todo: pd.DataFrame) -> pd.DataFrame:
     chi_bo = chi_bo[chi_bo.index.isin(todo["chi_bo"].unique()) | (chi_bo["eligible"] > 0)]
     counts = todo.groupby(["chi_bo", "reason"]).size().unstack(fill_value=0)
     out = pd.DataFrame({"eligible": chi_bo["eligible"], "installed": chi_bo["installed"], "active": chi_bo["active"]})
-    for reason in (NOT_INSTALLED, NOT_ACTIVE):
+    for reason in (NOT_INSTALLED, NOT_ACTIVE, NO_SMARTPHONE):
         out[reason] = counts[reason].reindex(out.index, fill_value=0) if reason in counts else 0
     return out[out.index.isin(todo["chi_bo"].unique())]
 
@@ -89,23 +105,26 @@ def write_xlsx(analysis, todo: pd.DataFrame, path: Path) -> Path:
         ws = book.add_worksheet("Tổng hợp")
         ws.write_string(0, 0, safe_text(f"Đảng viên cần đôn đốc cài đặt, sử dụng ứng dụng — {analysis.period.words}"),
                         title)
-        headers = ["STT", "Chi bộ", "Đang sinh hoạt", "Đã cài đặt", "Sử dụng trong kỳ", NOT_INSTALLED, NOT_ACTIVE]
+        headers = ["STT", "Chi bộ", "Đang sinh hoạt", "Đã cài đặt", "Sử dụng trong kỳ", NOT_INSTALLED, NOT_ACTIVE,
+                   NO_SMARTPHONE]
+        labels = analysis.figures["label"]
         for j, h in enumerate(headers):
             ws.write_string(2, j, h, head)
         s = summary(analysis, todo)
         for i, (unit, row) in enumerate(s.iterrows(), start=1):
             ws.write_number(2 + i, 0, i, cell)
-            ws.write_string(2 + i, 1, safe_text(unit), cell)
-            for j, key in enumerate(["eligible", "installed", "active", NOT_INSTALLED, NOT_ACTIVE], start=2):
+            ws.write_string(2 + i, 1, safe_text(labels[unit]), cell)
+            for j, key in enumerate(["eligible", "installed", "active", NOT_INSTALLED, NOT_ACTIVE, NO_SMARTPHONE],
+                                    start=2):
                 ws.write_number(2 + i, j, int(row[key]), cell)
         ws.set_column(0, 0, 5)
         ws.set_column(1, 1, 45)
-        ws.set_column(2, 6, 16)
+        ws.set_column(2, 7, 16)
         ws.freeze_panes(3, 0)
-        names = _sheet_names(list(s.index))
+        names = dict(zip(s.index, _sheet_names([labels[u] for u in s.index]).values()))
         for unit, group in todo.groupby("chi_bo", sort=False):
             sheet = book.add_worksheet(names[unit])
-            sheet.write_string(0, 0, safe_text(unit), title)
+            sheet.write_string(0, 0, safe_text(labels[unit]), title)
             for j, h in enumerate(["STT", "Họ và tên", "Năm sinh", "Điện thoại", "Tình trạng"]):
                 sheet.write_string(2, j, h, head)
             for i, r in enumerate(group.itertuples(index=False), start=1):
@@ -146,7 +165,7 @@ def write_docx(analysis, todo: pd.DataFrame, path: Path) -> Path:
         if not first:
             doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
         first = False
-        _para(doc, f"Kính gửi: Đồng chí Bí thư {unit}", 14, bold=True)
+        _para(doc, f"Kính gửi: Đồng chí Bí thư {analysis.figures.at[unit, 'label']}", 14, bold=True)
         p = _para(doc, f"Danh sách đảng viên cần đôn đốc cài đặt, sử dụng ứng dụng Sổ tay đảng viên điện tử "
                   f"({analysis.period.words}): {len(group)} đồng chí.", 13, italic=True)
         p.paragraph_format.space_after = p.paragraph_format.space_before = None

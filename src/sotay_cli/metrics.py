@@ -27,6 +27,7 @@ NEEDS = {
     "access": ["active", "active_rate", "active_of_installed"],
     "meetings": ["regular_meetings", "thematic_meetings", "present", "expected", "chi_bo_met",
                  "attendance_rate", "meeting_rate"],
+    "attendance": ["present", "expected", "attendance_rate"],
 }
 RATES = {
     # rate: (numerator, denominator)
@@ -119,6 +120,8 @@ def meeting_counts(meetings: pd.DataFrame | None, period: Period) -> pd.DataFram
              .groupby(["_unit", "date", "kind"], as_index=False, observed=True)["attended"].sum()
              .rename(columns={"attended": "present"}))
     else:  # one row per meeting; duplicates of a meeting are one meeting
+        if "present" not in g:  # no attendance column: attendance is unknown (see unknown_figures)
+            g = g.assign(present=0)
         g = g.groupby(["_unit", "date", "kind"], as_index=False, observed=True)["present"].max()
     regular = g[g["kind"] == REGULAR]
     per = pd.DataFrame({
@@ -190,13 +193,15 @@ def compute(
 STRUCTURE = ["n_xa", "n_co_so", "n_dang_bo_co_so", "n_chi_bo_co_so"]
 
 
-def unknown_figures(usage_columns: set[str] | None, has_meetings: bool) -> set[str]:
-    """The figures that cannot be known without an input (`usage_columns` None: no usage file) or a column."""
+def unknown_figures(usage_columns: set[str] | None, meeting_columns: set[str] | None) -> set[str]:
+    """The figures that cannot be known without an input (columns None: no such file) or a column."""
     unknown: set[str] = set()
     if usage_columns is None:
         unknown |= set(NEEDS["usage"])
     elif not usage_columns & {"last_access", "accesses"}:
         unknown |= set(NEEDS["access"])
-    if not has_meetings:
+    if meeting_columns is None:
         unknown |= set(NEEDS["meetings"])
+    elif not meeting_columns & {"present", "card"}:
+        unknown |= set(NEEDS["attendance"])
     return unknown

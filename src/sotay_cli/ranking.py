@@ -18,7 +18,8 @@ def rank(analysis, metric: str = "installed_rate", level: str = "chi_bo") -> pd.
     f = analysis.figures
     units = f[(f["level"] == level) & f[metric].notna()]
     ranks = _ranks(units[metric], analysis.rounding)
-    out = pd.DataFrame({"rank": ranks.astype(int), "unit": units.index, "value": units[metric].to_numpy()},
+    out = pd.DataFrame({"rank": ranks.astype(int), "unit": units["label"].to_numpy(), "id": units.index,
+                        "value": units[metric].to_numpy()},
                        index=units.index.rename(None))
     out["tied"] = out["rank"].map(out["rank"].value_counts()) > 1
     out["previous_rank"] = pd.Series(pd.NA, index=out.index, dtype="Int64")

@@ -123,8 +123,9 @@ class Flag:
         if self.metric == "meeting_rate" and self.level == "chi_bo":
             return "chưa sinh hoạt định kỳ trên ứng dụng đủ các tháng trong kỳ"
         target = target_words(self.target, self.strict)
+        reach = f"đạt {target}" if target.startswith("trên") else target
         return (f"{METRIC_LABELS[self.metric]} {percent(self.value, mode=rounding)} (chỉ tiêu {target}): "
-                f"còn thiếu {number(self.gap)} {self.gap_unit} để {target}")
+                f"còn thiếu {number(self.gap)} {self.gap_unit} để {reach}")
 
     def as_dict(self, rounding: str = "half-up") -> dict:
         # by hand: dataclasses.asdict deep-copies every field, 2 s for a province's 50,000 flags
