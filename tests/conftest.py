@@ -68,4 +68,5 @@ def history_in_tmp(tmp_path, monkeypatch):
     """Every test keeps its history in its own temporary SQLite file, never in the user's folder."""
     path = tmp_path / "lich-su.sqlite"
     monkeypatch.setenv("SOTAY_HISTORY", str(path))
+    monkeypatch.setenv("SOTAY_CACHE", str(tmp_path / "bao-cao-loi"))  # crash reports, never the user's cache
     return path

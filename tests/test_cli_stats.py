@@ -101,5 +101,5 @@ def test_csv_and_xlsx_neutralise_formula_like_unit_names(tmp_path):
     runner.invoke(app, ["stats", "-p", "2026-06", "--members", str(roster), "-f", "xlsx", "-o", str(out),
                         "--no-history", *SAMPLE])
     for ws in openpyxl.load_workbook(out).worksheets:
-        for row in ws.iter_rows(values_only=True):
-            assert not any(isinstance(v, str) and v[:1] in "=+-@" for v in row)
+        for row in ws.iter_rows():  # XLSX keeps the text as written, under Excel's quote prefix
+            assert all(c.quotePrefix for c in row if isinstance(c.value, str) and c.value[:1] in "=+-@")

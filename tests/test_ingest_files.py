@@ -138,8 +138,8 @@ def test_usage_card_not_in_roster_is_left_out_and_said(tmp_path):
     roster = tmp_path / "dv.csv"
     roster.write_text(csv_text([["Số thẻ", "Họ và tên", "Chi bộ"], ["1", "A", "X"]]), encoding="utf-8")
     usage = tmp_path / "tk.csv"
-    usage.write_text(csv_text([["Số thẻ", "Trạng thái"], ["1", "Đã kích hoạt"], ["99", "Đã kích hoạt"]]),
-                     encoding="utf-8")
+    usage.write_text(csv_text([["Số thẻ", "Trạng thái", "Lần truy cập gần nhất"], ["1", "Đã kích hoạt", "01/06/2026"],
+                               ["99", "Đã kích hoạt", "01/06/2026"]]), encoding="utf-8")
     data = load_dataset(roster, usage)
     [problem] = data.usage.problems
     assert (problem.code, problem.row, problem.file) == ("unknown_card", 3, str(usage))

@@ -1,16 +1,23 @@
 """The `sotay` command: parse options, call the library, print. No figures are computed here.
 
-One module per group of commands; each registers on the shared Typer app.
+One module per group of commands; each registers on the shared Typer app. Failures cross one
+boundary (`boundary.Guarded`, the app's class): a Vietnamese line, never a traceback.
 """
+
+import sys
 
 # importing a module registers its commands; --help lists them in this order
 from . import inputs  # noqa: F401, I001
 from . import figures  # noqa: F401
 from . import documents  # noqa: F401
+from .boundary import handle
 from .common import app
 
 __all__ = ["app", "main"]
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except Exception as exc:  # escaped before a command ran (the options of `sotay` itself)
+        sys.exit(handle(exc))

@@ -12,13 +12,15 @@ from rich.console import Console
 from rich.markup import escape
 
 from .. import __version__
+from .boundary import Guarded
 from ..problems import InputError, Problem, count_by_severity
 
 app = typer.Typer(
     name="sotay",
-    help="Theo dõi cài đặt, sử dụng ứng dụng [bold]Sổ tay đảng viên điện tử[/bold] theo từng chi bộ; "
+    help="Theo dõi cài đặt, sử dụng ứng dụng **Sổ tay đảng viên điện tử** theo từng chi bộ; "
     "soạn công văn, báo cáo và phụ lục.",
-    rich_markup_mode="rich",
+    cls=Guarded,  # the one error boundary: a Vietnamese line, never a traceback
+    rich_markup_mode="markdown",  # help texts print [inputs] and data[table].csv as written
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -80,24 +82,54 @@ UnitsOption = Annotated[Optional[str], typer.Option("--units", help="Danh mục 
 LevelOption = Annotated[str, typer.Option("--level", "-l", help="Cấp hiển thị: chi-bo, co-so, xa, tinh hoặc all.")]
 StrictOption = Annotated[bool, typer.Option("--strict", help="Có lỗi dữ liệu thì thoát mã 1.")]
 OutputOption = Annotated[Optional[str], typer.Option("--output", "-o", help="Ghi ra tệp; '-' là đầu ra chuẩn.")]
+ForceOption = Annotated[bool, typer.Option("--force", help="Ghi đè tệp đã có (không bao giờ ghi đè tệp đầu vào).")]
+INPUT_OPTIONS = ("--members", "--usage", "--meetings", "--units")
+
+
+def _one_stdin(values: dict[str, str | None]) -> None:
+    """Standard input can feed one input only."""
+    from ..ingest.readers import STDIN
+
+    on_stdin = [option for option, value in values.items() if value == STDIN]
+    if len(on_stdin) > 1:
+        raise fail(f"{' và '.join(on_stdin)} cùng đọc từ đầu vào chuẩn ('-'); chỉ một đầu vào được là '-', "
+                   "các đầu vào khác cần tên tệp.")
+
+
+def _outputs(force: bool, paths=(), result=None) -> None:
+    """The output rules of this command (every writer follows them, see atomic.py), checked on `paths`
+    before anything is written: never an input of `result` (exports, sotay.toml, the history file),
+    never an existing file without --force."""
+    from ..atomic import check_outputs, set_rules
+
+    inputs = []
+    if result is not None:
+        from ..history import default_path
+
+        inputs = [*result.inputs.values(), result.config.path, default_path(result.config)]
+    set_rules(force, inputs)
+    check_outputs(p for p in paths if p not in (None, "-"))
 
 
 def _analyse(period: str, config_path, members, usage, meetings, units):
     """Load, compute and summarise problems on stderr; exits 2 with a reason when it cannot."""
     from ..analysis import analyse
     from ..config import load_config
+    from ..ingest.readers import STDIN, stdin_named
     from ..periods import parse_period
 
     try:
         parsed = parse_period(period)
     except ValueError as exc:
         raise fail(f"--period: {exc}.")
+    given = dict(zip(INPUT_OPTIONS, (members, usage, meetings, units)))
+    _one_stdin(given)
     try:
         config = load_config(config_path, inputs_given=any((members, usage, meetings, units)))
         if config.is_sample:
             err.print("Không có sotay.toml ở thư mục này và không có tệp đầu vào: đang chạy trên [bold]DỮ LIỆU "
                       f"MẪU[/bold] ({config.root_name}, không phải số liệu thật) — {config.base}.", highlight=False)
-        with _progress("Đang đọc dữ liệu và tính số liệu…"):
+        with _progress("Đang đọc dữ liệu và tính số liệu…"), stdin_named(*[o for o, v in given.items() if v == STDIN]):
             result = analyse(config, parsed, {"members": members, "usage": usage, "meetings": meetings,
                                               "units": units})
     except InputError as exc:
@@ -141,8 +173,9 @@ def _summarise_problems(problems: list[Problem], inputs: dict[str, str]) -> None
         return
     counts = count_by_severity(problems)
     files = sorted({Path(p.file).name for p in problems})
-    err.print(f"[yellow]Dữ liệu:[/yellow] {counts['error']} lỗi, {counts['warning']} cảnh báo ({', '.join(files)}); "
-              "xem chi tiết bằng lệnh: sotay check " + " ".join(inputs.values()), highlight=False)
+    err.print(f"[yellow]Dữ liệu:[/yellow] {counts['error']} lỗi, {counts['warning']} cảnh báo "
+              f"({escape(', '.join(files))}); xem chi tiết bằng lệnh: sotay check "
+              + escape(" ".join(inputs.values())), highlight=False)
 
 
 def _check_level(level: str) -> None:
@@ -166,8 +199,8 @@ def _emit(text: str | bytes, output: str | None) -> None:
             stream.write(data)
             stream.flush()
     else:
-        write_bytes(output, data)
-        err.print(f"Đã ghi {output}", highlight=False)
+        write_bytes(output, data)  # under the command's output rules (_outputs)
+        err.print(f"Đã ghi {output}", highlight=False, markup=False)
 
 
 

@@ -8,8 +8,8 @@ from typing import Annotated, Optional
 import typer
 
 from ..fmt import number
-from .common import (EXIT_FLAGGED, ConfigOption, MeetingsOption, MembersOption, NoHistoryOption, PeriodOption,
-                     StrictOption, UnitsOption, UsageOption, _analyse, _parse_date, _progress, _use_history, app, err,
+from .common import (EXIT_FLAGGED, ConfigOption, ForceOption, MeetingsOption, MembersOption, NoHistoryOption, PeriodOption,
+                     StrictOption, UnitsOption, UsageOption, _analyse, _outputs, _parse_date, _progress, _use_history, app, err,
                      fail, out)
 
 
@@ -27,7 +27,7 @@ def report(
                                                 "(08/06/2026); bỏ trống: để trống cho viết tay.")] = None,
     number: Annotated[str, typer.Option("--so", "--number", help="Số văn bản (bỏ trống: để trống cho văn thư "
                                         "điền).")] = "",
-    force: Annotated[bool, typer.Option("--force", help="Ghi đè tệp đã có.")] = False,
+    force: ForceOption = False,
     members: MembersOption = None,
     usage: UsageOption = None,
     meetings: MeetingsOption = None,
@@ -42,7 +42,7 @@ def report(
     """
     from ..render.draft import DraftProblem
     from ..render.templating import TemplateProblem
-    from ..report import FORMATS, ReportExists, ReportOptions, write_report
+    from ..report import FORMATS, ReportExists, ReportOptions, output_paths, write_report
 
     chosen = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
     if not chosen or any(f not in FORMATS for f in chosen):
@@ -51,6 +51,7 @@ def report(
     result = _analyse(period, config, members, usage, meetings, units)
     _use_history(result, not no_history)
     options = ReportOptions(template, chosen, out_dir, force, issued, number)
+    _outputs(force, output_paths(result.period.label, options).values(), result)
     try:
         with _progress("Đang soạn văn bản…") as status:
             step = (lambda message: status.update(message)) if hasattr(status, "update") else (lambda message: None)
@@ -84,6 +85,7 @@ def init(
 
     if not tinh:
         raise fail("cần --tinh, ví dụ: sotay init --tinh \"Thanh Hóa\" --xa \"Hoa Lộc\".")
+    _outputs(force)
     try:
         place = find(tinh, xa or None)
         written = scaffold(folder, place, signer, force)
@@ -105,7 +107,7 @@ def followup(
     unit: Annotated[Optional[str], typer.Option("--unit", "-u", help="Chỉ các chi bộ thuộc đơn vị này.")] = None,
     out_dir: Annotated[Path, typer.Option("--output", "-o", help="Thư mục ghi (thư mục con theo kỳ).")] = Path("bao-cao"),
     mask_phone: Annotated[bool, typer.Option("--mask-phone", help="Che giữa số điện thoại (091****678).")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Ghi đè tệp đã có.")] = False,
+    force: ForceOption = False,
     members: MembersOption = None,
     usage: UsageOption = None,
     config: ConfigOption = None,
@@ -114,10 +116,11 @@ def followup(
 
     Đây là lệnh duy nhất ghi tên đảng viên; giữ các tệp này như hồ sơ đảng viên.
     """
-    from ..followup import followup_list, write_lists
+    from ..followup import followup_list, output_paths, write_lists
     from ..report import ReportExists
 
     result = _analyse(period, config, members, usage, None, None)
+    _outputs(force, output_paths(result.period.label, out_dir), result)
     try:
         todo = followup_list(result, unit, mask_phone)
     except KeyError:

@@ -13,9 +13,9 @@ from rich.table import Table as RichTable
 from ..fmt import number
 from ..problems import InputError
 from ..render.columns import spreadsheet_safe
-from .common import (EXIT_FLAGGED, ConfigOption, LevelOption, MeetingsOption, MembersOption, NoHistoryOption,
+from .common import (EXIT_FLAGGED, ConfigOption, ForceOption, LevelOption, MeetingsOption, MembersOption, NoHistoryOption,
                      OutputOption, PeriodOption, StrictOption, UnitsOption, UsageOption, _analyse, _check_level,
-                     _emit, _use_history, app, err, fail, out)
+                     _emit, _outputs, _use_history, app, err, fail, out)
 
 
 @app.command()
@@ -28,6 +28,7 @@ def stats(
     level: LevelOption = "all",
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv, json hoặc xlsx.")] = "table",
     output: OutputOption = None,
+    force: ForceOption = False,
     bom: Annotated[bool, typer.Option("--bom", help="CSV có BOM để Excel mở đúng tiếng Việt.")] = False,
     strict: StrictOption = False,
     no_history: NoHistoryOption = False,
@@ -45,6 +46,7 @@ def stats(
     if fmt == "xlsx" and output in (None, "-"):
         raise fail("--format xlsx cần --output TỆP.xlsx.")
     result = _analyse(period, config, members, usage, meetings, units)
+    _outputs(force, [output], result)
     _use_history(result, not no_history)
     if fmt == "table":
         render.print_table(out, result, level)
@@ -56,7 +58,7 @@ def stats(
         from ..render.xlsx import write_appendix
 
         write_appendix(result, output)
-        err.print(f"Đã ghi {output}", highlight=False)
+        err.print(f"Đã ghi {output}", highlight=False, markup=False)
     if strict and any(p.severity == "error" for p in result.problems):
         raise typer.Exit(EXIT_FLAGGED)
 
@@ -73,6 +75,9 @@ def flag(
                                      "csv khi chuyển tiếp qua ống).")] = "",
     fail_on_flag: Annotated[bool, typer.Option("--fail-on-flag", help="Thoát mã 1 khi có đơn vị dưới chỉ tiêu "
                                                "(dùng cho cron).")] = False,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Ghi CSV ra tệp; '-' là đầu ra "
+                                                  "chuẩn.")] = None,
+    force: ForceOption = False,
     strict: StrictOption = False,
     no_history: NoHistoryOption = False,
     config: ConfigOption = None,
@@ -81,16 +86,20 @@ def flag(
     from ..render import stats as render
 
     _check_level(level)
-    fmt = fmt or ("table" if out.is_terminal else "csv")
+    to_file = output not in (None, "-")
+    fmt = fmt or ("table" if out.is_terminal and not to_file else "csv")
     if fmt not in ("table", "csv"):
         raise fail("--format phải là table hoặc csv.")
+    if fmt == "table" and to_file:
+        raise fail("--output ghi CSV; bỏ --format table hoặc dùng --format csv.")
     result = _analyse(period, config, members, usage, meetings, units)
+    _outputs(force, [output], result)
     _use_history(result, not no_history)
     flags = render.select_flags(result, level)
     if fmt == "table":
         render.print_flags(out, result, flags)
     else:
-        sys.stdout.write(render.flags_csv(result, flags))
+        _emit(render.flags_csv(result, flags), output)
     if (fail_on_flag and flags) or (strict and any(p.severity == "error" for p in result.problems)):
         raise typer.Exit(EXIT_FLAGGED)
 
@@ -107,6 +116,8 @@ def rank(
     config: ConfigOption = None,
 ) -> None:
     """Xếp hạng đơn vị để thi đua: đồng hạng ghi rõ, kèm thay đổi thứ hạng so với kỳ trước."""
+    from rich.markup import escape
+
     from ..metrics import RATES
     from ..ranking import rank as ranking
     from ..render.columns import LEVEL_OPTIONS
@@ -143,7 +154,7 @@ def rank(
         for header, justify in (("Hạng", "right"), ("Đơn vị", "left"), ("Tỷ lệ", "right"), ("So với kỳ trước", "right")):
             grid.add_column(header, justify=justify)
         for r in shown.itertuples():
-            grid.add_row(r.rank_text, r.unit, r.value_text, r.move_text)
+            grid.add_row(r.rank_text, escape(str(r.unit)), r.value_text, r.move_text)
         out.print(grid)
 
 

@@ -8,14 +8,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from ..fmt import number
 from ..ingest import KIND_LABELS, KINDS, Dataset, load_table, reconcile
 from ..ingest.schema import COLUMN_LABELS, MEETINGS, MEMBERS, UNITS, USAGE
+from ..ingest.table import say_missing_smartphone
 from ..problems import InputError, Problem, count_by_severity
-from .common import (EXIT_FLAGGED, EXIT_OK, MAX_PROBLEMS_SHOWN, ConfigOption, KindOption, SheetOption, _overrides,
-                     _progress, app, fail, out)
+from .common import (EXIT_FLAGGED, EXIT_OK, MAX_PROBLEMS_SHOWN, ConfigOption, KindOption, SheetOption, _progress,
+                     app, fail, out)
 
 
 @app.command()
@@ -37,10 +39,14 @@ def check(
     if fmt not in ("table", "json"):
         raise fail("--format phải là table hoặc json.")
     try:
-        overrides = _overrides(config)
+        settings = _settings(config)
+        overrides = settings.columns if settings else {}
         tables = [load_table(f, kind=kind, sheet=sheet, overrides=overrides) for f in files]
     except InputError as exc:
         raise fail(str(exc))
+    if settings and settings.rules.get("smartphone_only"):
+        for t in tables:
+            say_missing_smartphone(t)
     by_kind = {t.kind: t for t in tables}
     if MEMBERS in by_kind:
         reconcile(Dataset(by_kind[MEMBERS], by_kind.get(USAGE), by_kind.get(MEETINGS), by_kind.get(UNITS)))
@@ -58,15 +64,30 @@ def check(
         for t in tables:
             _print_table_summary(t, show_all)
         verdict = "[green]Không có lỗi.[/green]" if not counts["error"] else f"[red]{counts['error']} lỗi[/red]"
-        out.print(f"\nTổng: {verdict} {counts['warning']} cảnh báo.", highlight=False)
+        notes = f" {counts['info']} lưu ý." if counts["info"] else ""
+        out.print(f"\nTổng: {verdict} {counts['warning']} cảnh báo.{notes}", highlight=False)
     raise typer.Exit(EXIT_FLAGGED if counts["error"] else EXIT_OK)
+
+
+def _settings(config_path: Path | None):
+    """sotay.toml when given or in the current folder (its `[columns]` and rules), else None: `check`
+    reads the files it is given, never the sample's configuration."""
+    from ..config import load_config
+
+    if config_path is None and not Path("sotay.toml").exists():
+        return None
+    return load_config(config_path)
 
 
 def _table_summary(t) -> dict:
     return {
         "file": t.source, "sheet": t.sheet, "kind": t.kind, "header_row": t.header_row,
         "rows_read": t.rows_read, "rows_used": t.rows_used, "left_out": dict(t.left_out),
-        "mapping": t.mapping, "ignored_columns": t.ignored,
+        "mapping": t.mapping,
+        "columns": [{"header": header, "column": column, "rule": t.rules.get(column)}
+                    for column, header in t.mapping.items()],
+        "ignored_columns": t.ignored,
+        "suggestions": [s.as_dict() for s in t.suggestions],
     }
 
 
@@ -78,22 +99,31 @@ def _print_table_summary(t, show_all: bool) -> None:
     out.print(f"Đọc {number(t.rows_read)} dòng, dùng {number(t.rows_used)}, bỏ ra {number(left)}"
               + (": " + "; ".join(f"{reason} ({number(n)})" for reason, n in t.left_out.items()) if left else "."),
               highlight=False)
-    mapping = RichTable("Cột trong tệp", "Hiểu là", box=None, pad_edge=False)
+    mapping = RichTable("Cột trong tệp", "Hiểu là", "Nhận theo", box=None, pad_edge=False)
     for column, header in t.mapping.items():
-        mapping.add_row(header, COLUMN_LABELS.get(column, column))
+        mapping.add_row(escape(header), COLUMN_LABELS.get(column, column), RULE_WORDS.get(t.rules.get(column), ""))
     out.print(mapping)
     if t.ignored:
-        out.print("Cột không dùng: " + ", ".join(t.ignored), highlight=False)
+        out.print("Cột không dùng: " + ", ".join(t.ignored), highlight=False, markup=False)
+    if t.suggestions:
+        for s in t.suggestions:
+            out.print(f"Cột '{s.header}': có phải cột '{s.label}'?", highlight=False, markup=False)
+        out.print("Nếu đúng, thêm vào sotay.toml:\n[columns]\n" + "\n".join(s.config_line for s in t.suggestions),
+                  highlight=False, markup=False)
     if t.problems:
         _print_problems(t.problems, show_all)
+
+
+RULE_WORDS = {"config": "khai báo trong sotay.toml", "alias": "tên quen dùng", "meaning": "nghĩa của tên cột"}
+LEVEL_WORDS = {"error": "[red]lỗi[/red]", "warning": "[yellow]cảnh báo[/yellow]", "info": "[cyan]lưu ý[/cyan]"}
 
 
 def _print_problems(problems: list[Problem], show_all: bool) -> None:
     shown = problems if show_all else problems[:MAX_PROBLEMS_SHOWN]
     grid = RichTable("Mức", "Dòng", "Cột", "Vấn đề", show_lines=False)
     for p in shown:
-        level = "[red]lỗi[/red]" if p.severity == "error" else "[yellow]cảnh báo[/yellow]"
-        grid.add_row(level, "" if p.row is None else str(p.row), p.column or "", p.message)
+        grid.add_row(LEVEL_WORDS.get(p.severity, p.severity), "" if p.row is None else str(p.row),
+                     escape(p.column or ""), escape(p.message))
     out.print(grid)
     if len(shown) < len(problems):
         out.print(f"… và {number(len(problems) - len(shown))} vấn đề nữa (dùng --all để xem hết).",

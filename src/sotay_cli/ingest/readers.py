@@ -6,6 +6,8 @@ number of its first row, so that every later problem can name the row the user s
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import csv
 import io
 import re
@@ -25,6 +27,25 @@ from ..problems import InputError
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
 DELIMITERS = [",", ";", "\t", "|"]
+STDIN = "-"
+csv.field_size_limit(2**31 - 1)  # a cell of a million characters is data, not an error of the csv module
+
+_stdin_option: contextvars.ContextVar[str | None] = contextvars.ContextVar("sotay_stdin_option", default=None)
+
+
+@contextlib.contextmanager
+def stdin_named(option: str | None = None):
+    """Name standard input after the option that reads it ("--members (đầu vào chuẩn)") in the
+    messages of a file that cannot be read."""
+    token = _stdin_option.set(option)
+    try:
+        yield
+    finally:
+        _stdin_option.reset(token)
+
+
+def stdin_label() -> str:
+    return f"{_stdin_option.get() or STDIN} (đầu vào chuẩn)"
 
 
 @dataclass
@@ -38,19 +59,23 @@ class Grid:
 def read_grid(path: str | Path, sheet: str | None = None, data: bytes | None = None) -> Grid:
     """Read `path` ('-' for stdin) into a grid of cells, or raise InputError saying why not."""
     name = str(path)
-    if data is None and name != "-":
+    if data is None and name != STDIN:
         grid = _read_large_utf8(name)
         if grid is not None:
             return grid
     if data is None:
         data = _read_bytes(name)
+    on_disk = name != STDIN and Path(name).is_file()
+    shown = stdin_label() if name == STDIN else name  # in messages
     if _blank(data):
-        raise InputError(f"{name}: tệp rỗng, không có dữ liệu.")
+        raise InputError(f"{shown}: tệp rỗng, không có dữ liệu.")
     suffix = Path(name).suffix.lower()
     if _looks_like_spreadsheet(data) or suffix in SPREADSHEET_SUFFIXES:
-        on_disk = name != "-" and Path(name).is_file()
-        return _read_workbook(name, data, sheet, on_disk)
-    return _read_text(name, data)
+        grid = _read_workbook(name if on_disk else shown, data, sheet, on_disk)
+    else:
+        grid = _read_text(shown, data)
+    grid.source = name
+    return grid
 
 
 _BLANK = b"\x00\t\r\n \xef\xbb\xbf\xff\xfe"
@@ -65,7 +90,7 @@ def _blank(data: bytes) -> bool:
 
 
 def _read_bytes(name: str) -> bytes:
-    if name == "-":
+    if name == STDIN:
         return sys.stdin.buffer.read()
     path = Path(name)
     if not path.exists():
@@ -116,13 +141,15 @@ def _read_workbook(name: str, data: bytes, sheet: str | None, on_disk: bool) -> 
 
 
 def decode_text(name: str, data: bytes) -> str:
-    """Decode exports from Excel and Windows: UTF-8 (BOM or not), UTF-16, Windows-1258."""
+    """Decode exports from Excel and Windows: UTF-8 (BOM or not), UTF-16, Windows-1258.
+
+    NUL characters (byte 0, left by some database exports to pad fields) carry nothing and are dropped."""
     if data[:3] == b"\xef\xbb\xbf":
         encodings = ["utf-8-sig"]
     elif data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         encodings = ["utf-16"]
-    elif data[:200].count(b"\x00") > 20:  # UTF-16 without a BOM
-        encodings = ["utf-16-le" if data[1:2] == b"\x00" else "utf-16-be"]
+    elif _utf16_parity(data[:200]) is not None:  # UTF-16 without a BOM
+        encodings = ["utf-16-le" if _utf16_parity(data[:200]) == 1 else "utf-16-be", "utf-8", "cp1258"]
     else:
         encodings = ["utf-8", "cp1258"]
     for encoding in encodings:
@@ -131,19 +158,35 @@ def decode_text(name: str, data: bytes) -> str:
         except UnicodeDecodeError:
             continue
         if _looks_binary(text):
+            if encoding.startswith("utf-16") and len(encodings) > 1:
+                continue
             break
-        return text
+        return text.replace("\x00", "") if "\x00" in text else text
     raise InputError(
         f"{name}: không nhận ra bảng mã của tệp (đã thử UTF-8, UTF-16, Windows-1258); "
         "hãy lưu lại tệp dưới dạng CSV UTF-8 hoặc XLSX."
     )
 
 
+def _utf16_parity(head: bytes) -> int | None:
+    """1 (little-endian) or 0 (big-endian) when the NUL bytes of `head` sit at every other position, as
+    UTF-16 text of Latin letters puts them; None otherwise."""
+    nuls = [i % 2 for i, b in enumerate(head) if b == 0]
+    if len(nuls) <= 20:
+        return None
+    odd = sum(nuls)
+    if odd >= 0.9 * len(nuls):
+        return 1
+    if odd <= 0.1 * len(nuls):
+        return 0
+    return None
+
+
 def _looks_binary(text: str) -> bool:
-    """Control or unassigned characters in more than 1 % of the start: not a text export."""
+    """Control or unassigned characters (NUL apart) in more than 1 % of the start: not a text export."""
     head = text[:20_000]
-    odd = sum(1 for ch in head if ch not in "\t\r\n" and unicodedata.category(ch) in ("Cc", "Cn", "Co", "Cs"))
-    return odd > len(head) / 100
+    odd = sum(1 for ch in head if ch not in "\t\r\n\x00" and unicodedata.category(ch) in ("Cc", "Cn", "Co", "Cs"))
+    return odd > len(head.replace("\x00", "")) / 100
 
 
 def sniff_delimiter(lines: list[str]) -> str:
@@ -164,7 +207,7 @@ def sniff_delimiter(lines: list[str]) -> str:
 def _nfc_utf8(name: str, data: bytes) -> bytes | memoryview:
     """The file as UTF-8 bytes in NFC, without a BOM; decoding only when it must (a UTF-8 file with a
     BOM, as Excel saves "CSV UTF-8", is handed on as a view: no copy of a gigabyte)."""
-    if data[:3] == b"\xef\xbb\xbf":
+    if data[:3] == b"\xef\xbb\xbf" and data.find(b"\x00") < 0:
         if _looks_binary(data[3:20_003].decode("utf-8", errors="replace")):
             raise InputError(f"{name}: tệp không phải dạng văn bản (CSV/TXT) đọc được.")
         raw, body = data, memoryview(data)[3:]

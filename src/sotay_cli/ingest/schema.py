@@ -1,8 +1,20 @@
-"""The four kinds of table, their canonical columns and the header texts seen for them."""
+"""The four kinds of table, their canonical columns, and how a header written by people is recognised.
+
+A header names a canonical column in one of three ways, tried in this order:
+- config: the user's `[columns]` in sotay.toml ("header" = "column") always wins;
+- alias: the header is, word for word, one of the texts seen in real exports (`aliases` below);
+- meaning: its words satisfy the column's rule in `MEANINGS` ("truy cập" with "gần nhất"…).
+Accents, case, punctuation, numbering ("1.") and parenthesised notes ("(dd/mm/yyyy)") never matter.
+"""
 
 from __future__ import annotations
 
+import functools
+import json
+import re
 from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
 
 from .values import fold
 
@@ -55,6 +67,124 @@ COLUMN_LABELS = {
 }
 
 
+
+
+# --- header words ------------------------------------------------------------------------------
+
+# Abbreviations of administrative spreadsheets, read as the words they stand for.
+ABBREVIATIONS = {
+    "SĐT": "số điện thoại", "ĐT": "điện thoại", "ĐTDĐ": "điện thoại di động", "ĐTTM": "điện thoại thông minh",
+    "ĐV": "đảng viên", "Đ.V": "đảng viên", "TCCS": "tổ chức cơ sở đảng", "TCĐ": "tổ chức đảng",
+    "LLVT": "lực lượng vũ trang", "SH": "sinh hoạt", "TK": "tài khoản", "CQNN": "cơ quan nhà nước",
+}
+_EXPANSIONS = {fold(short): fold(long) for short, long in ABBREVIATIONS.items()}
+_ABBREVIATION = re.compile(r"(?<!\S)(" + "|".join(re.escape(k) for k in sorted(_EXPANSIONS, key=len, reverse=True))
+                           + r")(?!\S)")
+# notes that never change what a header means: "(dd/mm/yyyy)", "(lần)", "(*)", "[1]", a leading "1." or "a)"
+_NOTES = re.compile(r"\([^)]*\)|\[[^\]]*\]|\*")
+_LEADING_NUMBER = re.compile(r"^\s*(?:\d{1,2}|[ivxIVX]{1,4}|[a-zA-Z])\s*[.)]\s+")
+
+
+def header_words(text: str) -> str:
+    """Folded words with abbreviations spelled out: 'Số thẻ ĐV (*)' -> 'so the dang vien'."""
+    return _ABBREVIATION.sub(lambda m: _EXPANSIONS[m.group(1)], fold(text))
+
+
+def header_key(text: str) -> str:
+    """`header_words` without the notes: the form compared with aliases and with `[columns]`."""
+    bare = _LEADING_NUMBER.sub("", _NOTES.sub(" ", str(text)))
+    return header_words(bare) or header_words(text)
+
+
+# --- recognition by meaning --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Rule:
+    """A header has this meaning when it holds a phrase of every group of `needs` and none of `unless`
+    (whole words, compared folded: 'ngày' also finds 'Ngay', 'NGÀY')."""
+
+    needs: tuple[tuple[str, ...], ...]
+    unless: tuple[str, ...] = ()
+
+    def matches(self, words: str) -> bool:
+        padded = f" {words} "
+        return (all(any(f" {p} " in padded for p in group) for group in self.needs)
+                and not any(f" {p} " in padded for p in self.unless))
+
+
+def means(*needs: str | tuple[str, ...], unless: tuple[str, ...] = ()) -> Rule:
+    """`means(("truy cập", "đăng nhập"), ("cuối", "gần nhất"))`: one of the first AND one of the second."""
+    groups = tuple((g,) if isinstance(g, str) else g for g in needs)
+    return Rule(tuple(tuple(header_words(p) for p in g) for g in groups), tuple(header_words(p) for p in unless))
+
+
+DATE = ("ngày", "thời gian", "thời điểm", "ngày tháng", "dd mm yyyy", "dd mm yy")
+ACCESS = ("truy cập", "đăng nhập")
+RECENT = ("cuối", "lần cuối", "gần nhất", "mới nhất", "gần đây", "sau cùng")
+FIRST = ("đầu tiên", "lần đầu")
+COUNTED = ("số lượng", "tổng", "tổng số", "tỷ lệ", "tỉ lệ")  # a count of units, not a member's value
+ADDRESS = ("địa chỉ", "quê", "quê quán", "nơi ở", "thường trú", "tạm trú", "cư trú", "nơi sinh")
+
+CARD = means(("thẻ", "mã đảng viên", "mã số đảng viên", "mã định danh đảng viên"),
+             unless=DATE + ("nơi", "căn cước", "cccd", "cmnd", "bảo hiểm", "bhyt", "ngân hàng", "atm"))
+ACCOUNT = means(("tên đăng nhập", "tài khoản đăng nhập", "tên tài khoản"))
+NAME = means(("họ tên", "họ và tên", "tên đảng viên"),
+             unless=("chi bộ", "đơn vị", "tổ chức", "bí thư", "cha", "mẹ", "vợ", "chồng"))
+CHI_BO = means(("chi bộ", "tổ chức đảng", "nơi sinh hoạt", "sinh hoạt tại"),
+               unless=COUNTED + DATE + ("cơ sở", "cấp trên", "số", "mã", "bí thư"))
+
+# One rule per canonical column and kind; the first rule that fits a header names its column, so
+# narrower rules come before broader ones ("loại trừ" before "loại").
+MEANINGS: dict[str, dict[str, Rule | tuple[Rule, ...]]] = {
+    MEMBERS: {
+        "card": CARD,
+        "name": NAME,
+        "birth_date": means(("ngày sinh", "năm sinh", "sinh ngày", "sinh năm", "tháng năm sinh"),
+                            unless=("sinh hoạt",)),
+        "gender": means(("giới tính", "giới", "nam nữ")),
+        "co_so": means(("cơ sở", "đảng bộ bộ phận"), unless=COUNTED + ("mã",)),
+        "chi_bo": CHI_BO,
+        "xa": means(("xã", "phường", "đặc khu", "đảng bộ cấp trên", "đảng bộ trực thuộc"),
+                    unless=COUNTED + ADDRESS + ("mã",)),
+        "status": means(("tình trạng", "trạng thái", "miễn sinh hoạt", "đang sinh hoạt"),
+                        unless=("sức khỏe", "hôn nhân", "tài khoản", "kích hoạt", "cài đặt", "ứng dụng",
+                                "điện thoại")),
+        "membership": means(("chính thức", "dự bị"), unless=DATE),
+        "smartphone": means(("thông minh", "smartphone")),
+        "phone": means(("điện thoại", "di động"), unless=("thông minh",)),
+    },
+    USAGE: {
+        "card": (CARD, ACCOUNT),
+        "name": NAME,
+        "chi_bo": CHI_BO,
+        "accesses": means(("số lần", "lượt", "số lượt", "tần suất"), ACCESS + ("sử dụng",)),
+        "last_access": (means(ACCESS + ("sử dụng", "hoạt động"), RECENT, unless=FIRST),
+                        means(ACCESS, DATE, unless=FIRST)),
+        "activated_date": (means(("kích hoạt", "cài đặt", "đăng ký", "tạo tài khoản"), DATE),
+                           means(ACCESS, FIRST)),
+        "activated": means(("kích hoạt", "cài đặt"), unless=DATE + COUNTED),
+    },
+    MEETINGS: {
+        "chi_bo": CHI_BO,
+        "date": means(DATE, ("sinh hoạt", "họp", "tổ chức", "buổi")),
+        "kind": means(("loại", "hình thức", "định kỳ", "chuyên đề"), unless=DATE + COUNTED + ("số",)),
+        "present": means(("có mặt", "tham dự", "dự", "điểm danh"),
+                         unless=("vắng", "dự kiến", "dự bị", "không", "tỷ lệ", "tỉ lệ")),
+        "card": CARD,
+        "name": NAME,
+    },
+    UNITS: {
+        "excluded": means(("loại trừ", "không tính", "không xét", "ngoài chỉ tiêu", "trừ chỉ tiêu",
+                           "miễn chỉ tiêu")),
+        "armed_forces": means(("vũ trang", "quân sự")),
+        "state_agency": means(("cơ quan", "nhà nước", "hành chính"), unless=("cấp trên",)),
+        "parent": means(("cấp trên", "trực thuộc", "thuộc")),
+        "level": means(("loại", "loại hình", "cấp")),
+        "unit": means(("tổ chức", "đơn vị", "chi bộ", "đảng bộ"), unless=COUNTED + ("bí thư",)),
+    },
+}
+
+
 @dataclass(frozen=True)
 class Schema:
     kind: str
@@ -65,13 +195,10 @@ class Schema:
     # columns that tell this kind apart from the others
     signature: frozenset[str] = frozenset()
 
-    def folded(self) -> dict[str, str]:
-        """Folded alias -> canonical column."""
-        out: dict[str, str] = {}
-        for column, names in self.aliases.items():
-            for name in [column, *names]:
-                out.setdefault(fold(name), column)
-        return out
+    @property
+    def meanings(self) -> list[tuple[str, tuple[Rule, ...]]]:
+        return [(column, rules if isinstance(rules, tuple) else (rules,))
+                for column, rules in MEANINGS[self.kind].items()]
 
 
 SCHEMAS: dict[str, Schema] = {
@@ -179,3 +306,82 @@ SCHEMAS: dict[str, Schema] = {
         signature=frozenset({"parent", "level", "armed_forces", "state_agency", "excluded"}),
     ),
 }
+
+
+# --- naming the column of a header ------------------------------------------------------------
+
+CONFIG, ALIAS, MEANING = "config", "alias", "meaning"
+_LONGEST_HEADER = 150  # longer cells are sentences (titles, notes), never headers
+_SEEN_LIMIT = 20_000
+SUGGEST_SCORE = 80  # rapidfuzz ratio (0-100) from which an unknown header is offered as a known one
+
+
+@dataclass(frozen=True)
+class HeaderMatch:
+    column: str
+    rule: str  # CONFIG, ALIAS or MEANING
+    # compared between two headers for the same column, higher wins: config, then alias (the usual
+    # wording first in the list), then meaning (fewer words, more specific)
+    strength: tuple[int, int]
+
+
+class Recogniser:
+    """Names the canonical column of the headers of one kind of table."""
+
+    def __init__(self, schema: Schema, overrides: dict[str, str] | None = None):
+        self.schema = schema
+        self.aliases: dict[str, tuple[str, int]] = {}
+        for column, names in schema.aliases.items():
+            for i, name in enumerate([*names, column]):
+                self.aliases.setdefault(header_key(name), (column, i))
+        self.config = {header_words(h): c for h, c in (overrides or {}).items() if c in schema.aliases}
+        self.meanings = schema.meanings
+        self._seen: dict[str, HeaderMatch | None] = {}
+
+    def __call__(self, header: str) -> HeaderMatch | None:
+        if header not in self._seen:
+            if len(self._seen) > _SEEN_LIMIT:  # data cells of the rows searched: never let them pile up
+                self._seen.clear()
+            self._seen[header] = self._match(header)
+        return self._seen[header]
+
+    def _match(self, header: str) -> HeaderMatch | None:
+        if not header or len(header) > _LONGEST_HEADER:
+            return None
+        words, key = header_words(header), header_key(header)
+        column = self.config.get(words) or self.config.get(key)
+        if column:
+            return HeaderMatch(column, CONFIG, (3, 0))
+        if key in self.aliases:
+            column, order = self.aliases[key]
+            return HeaderMatch(column, ALIAS, (2, -order))
+        for column, rules in self.meanings:
+            if any(rule.matches(words) for rule in rules):
+                return HeaderMatch(column, MEANING, (1, -len(key.split())))
+        return None
+
+    def suggest(self, header: str, wanted: set[str]) -> str | None:
+        """The column among `wanted` that an unrecognised header is probably meant for (a typo, two
+        words run together), or None when none is close enough."""
+        choices = {k: c for k, (c, _) in self.aliases.items() if c in wanted}
+        choices.update({header_key(COLUMN_LABELS[c]): c for c in wanted if c in COLUMN_LABELS})
+        key = header_key(header)
+        if not key or not choices:
+            return None
+        best = process.extractOne(key, list(choices), scorer=fuzz.ratio, score_cutoff=SUGGEST_SCORE)
+        return None if best is None else choices[best[0]]
+
+
+@functools.lru_cache(maxsize=64)
+def _recogniser(kind: str, overrides: tuple[tuple[str, str], ...]) -> Recogniser:
+    return Recogniser(SCHEMAS[kind], dict(overrides))
+
+
+def recogniser(kind: str, overrides: dict[str, str] | None = None) -> Recogniser:
+    """The recogniser of `kind` with the user's `[columns]`, built once per configuration."""
+    return _recogniser(kind, tuple(sorted((overrides or {}).items())))
+
+
+def config_line(header: str, column: str) -> str:
+    """The `[columns]` line of sotay.toml that maps `header` to `column`."""
+    return f"{json.dumps(header, ensure_ascii=False)} = {json.dumps(column)}"

@@ -16,10 +16,9 @@ from pandas.api.types import is_datetime64_any_dtype
 from ..problems import InputError, Problem
 from . import values as v
 from .readers import Grid, read_grid
-from .schema import COLUMN_LABELS, KIND_LABELS, KINDS, MEETINGS, MEMBERS, SCHEMAS, UNITS, USAGE, Schema
+from .header import Rival, Suggestion, cell_str, find_header, is_numbering
+from .schema import COLUMN_LABELS, KIND_LABELS, config_line, KINDS, MEETINGS, MEMBERS, SCHEMAS, UNITS, USAGE
 
-HEADER_SEARCH_ROWS = 30
-_NUMBERING = re.compile(r"^\(?\s*(\d{1,2}|[a-z])\s*\)?$")
 _TOTAL = re.compile(r"^(tong cong|tong so|tong|cong|toan (xa|phuong|dang bo|tinh)|total)\b")
 
 
@@ -31,8 +30,10 @@ class Table:
     source: str
     sheet: str | None
     frame: pd.DataFrame
-    mapping: dict[str, str] = field(default_factory=dict)  # canonical column -> header text
+    mapping: dict[str, str] = field(default_factory=dict)  # canonical column -> header text, the columns found
+    rules: dict[str, str] = field(default_factory=dict)  # canonical column -> "config", "alias" or "meaning"
     ignored: list[str] = field(default_factory=list)  # header texts not used
+    suggestions: list[Suggestion] = field(default_factory=list)  # unused headers close to a missing column
     header_row: int | None = None
     rows_read: int = 0
     left_out: Counter = field(default_factory=Counter)  # reason (Vietnamese) -> rows
@@ -72,81 +73,6 @@ def keep(frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
     return frame[rows]
 
 
-@dataclass
-class _Header:
-    row: int  # index in the grid of the first header row
-    depth: int  # 1 or 2 header rows
-    kind: str
-    columns: dict[int, str]  # grid column -> canonical
-    texts: dict[int, str]  # grid column -> header text shown to the user
-    score: tuple
-
-
-def _cell_str(value) -> str:
-    return "" if value is None else " ".join(str(value).split())
-
-
-def _match_row(schema: Schema, aliases: dict[str, str], top: list[str], sub: list[str] | None):
-    columns: dict[int, str] = {}
-    texts: dict[int, str] = {}
-    filled = ""
-    for j, head in enumerate(top):
-        filled = head or filled
-        candidates = [head]
-        if sub is not None:
-            candidates = [sub[j], f"{filled} {sub[j]}".strip(), head] if sub[j] else [head]
-        for cand in candidates:
-            canonical = aliases.get(v.fold(cand)) if cand else None
-            if canonical and canonical not in columns.values():
-                columns[j] = canonical
-                texts[j] = cand
-                break
-    found = set(columns.values())
-    complete = all(c in found for c in schema.required) and all(
-        any(c in found for c in group) for group in schema.any_of
-    )
-    return columns, texts, (complete, len(found & schema.signature), len(found))
-
-
-def _aliases(schema: Schema, overrides: dict[str, str]) -> dict[str, str]:
-    aliases = schema.folded()
-    for header, canonical in overrides.items():
-        if canonical in schema.aliases:
-            aliases[v.fold(header)] = canonical
-    return aliases
-
-
-def find_header(grid: Grid, kind: str | None, overrides: dict[str, str]) -> _Header | None:
-    rows = [[_cell_str(c) for c in row] for row in grid.cells.head(HEADER_SEARCH_ROWS + 1).itertuples(index=False)]
-    best: _Header | None = None
-    for kind_name in [kind] if kind else KINDS:
-        schema = SCHEMAS[kind_name]
-        aliases = _aliases(schema, overrides)
-        for i, top in enumerate(rows[:HEADER_SEARCH_ROWS]):
-            if sum(1 for c in top if c) < 2:
-                continue
-            variants = [(1, None)]
-            if i + 1 < len(rows) and not _is_numbering(rows[i + 1]):
-                variants.append((2, rows[i + 1]))
-            for depth, sub in variants:
-                columns, texts, score = _match_row(schema, aliases, top, sub)
-                if len(columns) < 2:
-                    continue
-                if best is None or score > best.score:
-                    best = _Header(i, depth, kind_name, columns, texts, score)
-    return best
-
-
-def _is_numbering(cells: list[str]) -> bool:
-    """The row of column numbers under official headers: '(1) (2) (3)…' or 'A B C…', consecutive."""
-    matches = [_NUMBERING.match(v.fold(c)) for c in cells if c]
-    if len(matches) < 2 or not all(matches):
-        return False
-    tokens = [m.group(1) for m in matches]
-    keys = [int(t) if t.isdigit() else ord(t) for t in tokens]
-    return all(b - a == 1 for a, b in zip(keys, keys[1:]))
-
-
 def load_table(
     path: str | Path,
     kind: str | None = None,
@@ -164,28 +90,29 @@ def load_table(
     table = Table(header.kind, grid.source, grid.sheet, pd.DataFrame())
     table.header_row = grid.first_row + header.row
     table.mapping = {canonical: header.texts[j] for j, canonical in header.columns.items()}
-    top = grid.cells.iloc[header.row]
-    table.ignored = [_cell_str(top[j]) for j in grid.cells.columns
-                     if j not in header.columns and _cell_str(top[j]) and v.fold(_cell_str(top[j])) != "stt"]
+    table.rules = {canonical: header.rules[j] for j, canonical in header.columns.items()}
+    table.ignored = list(header.unused.values())
+    table.suggestions = header.suggestions()
+    for rival in header.rivals:
+        _say_rival(table, rival)
 
     start = header.row + header.depth
-    if start < len(grid.cells) and _is_numbering([_cell_str(c) for c in grid.cells.iloc[start]]):
+    if start < len(grid.cells) and is_numbering([cell_str(c) for c in grid.cells.iloc[start]]):
         start += 1
     body = grid.cells.iloc[start:]
     body = body.set_axis(range(grid.first_row + start, grid.first_row + len(grid.cells)), axis=0)
     table.rows_read = len(body)
 
     schema = SCHEMAS[header.kind]
-    missing = [c for c in schema.required if c not in table.mapping]
-    missing += [" hoặc ".join(COLUMN_LABELS[c] for c in group) for group in schema.any_of
-                if not any(c in table.mapping for c in group)]
+    missing = [(c,) for c in schema.required if c not in table.mapping]
+    missing += [tuple(group) for group in schema.any_of if not any(c in table.mapping for c in group)]
     if missing:
         found = ", ".join(f"'{t}'" for t in header.texts.values()) or "(không có)"
-        for column in missing:
-            label = COLUMN_LABELS.get(column, column)
+        for group in missing:
+            label = " hoặc ".join(f"'{COLUMN_LABELS.get(c, c)}'" for c in group)
             table.problem("missing_column", "error",
-                          f"Thiếu cột bắt buộc '{label}' của {KIND_LABELS[header.kind]}; "
-                          f"các cột nhận ra được: {found}. Đổi tên cột hoặc khai báo trong mục "
+                          f"Thiếu cột bắt buộc {label} của {KIND_LABELS[header.kind]}; "
+                          f"các cột nhận ra được: {found}.{_hint(table, group)} Đổi tên cột hoặc khai báo trong mục "
                           f"[columns] của sotay.toml.", row=table.header_row)
         table.count_out("thiếu cột bắt buộc", len(body))
         table.frame = pd.DataFrame(columns=["row", *schema.aliases])
@@ -204,7 +131,54 @@ def load_table(
     table.count_out("dòng tổng cộng", total.sum())
     raw = keep(raw, ~total)
     PARSERS[header.kind](table, raw)
+    for group, code, message in WANTED_COLUMNS.get(header.kind, []):
+        if not any(c in table.mapping for c in group):
+            table.problem(code, "warning", message + _hint(table, group), row=table.header_row)
     return table
+
+
+# Columns a figure needs: without any of a group the figure is unknown or read by a rule, said as a warning.
+WANTED_COLUMNS: dict[str, list[tuple[tuple[str, ...], str, str]]] = {
+    USAGE: [(("last_access", "accesses"), "no_usage_column",
+             "Không có cột 'lần truy cập gần nhất' hay 'số lần truy cập': số đảng viên sử dụng thường xuyên "
+             "sẽ là “chưa có số liệu”.")],
+    MEMBERS: [(("status",), "no_status_column",
+               "Không có cột 'tình trạng sinh hoạt': mọi đảng viên được tính là đang sinh hoạt, không trừ người "
+               "miễn sinh hoạt.")],
+}
+
+
+def say_missing_smartphone(table: Table) -> None:
+    """A roster without a smartphone column when a rule needs one (`smartphone_only`): said as information."""
+    if table.kind != MEMBERS or "smartphone" in table.mapping or any(
+            p.code == "no_smartphone_column" for p in table.problems):
+        return
+    table.problem("no_smartphone_column", "info",
+                  "Không có cột 'có điện thoại thông minh': quy tắc smartphone_only không áp dụng được, mẫu số "
+                  "gồm mọi đảng viên đang sinh hoạt." + _hint(table, ("smartphone",)), row=table.header_row)
+
+
+def _hint(table: Table, columns: tuple[str, ...]) -> str:
+    """' Có phải cột …?' for the unused headers that look like one of `columns`."""
+    return "".join(f" Cột '{s.header}' có phải cột '{s.label}'? Nếu đúng, thêm vào mục [columns] của sotay.toml "
+                   f"dòng: {s.config_line}" for s in table.suggestions if s.column in columns)
+
+
+def _say_rival(table: Table, rival: Rival) -> None:
+    """Two headers for one column: a warning naming both and the one read, an error when neither is better."""
+    label = COLUMN_LABELS.get(rival.column, rival.column)
+    if rival.reason:
+        table.problem("ambiguous_column", "warning",
+                      f"Hai cột cùng có thể là '{label}': '{rival.used}' và '{rival.other}'; sotay dùng cột "
+                      f"'{rival.used}' ({rival.reason}). Nếu phải dùng cột '{rival.other}', thêm vào mục [columns] "
+                      f"của sotay.toml dòng: {config_line(rival.other, rival.column)}",
+                      row=table.header_row, column=rival.other)
+    else:
+        table.problem("ambiguous_column", "error",
+                      f"Hai cột '{rival.used}' và '{rival.other}' cùng có thể là '{label}', không rõ cột nào đúng; "
+                      f"tạm dùng cột '{rival.used}'. Đổi tên một cột, hoặc chỉ rõ cột đúng trong mục [columns] của "
+                      f"sotay.toml, ví dụ: {config_line(rival.used, rival.column)}",
+                      row=table.header_row, column=rival.other)
 
 
 def _total_rows(body: pd.DataFrame, key: pd.Series) -> np.ndarray:

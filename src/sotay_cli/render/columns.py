@@ -92,13 +92,19 @@ def with_history(analysis) -> tuple[pd.DataFrame, list[Column]]:
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def formula_like(value) -> bool:
+    """Text a spreadsheet could take for a formula."""
+    return isinstance(value, str) and value.startswith(FORMULA_START)
+
+
 def safe_text(value: str) -> str:
-    """Text a spreadsheet could take for a formula gets a leading apostrophe."""
-    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+    """For CSV: text a spreadsheet could take for a formula gets a leading apostrophe. (XLSX cells keep
+    the text as it is under Excel's quote prefix instead: render.xlsx.Workbook.)"""
+    return "'" + value if formula_like(value) else value
 
 
 def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every text cell of `frame` made safe to open in Excel (CSV outputs, XLSX cells)."""
+    """Every text cell of `frame` made safe to open in Excel (CSV outputs)."""
     out = frame.copy()
     for column in out.columns:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):

@@ -3,23 +3,89 @@
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.worksheet import Worksheet
 
 from ..atomic import atomic_path
-from ..fmt import round_rate
+from ..fmt import number, round_rate
 from ..ingest.values import CHI_BO, CO_SO, XA
-from .columns import LEVEL_PLURALS, safe_text, with_history
+from ..problems import Problem
+from .columns import LEVEL_PLURALS, formula_like, with_history
 
 FONT = "Times New Roman"
+CELL_LIMIT = 32_767  # UTF-16 units in one Excel cell
+
+
+class CellTooLong(UserWarning):
+    """A text longer than an Excel cell holds, cut to fit; `problem` says where (file, sheet, row, column)."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(f"{problem.location()}: {problem.message}")
+        self.problem = problem
+
+
+class Workbook(xlsxwriter.Workbook):
+    """An XLSX workbook whose text cells hold exactly the text given: text Excel would take for a formula
+    (=, +, -, @) is stored as is under Excel's quote-prefix style, never run and never shown with an added
+    apostrophe; text over 32,767 characters is cut to fit, with a CellTooLong warning naming the cell.
+
+    `tmp` is the file written (atomic.atomic_path's), `shown` the path the user will know it by."""
+
+    def __init__(self, tmp: str | Path, shown: str | Path):
+        self.shown = str(shown)
+        self._props: dict[int, dict] = {}
+        self._quoted: dict[int | None, object] = {}
+        super().__init__(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
+        self.worksheet_class = _Sheet
+
+    def add_format(self, properties=None):
+        made = super().add_format(properties)
+        self._props[id(made)] = dict(properties or {})
+        return made
+
+    def add_worksheet(self, name=None, worksheet_class=None):
+        sheet = super().add_worksheet(name, worksheet_class)
+        sheet.book = self
+        return sheet
+
+    def quoted(self, cell_format):
+        """The same format with Excel's quote prefix (made once per format)."""
+        key = None if cell_format is None else id(cell_format)
+        if key not in self._quoted:
+            props = {} if cell_format is None else self._props.get(key, {})
+            self._quoted[key] = self.add_format(props | {"quote_prefix": True})
+        return self._quoted[key]
+
+
+class _Sheet(Worksheet):
+    book: Workbook
+
+    def _write_string(self, row, col, string, cell_format=None):
+        if len(string) > CELL_LIMIT // 2 and len(string.encode("utf-16-le")) // 2 > CELL_LIMIT:
+            string = self._cut(row, col, string)
+        if formula_like(string):
+            cell_format = self.book.quoted(cell_format)
+        return super()._write_string(row, col, string, cell_format)
+
+    def _cut(self, row: int, col: int, string: str) -> str:
+        size = len(string)
+        warnings.warn(CellTooLong(Problem(
+            self.book.shown, "cell_too_long", "warning",
+            f"nội dung dài {number(size)} ký tự, quá {number(CELL_LIMIT)} ký tự một ô Excel chứa được; trong tệp "
+            f"này đã cắt bớt phần sau (bắt đầu: \"{string[:40]}…\").",
+            sheet=self.name, row=row + 1, column=xl_col_to_name(col))), stacklevel=2)
+        return string.encode("utf-16-le")[: CELL_LIMIT * 2].decode("utf-16-le", errors="ignore")
 
 
 def write_appendix(analysis, path: str | Path, title: str | None = None, extra: dict | None = None) -> Path:
     """Write the appendix workbook for `analysis` at `path` (atomically)."""
     path = Path(path)
     with atomic_path(path) as tmp:
-        book = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
+        book = Workbook(tmp, path)
         styles = _styles(book)
         figures = analysis.figures
         levels = [lv for lv in (XA, CO_SO, CHI_BO) if (figures["level"] == lv).any() and lv != figures.loc[analysis.root, "level"]]
@@ -68,8 +134,8 @@ def _sheet(book, styles, analysis, level: str, title: str | None) -> None:
     last = len(headers) - 1
     lines = [title or "PHỤ LỤC: KẾT QUẢ CÀI ĐẶT, SỬ DỤNG ỨNG DỤNG SỔ TAY ĐẢNG VIÊN ĐIỆN TỬ",
              f"{LEVEL_PLURALS[level]} trực thuộc {analysis.root} — {analysis.period.words}"]
-    ws.merge_range(0, 0, 0, last, safe_text(lines[0]), styles["title"])
-    ws.merge_range(1, 0, 1, last, safe_text(lines[1]), styles["subtitle"])
+    ws.merge_range(0, 0, 0, last, lines[0], styles["title"])
+    ws.merge_range(1, 0, 1, last, lines[1], styles["subtitle"])
     head_row = 3
     ws.set_row(head_row, 66)
     for j, header in enumerate(headers):
@@ -83,7 +149,7 @@ def _sheet(book, styles, analysis, level: str, title: str | None) -> None:
     goals = {c.key: unit_targets[c.key].to_numpy() if c.key in unit_targets else None for c in columns}
     for i, unit in enumerate(units["label"] if "label" in units else units.index):
         ws.write_number(row, 0, i + 1, styles["stt"])
-        ws.write_string(row, 1, safe_text(str(unit)), styles["text"])
+        ws.write_string(row, 1, str(unit), styles["text"])
         for j, column in enumerate(columns, start=2):
             goal = goals[column.key]
             _write_figure(ws, row, j, column, values[column.key][i], None if goal is None else goal[i],
