@@ -15,9 +15,11 @@ from .config import Config
 from .fmt import ROUNDING_MODES
 from .ingest import Dataset, load_dataset
 from .ingest.values import fold_series
-from .metrics import COUNTS, RATES, Rules, compute, unknown_figures
+from .metrics import COUNTS, NEEDS, RATES, Rules, compute, member_status, unknown_figures
 from .org import TAGS, Tree, build_tree
-from .periods import Period
+from .periods import Period, parse_period
+from .sources import months_of
+from .sources import resolve as resolve_sources
 from .problems import InputError, Problem
 from .targets import Flag, TargetError, flags, resolve
 
@@ -37,6 +39,7 @@ class Analysis:
     comparison: object | None = None  # history.Comparison, when a history file is used
     unknown: set[str] = field(default_factory=set)  # figures that need an input or column not given
     notes: list[Problem] = field(default_factory=list)  # what the analysis itself had to decide
+    months_missing: list[str] = field(default_factory=list)  # months of the period without an export
 
     @property
     def problems(self) -> list[Problem]:
@@ -62,6 +65,7 @@ class Analysis:
             "root": self.root,
             "eligible_means": self.eligible_means,
             "unknown": sorted(self.unknown),
+            "months_missing": self.months_missing,
             "counts": self.counts(),
             "total": total,
             "groups": self.group_dicts(),
@@ -103,6 +107,11 @@ class Analysis:
             d |= {r: _num(row[r]) for r in RATES}
             out.append(d)
         return out
+
+    def with_flags(self, flags: list[Flag]) -> None:
+        """Replace the flags (given their pace, say) and forget the dicts made of the old ones."""
+        self.flags = flags
+        self._flag_dicts = None
 
     def flag_dicts(self) -> list[dict]:
         if self._flag_dicts is None:
@@ -193,16 +202,21 @@ def group_figures(figures: pd.DataFrame, unknown: set[str] = frozenset()) -> pd.
 
 
 def analyse(config: Config, period: Period, inputs: dict[str, str | None] | None = None) -> Analysis:
-    """Analyse `period` with the inputs given, or those configured; InputError when unreadable."""
-    paths = {kind: config.input_path(kind, period.label) for kind in ("members", "usage", "meetings", "units")}
-    paths |= {k: v for k, v in (inputs or {}).items() if v}
-    if not paths.get("members"):
+    """Analyse `period` with the inputs given, or those configured; InputError when unreadable.
+
+    A quarter or a year whose configured paths have `{period}` is read month by month (sources.py)."""
+    sources = resolve_sources(config, period, inputs)
+    if not sources.single("members"):
         raise InputError("chưa có danh sách đảng viên: dùng --members TỆP hoặc khai báo [inputs] members "
                          "trong sotay.toml.")
     rounding = config.rules.get("rounding", "half-up")
     if rounding not in ROUNDING_MODES:
         raise InputError(f"sotay.toml: rounding phải là một trong {', '.join(ROUNDING_MODES)}, không phải '{rounding}'.")
-    data = load_dataset(paths["members"], paths.get("usage"), paths.get("meetings"), paths.get("units"),
+
+    def monthly(kind):
+        return sources.files[kind] if kind in sources.monthly else sources.single(kind)
+
+    data = load_dataset(sources.single("members"), monthly("usage"), monthly("meetings"), sources.single("units"),
                         overrides=config.columns)
     members = data.members
     units = data.units.frame if data.units is not None else None
@@ -210,8 +224,8 @@ def analyse(config: Config, period: Period, inputs: dict[str, str | None] | None
                       data.units.source if data.units is not None else "", members.source)
     notes: list[Problem] = []
     _note_unplaced(members, tree)
-    if data.meetings is not None:
-        _place_meetings(data, tree)
+    for table in data.meeting_tables():
+        _place_meetings(data, table, tree)
     if data.usage is not None:
         _note_unit_mismatch(data, tree)
     rules = Rules.from_config(config.rules)
@@ -220,9 +234,21 @@ def analyse(config: Config, period: Period, inputs: dict[str, str | None] | None
     unknown = unknown_figures(set(data.usage.mapping) if data.usage is not None else None,
                               set(data.meetings.mapping) if data.meetings is not None else None)
     _note_unknown(data, unknown, notes)
+    _note_stale(data, period, int(config.rules.get("stale_days", 20)), notes)
+    active = _active_by_rule(data, sources, tree, period, rules, config.rules.get("quarter_active", "every-month"),
+                             unknown, notes)
+    meeting_months = None
+    if "meetings" in sources.monthly:
+        meeting_months = len(sources.files["meetings"])
+        gone = sources.missing.get("meetings", [])
+        if gone:
+            notes.append(Problem(data.meetings.source, "months_missing", "warning",
+                                 f"Không có tệp sinh hoạt chi bộ của {_month_words(gone)}: chi bộ sinh hoạt đủ được "
+                                 f"xét trên {meeting_months} tháng có tệp."))
     facts: dict = {}
-    figures = compute(members.frame, data.usage.frame if data.usage else None,
-                      data.meetings.frame if data.meetings else None, tree, period, rules, unknown, facts)
+    meetings_frame = _meetings_frame(data)
+    figures = compute(members.frame, data.usage.frame if data.usage else None, meetings_frame, tree, period, rules,
+                      unknown, facts, active=active, required_months=meeting_months)
     if facts.get("capped"):
         capped = figures.loc[facts["capped"], "label"].tolist()
         notes.append(Problem(data.meetings.source, "attendance_capped", "warning",
@@ -234,8 +260,85 @@ def analyse(config: Config, period: Period, inputs: dict[str, str | None] | None
     except TargetError as exc:
         raise InputError(f"sotay.toml [targets]: {exc}.") from exc
     strict = bool(config.rules.get("strict_targets", False))
-    return Analysis(period, config, data, tree, figures, targets, flags(figures, targets, strict), rounding,
-                    {k: v for k, v in paths.items() if v}, unknown=unknown, notes=notes)
+    deadlines = (config.targets or {}).get("deadlines") or {}
+    result = Analysis(period, config, data, tree, figures, targets, flags(figures, targets, strict, deadlines),
+                      rounding, sources.paths, unknown=unknown, notes=notes)
+    result.months_missing = sorted({m for months in sources.missing.values() for m in months})
+    return result
+
+
+def _meetings_frame(data: Dataset) -> pd.DataFrame | None:
+    frames = [t.frame for t in data.meeting_tables()]
+    if not frames:
+        return None
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def _month_words(labels: list[str]) -> str:
+    return ", ".join(f"tháng {int(m[5:7])}/{m[:4]}" for m in labels)
+
+
+def _active_by_rule(data: Dataset, sources, tree: Tree, period: Period, rules: Rules, rule: str,
+                    unknown: set[str], notes: list[Problem]) -> np.ndarray | None:
+    """Per member, regular use over a quarter or a year read month by month: active in every month
+    (default), in any month, or in the last month. Months without an export make it unknown."""
+    if period.kind == "month" or "active" in unknown:
+        return None
+    if not data.usage_months:
+        if "usage" in sources.files and rule != "any-month":
+            notes.append(Problem(data.usage.source, "one_file_for_period", "warning",
+                                 f"Một tệp tài khoản cho cả {period.words}: sử dụng thường xuyên tính theo lần truy cập "
+                                 f"trong cả kỳ (quy tắc quarter_active = \"{rule}\" cần tệp của từng tháng)."))
+        return None
+    months = months_of(period)
+    need = months[-1:] if rule == "last-month" else months
+    gone = [m for m in need if m not in data.usage_months]
+    if gone:
+        unknown |= set(NEEDS["access"])
+        notes.append(Problem(data.usage.source, "months_missing", "warning",
+                             f"Không có tệp tài khoản của {_month_words(gone)}: số đảng viên sử dụng thường xuyên trong "
+                             f"{period.words} là 'chưa có số liệu' (quy tắc: {RULE_WORDS[rule]})."))
+        return None
+    members = data.members.frame
+    per_month = []
+    for m in need:
+        month = parse_period(m)
+        month = Period(month.label, month.kind, month.start, min(month.end, period.end))
+        people = member_status(members, data.usage_months[m].frame, month, rules, tree.member_units)
+        per_month.append(people["active"].to_numpy())
+    stacked = np.vstack(per_month)
+    return stacked.any(axis=0) if rule == "any-month" else stacked.all(axis=0)
+
+
+RULE_WORDS = {"every-month": "sử dụng trong mọi tháng của kỳ", "any-month": "sử dụng ít nhất một tháng trong kỳ",
+              "last-month": "sử dụng trong tháng cuối kỳ"}
+
+
+def _note_stale(data: Dataset, period: Period, stale_days: int, notes: list[Problem]) -> None:
+    """An account export whose latest date is well before the end of its month (or period) is likely
+    an old file; accesses after the end cannot tell whether the member used the app inside it."""
+    tables = data.usage_months or ({period.label: data.usage} if data.usage is not None else {})
+    for label, table in tables.items():
+        f = table.frame
+        columns = [c for c in ("last_access", "activated_date") if c in f]
+        if not columns or f.empty:
+            continue
+        end = period.end
+        if label != period.label:
+            end = min(parse_period(label).end, period.end)
+        latest = max(pd.Timestamp(f[c].max()) for c in columns if f[c].notna().any()) if any(
+            f[c].notna().any() for c in columns) else None
+        if latest is not None and (pd.Timestamp(end) - latest).days > stale_days:
+            notes.append(Problem(table.source, "stale_export", "warning",
+                                 f"Ngày truy cập, kích hoạt gần nhất trong tệp là {latest:%d/%m/%Y}, trước cuối kỳ "
+                                 f"({end:%d/%m/%Y}) {(pd.Timestamp(end) - latest).days} ngày: có thể là tệp xuất cũ."))
+        if "last_access" in f:
+            after = int((f["last_access"] > pd.Timestamp(end) + pd.Timedelta(days=1)).sum())
+            if after:
+                notes.append(Problem(table.source, "access_after_end", "warning",
+                                     f"{after} tài khoản có lần truy cập gần nhất sau ngày {end:%d/%m/%Y}: không biết "
+                                     "có truy cập trong kỳ hay không, được tính là chưa sử dụng. Dùng tệp xuất đúng "
+                                     "cuối kỳ."))
 
 
 def _note_unplaced(members, tree: Tree) -> None:
@@ -245,10 +348,9 @@ def _note_unplaced(members, tree: Tree) -> None:
         members.count_out("chi bộ không xác định được trong cây tổ chức", int(unplaced.sum()))
 
 
-def _place_meetings(data: Dataset, tree: Tree) -> None:
+def _place_meetings(data: Dataset, meetings, tree: Tree) -> None:
     """Each meeting row given its chi bộ's id: by the member's card when the export has one row per
     member, else by the chi bộ's name (with its parents' names when the export has them)."""
-    meetings = data.meetings
     f = meetings.frame
     if f.empty or "chi_bo" not in f:
         return

@@ -143,12 +143,18 @@ def compute(
     rules: Rules = Rules(),
     unknown: set[str] | frozenset[str] = frozenset(),
     notes: dict | None = None,
+    active: np.ndarray | None = None,
+    required_months: int | None = None,
 ) -> pd.DataFrame:
     """The figures of every unit of `tree` for `period`: counts, then rates from the counts.
 
     The figures named in `unknown` (an input or a column missing) are NaN, never 0. `notes`, when
-    given, receives the rules applied on their own (`capped`: units whose attendance was capped)."""
+    given, receives the rules applied on their own (`capped`: units whose attendance was capped).
+    `active`, when given, is each member's regular use decided month by month (a quarter's rule);
+    `required_months` the months a chi bộ must have met in (those exported; default every month)."""
     people = member_status(members, usage, period, rules, tree.member_units)
+    if active is not None:
+        people["active"] = people["eligible"].to_numpy() & people["installed"].to_numpy() & active
     sums = ["member", "exempt", "eligible", "installed", "active", "no_smartphone"]
     own = people.groupby("unit", observed=True)[sums].sum()
     own = own.rename(columns={"member": "members"}).reindex(tree.units.index, fill_value=0)
@@ -159,7 +165,8 @@ def compute(
     units = tree.units
     is_chi_bo = (units["level"] == CHI_BO).to_numpy()
     in_target = is_chi_bo & ~(units["armed_forces"] | units["excluded"]).to_numpy()
-    held_all = (own["months_regular"] >= len(period.months)).to_numpy()
+    months = len(period.months) if required_months is None else required_months
+    held_all = (own["months_regular"] >= months).to_numpy()
     own["expected"] = own["eligible"] * own["regular_meetings"]
     capped = own["present"] > own["expected"]
     if notes is not None:

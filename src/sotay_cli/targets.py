@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 
@@ -118,6 +119,14 @@ class Flag:
     pace: str | None = None  # when the unit would reach the target at its pace (needs history)
 
     strict: bool = False  # the target is "trên X%": the value must be above it
+    deadline: dt.date | None = None  # the day the target must be reached by ([targets.deadlines])
+
+    def deadline_text(self) -> str | None:
+        """'cần thêm 138 đảng viên cài đặt trước ngày 31/7/2026'."""
+        if self.deadline is None:
+            return None
+        d = self.deadline
+        return f"cần thêm {number(self.gap)} {DEADLINE_WORDS[self.metric]} trước ngày {d.day}/{d.month}/{d.year}"
 
     def message(self, rounding: str = "half-up") -> str:
         if self.metric == "meeting_rate" and self.level == "chi_bo":
@@ -131,7 +140,20 @@ class Flag:
         # by hand: dataclasses.asdict deep-copies every field, 2 s for a province's 50,000 flags
         return {"unit": self.unit, "level": self.level, "metric": self.metric, "value": self.value,
                 "target": self.target, "gap": self.gap, "gap_unit": self.gap_unit, "shortfall": self.shortfall,
-                "pace": self.pace, "strict": self.strict, "message": self.message(rounding)}
+                "pace": self.pace, "strict": self.strict, "message": self.message(rounding),
+                "deadline": self.deadline.isoformat() if self.deadline else None,
+                "deadline_text": self.deadline_text()}
+
+
+def _day(value) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+DEADLINE_WORDS = {"installed_rate": "đảng viên cài đặt", "active_rate": "đảng viên sử dụng thường xuyên",
+                  "active_of_installed": "đảng viên đã cài đặt sử dụng thường xuyên",
+                  "attendance_rate": "lượt đảng viên dự sinh hoạt", "meeting_rate": "chi bộ sinh hoạt trên ứng dụng"}
 
 
 def target_words(target: float, strict: bool = False) -> str:
@@ -141,7 +163,8 @@ def target_words(target: float, strict: bool = False) -> str:
     return f"{'trên' if strict else 'đạt'} {target_percent(target)}"
 
 
-def flags(figures: pd.DataFrame, targets: pd.DataFrame, strict: bool = False) -> list[Flag]:
+def flags(figures: pd.DataFrame, targets: pd.DataFrame, strict: bool = False,
+          deadlines: dict | None = None) -> list[Flag]:
     """Every unit and metric below its target, most urgent (largest shortfall) first. With `strict`
     a unit must be above a target under 100 % ("trên 95%"); reaching it exactly is not enough."""
     found = []
@@ -160,6 +183,7 @@ def flags(figures: pd.DataFrame, targets: pd.DataFrame, strict: bool = False) ->
             need = np.where(t < 1 - 1e-12, np.floor(t * f[den] + 1e-9) + 1 - f[num], need)
         for unit, level, v, target, gap in zip(f.index, f["level"], f[metric], t, need):
             found.append(Flag(unit, level, metric, float(v), float(target), int(max(gap, 1)),
-                              GAP_UNITS[metric], float(target - v), strict=strict and target < 1 - 1e-12))
+                              GAP_UNITS[metric], float(target - v), strict=strict and target < 1 - 1e-12,
+                              deadline=_day((deadlines or {}).get(metric))))
     found.sort(key=lambda fl: (-fl.shortfall, -fl.gap, fl.unit))
     return found

@@ -15,14 +15,24 @@ from .values import isin
 
 @dataclass
 class Dataset:
+    """`usage` is the latest account export; `usage_months` holds one per month when a quarter or a
+    year is read from monthly files (the latest is `usage` too). `more_meetings` are the meeting
+    exports of the other months."""
+
     members: Table
     usage: Table | None = None
     meetings: Table | None = None
     units: Table | None = None
-    extra_problems: list[Problem] = field(default_factory=list)
+    usage_months: dict[str, Table] = field(default_factory=dict)
+    more_meetings: list[Table] = field(default_factory=list)
 
     def tables(self) -> list[Table]:
-        return [t for t in (self.members, self.usage, self.meetings, self.units) if t is not None]
+        out = [t for t in (self.members, self.meetings, *self.more_meetings, self.units) if t is not None]
+        usage = list(self.usage_months.values()) or ([self.usage] if self.usage is not None else [])
+        return out[:1] + usage + out[1:]
+
+    def meeting_tables(self) -> list[Table]:
+        return [t for t in (self.meetings, *self.more_meetings) if t is not None]
 
     @property
     def problems(self) -> list[Problem]:
@@ -31,17 +41,25 @@ class Dataset:
 
 def load_dataset(
     members: str | Path,
-    usage: str | Path | None = None,
-    meetings: str | Path | None = None,
+    usage: str | Path | dict[str, str] | None = None,
+    meetings: str | Path | dict[str, str] | None = None,
     units: str | Path | None = None,
     overrides: dict[str, str] | None = None,
     sheet: str | None = None,
 ) -> Dataset:
-    """Load each export with its kind fixed, then reconcile usage and meetings with the roster."""
+    """Load each export with its kind fixed, then reconcile usage and meetings with the roster.
+
+    `usage` and `meetings` may be {month label: path} (a quarter or a year read month by month)."""
     def load(path, kind):
         return None if path is None else load_table(path, kind=kind, overrides=overrides, sheet=sheet)
 
-    data = Dataset(load(members, MEMBERS), load(usage, USAGE), load(meetings, MEETINGS), load(units, UNITS))
+    usage_months = {m: load(p, USAGE) for m, p in sorted(usage.items())} if isinstance(usage, dict) else {}
+    meeting_list = ([load(p, MEETINGS) for _, p in sorted(meetings.items())] if isinstance(meetings, dict)
+                    else [load(meetings, MEETINGS)] if meetings is not None else [])
+    data = Dataset(load(members, MEMBERS),
+                   usage_months[max(usage_months)] if usage_months else load(usage, USAGE),
+                   meeting_list[0] if meeting_list else None, load(units, UNITS),
+                   usage_months if len(usage_months) > 1 else {}, meeting_list[1:])
     reconcile(data)
     return data
 
@@ -50,8 +68,9 @@ def reconcile(data: Dataset) -> None:
     """Cross-file checks: usage and attendance of cards not in the roster, duplicate accounts."""
     roster = data.members.frame
     cards = pd.Index(roster["card"]) if "card" in roster else pd.Index([])
-    if data.usage is not None and "card" in data.usage.frame:
-        usage = data.usage
+    for usage in (list(data.usage_months.values()) or [data.usage]):
+        if usage is None or "card" not in usage.frame:
+            continue
         _merge_duplicate_accounts(usage)
         unknown = ~isin(usage.frame["card"], cards)
         for row, card in usage.frame.loc[unknown, ["row", "card"]].itertuples(index=False):
@@ -59,8 +78,9 @@ def reconcile(data: Dataset) -> None:
                           f"Tài khoản số thẻ {card} không có trong danh sách đảng viên; không được tính. "
                           "Kiểm tra lại số thẻ hoặc danh sách đảng viên.", row=row, column=usage.header_of("card"))
         usage.drop(unknown, "số thẻ không có trong danh sách đảng viên")
-    if data.meetings is not None and "chi_bo" in data.meetings.frame and "chi_bo" in roster:
-        meetings = data.meetings
+    for meetings in data.meeting_tables():
+        if "chi_bo" not in meetings.frame or "chi_bo" not in roster:
+            continue
         known = set(roster["chi_bo"].unique())
         if data.units is not None and "unit" in data.units.frame:
             known |= set(data.units.frame["unit"])

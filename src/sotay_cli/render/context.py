@@ -109,4 +109,6 @@ def _flag(f: dict, rounding: str = "half-up") -> dict:
         short = f["message"]
     else:
         short = f"{label} {percent(f['value'], mode=rounding)} (còn thiếu {number(f['gap'])} {f['gap_unit']})"
+        if f.get("deadline_text"):
+            short = f"{label} {percent(f['value'], mode=rounding)} ({f['deadline_text']})"
     return f | {"label": label, "short": short}

@@ -1,0 +1,114 @@
+"""Periods as reports are made: a quarter from monthly folders, a missing month, an old export,
+figures as of a day, deadlines."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from conftest import csv_text
+from sotay_cli.analysis import analyse
+from sotay_cli.cli import app
+from sotay_cli.config import Config
+from sotay_cli.periods import parse_period
+
+runner = CliRunner()
+Q2 = parse_period("2026-Q2")
+CARDS = [f"38.{i:06d}" for i in range(1, 7)]
+# who accessed the app in each month: 1 and 2 every month, 3 in April and May, 4 in June only
+ACCESS = {"2026-04": {1: "20/04/2026", 2: "21/04/2026", 3: "22/04/2026"},
+          "2026-05": {1: "20/05/2026", 2: "21/05/2026", 3: "22/05/2026"},
+          "2026-06": {1: "20/06/2026", 2: "21/06/2026", 4: "22/06/2026"}}
+
+
+def month_folders(tmp_path: Path, months=("2026-04", "2026-05", "2026-06")) -> Config:
+    data = tmp_path / "du-lieu"
+    (data).mkdir()
+    (data / "dang-vien.csv").write_text(csv_text(
+        [["Số thẻ", "Họ và tên", "Chi bộ"], *[[c, f"Người {i}", "Chi bộ 1"] for i, c in enumerate(CARDS, 1)]]),
+        encoding="utf-8")
+    for month in months:
+        folder = data / month
+        folder.mkdir()
+        accessed = ACCESS[month]
+        # the export of a month: every account with its last access as of that month's end
+        rows = [[c, "Đã kích hoạt", "01/03/2026", accessed.get(i, "15/03/2026")] for i, c in enumerate(CARDS, 1)]
+        (folder / "tai-khoan.csv").write_text(csv_text(
+            [["Số thẻ", "Trạng thái", "Ngày kích hoạt", "Lần truy cập gần nhất"], *rows]), encoding="utf-8")
+        (folder / "sinh-hoat.csv").write_text(csv_text(
+            [["Chi bộ", "Ngày sinh hoạt", "Loại", "Số đảng viên dự"], ["Chi bộ 1", f"05/{month[5:]}/2026", "Định kỳ", "5"]]),
+            encoding="utf-8")
+    return Config(path=tmp_path / "sotay.toml", organisation={"root": "Đảng bộ xã T"},
+                  inputs={"members": "du-lieu/dang-vien.csv", "usage": "du-lieu/{period}/tai-khoan.csv",
+                          "meetings": "du-lieu/{period}/sinh-hoat.csv"},
+                  rules={"quarter_active": "every-month", "stale_days": 20})
+
+
+@pytest.mark.parametrize("rule,active", [("every-month", 2), ("any-month", 4), ("last-month", 3)])
+def test_a_quarter_is_read_from_its_three_monthly_folders(tmp_path, rule, active):
+    config = month_folders(tmp_path)
+    config.rules["quarter_active"] = rule
+    a = analyse(config, Q2)
+    assert a.total()["installed"] == 6 and a.total()["active"] == active
+    assert a.total()["chi_bo_met"] == 1  # a regular meeting in each of the three months
+    assert a.months_missing == []
+    assert sorted(a.inputs) == ["meetings 2026-04", "meetings 2026-05", "meetings 2026-06", "members",
+                                "usage 2026-04", "usage 2026-05", "usage 2026-06"]
+
+
+def test_a_missing_month_is_named_and_its_figures_are_unknown(tmp_path):
+    config = month_folders(tmp_path, months=("2026-04", "2026-06"))
+    a = analyse(config, Q2)
+    payload = a.to_dict()
+    assert payload["months_missing"] == ["2026-05"]
+    assert payload["total"]["active"] is None and payload["total"]["active_rate"] is None
+    assert payload["total"]["installed"] == 6  # as at the end of the last month exported
+    missing = [p for p in a.problems if p.code == "months_missing"]
+    assert len(missing) == 2 and all("tháng 5/2026" in p.message for p in missing)
+    # meetings judged over the two months exported
+    assert payload["total"]["chi_bo_met"] == 1
+
+
+def test_a_file_for_the_quarter_itself_wins_over_the_months(tmp_path):
+    config = month_folders(tmp_path)
+    own = tmp_path / "du-lieu" / "2026-Q2"
+    own.mkdir()
+    (own / "tai-khoan.csv").write_text(csv_text([["Số thẻ", "Trạng thái", "Lần truy cập gần nhất"],
+                                                 [CARDS[0], "Đã kích hoạt", "01/06/2026"]]), encoding="utf-8")
+    a = analyse(config, Q2)
+    assert a.total()["installed"] == 1
+    assert "one_file_for_period" in {p.code for p in a.problems}
+
+
+def test_an_old_export_is_said_with_its_latest_date(tmp_path):
+    config = month_folders(tmp_path, months=("2026-04",))
+    config.inputs["usage"] = "du-lieu/2026-04/tai-khoan.csv"
+    config.inputs["meetings"] = "du-lieu/2026-04/sinh-hoat.csv"
+    a = analyse(config, parse_period("2026-07"))
+    stale = [p for p in a.problems if p.code == "stale_export"]
+    assert len(stale) == 1 and "22/04/2026" in stale[0].message and "31/07/2026" in stale[0].message
+    assert a.total()["active"] == 0
+
+
+def test_as_of_a_day_counts_nothing_after_it(tmp_path):
+    config = month_folders(tmp_path)
+    june = parse_period("2026-06")
+    as_of = dataclasses.replace(june, end=dt.date(2026, 6, 20))
+    a = analyse(config, as_of)
+    assert a.total()["active"] == 1  # card 1 on 20/06 counts; 2 (21/06) and 4 (22/06) come after the day
+
+
+def test_deadlines_give_the_members_still_needed_before_the_day(tmp_path):
+    config = month_folders(tmp_path)
+    config.targets = {"active_rate": 0.95, "deadlines": {"active_rate": dt.date(2026, 7, 31)}}
+    a = analyse(config, parse_period("2026-06"))
+    flag = next(f for f in a.flags if f.metric == "active_rate" and f.unit == "Đảng bộ xã T")
+    assert flag.deadline_text() == "cần thêm 3 đảng viên sử dụng thường xuyên trước ngày 31/7/2026"
+    assert a.to_dict()["flags"][0]["deadline"] in ("2026-07-31", None)
+    assert any(f["deadline_text"] for f in a.to_dict()["flags"])
