@@ -6,16 +6,15 @@ needs to go and see each one (name, birth year, phone, optionally masked).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import xlsxwriter
 
 from .atomic import atomic_path
 from .metrics import member_status
-from .render.columns import safe_text
-from .render.xlsx import FONT
+from .render.xlsx import FONT, Workbook
 
 NOT_INSTALLED = "Chưa cài đặt, kích hoạt"
 NOT_ACTIVE = "Đã cài đặt, chưa sử dụng trong kỳ"
@@ -80,30 +79,47 @@ def summary(analysis, todo: pd.DataFrame) -> pd.DataFrame:
     return out[out.index.isin(todo["chi_bo"].unique())]
 
 
-def _sheet_names(units: list[str]) -> dict[str, str]:
-    """Excel sheet names: at most 31 characters, none of []:*?/\\, unique."""
-    names, used = {}, set()
+SUMMARY_SHEET = "Tổng hợp"
+SHEET_MAX = 31  # characters (UTF-16 units) in an Excel sheet name
+_NOT_IN_SHEET_NAMES = re.compile(r"[\x00-\x1f\x7f\[\]:*?/\\]+")
+
+
+def _sheet_names(units: list[str], taken: tuple[str, ...] = (SUMMARY_SHEET,)) -> list[str]:
+    """One Excel sheet name per unit, in order: at most 31 characters, none of []:*?/\\ nor a control
+    character, no apostrophe at either end, not Excel's reserved 'History', and unique without regard
+    to case, the names in `taken` (the summary sheet) included."""
+    used = {t.casefold() for t in taken} | {"history"}
+    names = []
     for unit in units:
-        base = "".join(ch for ch in unit.removeprefix("Chi bộ ").strip() if ch not in '[]:*?/\\')[:28] or "Chi bộ"
+        base = _sheet_fit(" ".join(_NOT_IN_SHEET_NAMES.sub(" ", unit.removeprefix("Chi bộ ")).split())) or "Chi bộ"
         name, k = base, 2
-        while name.lower() in used:
-            name = f"{base[:26]} {k}"
+        while name.casefold() in used:
+            suffix = f" ({k})"
+            name = (_sheet_fit(base, SHEET_MAX - len(suffix)) or "Chi bộ") + suffix
             k += 1
-        used.add(name.lower())
-        names[unit] = name
+        used.add(name.casefold())
+        names.append(name)
     return names
+
+
+def _sheet_fit(text: str, limit: int = SHEET_MAX) -> str:
+    """`text` cut to `limit` UTF-16 units, without apostrophes or spaces at either end."""
+    text = text.strip("' ")
+    while len(text.encode("utf-16-le")) // 2 > limit:
+        text = text[:-1].rstrip("' ")
+    return text
 
 
 def write_xlsx(analysis, todo: pd.DataFrame, path: Path) -> Path:
     with atomic_path(path) as tmp:
-        book = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
+        book = Workbook(tmp, path)  # formula-like text kept as written, under Excel's quote prefix
         base = {"font_name": FONT, "font_size": 12}
         title = book.add_format(base | {"bold": True, "font_size": 13})
         head = book.add_format(base | {"bold": True, "border": 1, "bg_color": "#F2F2F2", "text_wrap": True,
                                        "align": "center", "valign": "vcenter"})
         cell = book.add_format(base | {"border": 1})
-        ws = book.add_worksheet("Tổng hợp")
-        ws.write_string(0, 0, safe_text(f"Đảng viên cần đôn đốc cài đặt, sử dụng ứng dụng — {analysis.period.words}"),
+        ws = book.add_worksheet(SUMMARY_SHEET)
+        ws.write_string(0, 0, f"Đảng viên cần đôn đốc cài đặt, sử dụng ứng dụng — {analysis.period.words}",
                         title)
         headers = ["STT", "Chi bộ", "Đang sinh hoạt", "Đã cài đặt", "Sử dụng trong kỳ", NOT_INSTALLED, NOT_ACTIVE,
                    NO_SMARTPHONE]
@@ -113,7 +129,7 @@ def write_xlsx(analysis, todo: pd.DataFrame, path: Path) -> Path:
         s = summary(analysis, todo)
         for i, (unit, row) in enumerate(s.iterrows(), start=1):
             ws.write_number(2 + i, 0, i, cell)
-            ws.write_string(2 + i, 1, safe_text(labels[unit]), cell)
+            ws.write_string(2 + i, 1, labels[unit], cell)
             for j, key in enumerate(["eligible", "installed", "active", NOT_INSTALLED, NOT_ACTIVE, NO_SMARTPHONE],
                                     start=2):
                 ws.write_number(2 + i, j, int(row[key]), cell)
@@ -121,20 +137,20 @@ def write_xlsx(analysis, todo: pd.DataFrame, path: Path) -> Path:
         ws.set_column(1, 1, 45)
         ws.set_column(2, 7, 16)
         ws.freeze_panes(3, 0)
-        names = dict(zip(s.index, _sheet_names([labels[u] for u in s.index]).values()))
+        names = dict(zip(s.index, _sheet_names([labels[u] for u in s.index])))
         for unit, group in todo.groupby("chi_bo", sort=False):
             sheet = book.add_worksheet(names[unit])
-            sheet.write_string(0, 0, safe_text(labels[unit]), title)
+            sheet.write_string(0, 0, labels[unit], title)
             for j, h in enumerate(["STT", "Họ và tên", "Năm sinh", "Điện thoại", "Tình trạng"]):
                 sheet.write_string(2, j, h, head)
             for i, r in enumerate(group.itertuples(index=False), start=1):
                 sheet.write_number(2 + i, 0, i, cell)
-                sheet.write_string(2 + i, 1, safe_text(str(r.name)), cell)
+                sheet.write_string(2 + i, 1, str(r.name), cell)
                 if pd.isna(r.birth_year):
                     sheet.write_string(2 + i, 2, "", cell)
                 else:
                     sheet.write_number(2 + i, 2, int(r.birth_year), cell)
-                sheet.write_string(2 + i, 3, safe_text(str(r.phone)), cell)
+                sheet.write_string(2 + i, 3, str(r.phone), cell)
                 sheet.write_string(2 + i, 4, r.reason, cell)
             sheet.set_column(0, 0, 5)
             sheet.set_column(1, 1, 30)
@@ -187,13 +203,17 @@ def write_docx(analysis, todo: pd.DataFrame, path: Path) -> Path:
     return path
 
 
+def output_paths(period_label: str, out_dir: Path) -> list[Path]:
+    """`out_dir/<period>/doi-chieu-<period>.xlsx` and `.docx`."""
+    return [out_dir / period_label / f"doi-chieu-{period_label}.{suffix}" for suffix in ("xlsx", "docx")]
+
+
 def write_lists(analysis, todo: pd.DataFrame, out_dir: Path, force: bool = False) -> list[Path]:
-    """`out_dir/<period>/doi-chieu-<period>.xlsx` and `.docx`; report.ReportExists when either is
-    there already and `force` is off, the same rule as `sotay report`."""
+    """The lists at `output_paths`; report.ReportExists when either is there already and `force` is
+    off, the same rule as `sotay report`."""
     from .report import ReportExists
 
-    label = analysis.period.label
-    paths = [out_dir / label / f"doi-chieu-{label}.xlsx", out_dir / label / f"doi-chieu-{label}.docx"]
+    paths = output_paths(analysis.period.label, out_dir)
     existing = [p for p in paths if p.exists()]
     if existing and not force:
         raise ReportExists(existing)
