@@ -14,11 +14,10 @@ import pandas as pd
 from .config import Config
 from .fmt import ROUNDING_MODES
 from .ingest import Dataset, load_dataset
-from .ingest.values import fold_series
-from .metrics import COUNTS, NEEDS, RATES, Rules, compute, member_status, unknown_figures
+from . import crosscheck
+from .metrics import COUNTS, RATES, Rules, compute, unknown_figures
 from .org import TAGS, Tree, build_tree
-from .periods import Period, parse_period
-from .sources import months_of
+from .periods import Period
 from .sources import resolve as resolve_sources
 from .problems import InputError, Problem
 from .targets import Flag, TargetError, flags, resolve
@@ -223,19 +222,19 @@ def analyse(config: Config, period: Period, inputs: dict[str, str | None] | None
     tree = build_tree(members.frame, units, config.root_name, config.organisation.get("level"),
                       data.units.source if data.units is not None else "", members.source)
     notes: list[Problem] = []
-    _note_unplaced(members, tree)
+    crosscheck.note_unplaced(members, tree)
     for table in data.meeting_tables():
-        _place_meetings(data, table, tree)
+        crosscheck.place_meetings(data, table, tree)
     if data.usage is not None:
-        _note_unit_mismatch(data, tree)
+        crosscheck.note_unit_mismatch(data, tree)
     rules = Rules.from_config(config.rules)
     if rules.smartphone_only:
-        _note_smartphone(members, notes)
+        crosscheck.note_smartphone(members, notes)
     unknown = unknown_figures(set(data.usage.mapping) if data.usage is not None else None,
                               set(data.meetings.mapping) if data.meetings is not None else None)
-    _note_unknown(data, unknown, notes)
-    _note_stale(data, period, int(config.rules.get("stale_days", 20)), notes)
-    active = _active_by_rule(data, sources, tree, period, rules, config.rules.get("quarter_active", "every-month"),
+    crosscheck.note_unknown(data, unknown, notes)
+    crosscheck.note_stale(data, period, int(config.rules.get("stale_days", 20)), notes)
+    active = crosscheck.active_by_rule(data, sources, tree, period, rules, config.rules.get("quarter_active", "every-month"),
                              unknown, notes)
     meeting_months = None
     if "meetings" in sources.monthly:
@@ -243,7 +242,7 @@ def analyse(config: Config, period: Period, inputs: dict[str, str | None] | None
         gone = sources.missing.get("meetings", [])
         if gone:
             notes.append(Problem(data.meetings.source, "months_missing", "warning",
-                                 f"Không có tệp sinh hoạt chi bộ của {_month_words(gone)}: chi bộ sinh hoạt đủ được "
+                                 f"Không có tệp sinh hoạt chi bộ của {crosscheck.month_words(gone)}: chi bộ sinh hoạt đủ được "
                                  f"xét trên {meeting_months} tháng có tệp."))
     facts: dict = {}
     meetings_frame = _meetings_frame(data)
@@ -272,163 +271,3 @@ def _meetings_frame(data: Dataset) -> pd.DataFrame | None:
     if not frames:
         return None
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-
-
-def _month_words(labels: list[str]) -> str:
-    return ", ".join(f"tháng {int(m[5:7])}/{m[:4]}" for m in labels)
-
-
-def _active_by_rule(data: Dataset, sources, tree: Tree, period: Period, rules: Rules, rule: str,
-                    unknown: set[str], notes: list[Problem]) -> np.ndarray | None:
-    """Per member, regular use over a quarter or a year read month by month: active in every month
-    (default), in any month, or in the last month. Months without an export make it unknown."""
-    if period.kind == "month" or "active" in unknown:
-        return None
-    if not data.usage_months:
-        if "usage" in sources.files and rule != "any-month":
-            notes.append(Problem(data.usage.source, "one_file_for_period", "warning",
-                                 f"Một tệp tài khoản cho cả {period.words}: sử dụng thường xuyên tính theo lần truy cập "
-                                 f"trong cả kỳ (quy tắc quarter_active = \"{rule}\" cần tệp của từng tháng)."))
-        return None
-    months = months_of(period)
-    need = months[-1:] if rule == "last-month" else months
-    gone = [m for m in need if m not in data.usage_months]
-    if gone:
-        unknown |= set(NEEDS["access"])
-        notes.append(Problem(data.usage.source, "months_missing", "warning",
-                             f"Không có tệp tài khoản của {_month_words(gone)}: số đảng viên sử dụng thường xuyên trong "
-                             f"{period.words} là 'chưa có số liệu' (quy tắc: {RULE_WORDS[rule]})."))
-        return None
-    members = data.members.frame
-    per_month = []
-    for m in need:
-        month = parse_period(m)
-        month = Period(month.label, month.kind, month.start, min(month.end, period.end))
-        people = member_status(members, data.usage_months[m].frame, month, rules, tree.member_units)
-        per_month.append(people["active"].to_numpy())
-    stacked = np.vstack(per_month)
-    return stacked.any(axis=0) if rule == "any-month" else stacked.all(axis=0)
-
-
-RULE_WORDS = {"every-month": "sử dụng trong mọi tháng của kỳ", "any-month": "sử dụng ít nhất một tháng trong kỳ",
-              "last-month": "sử dụng trong tháng cuối kỳ"}
-
-
-def _note_stale(data: Dataset, period: Period, stale_days: int, notes: list[Problem]) -> None:
-    """An account export whose latest date is well before the end of its month (or period) is likely
-    an old file; accesses after the end cannot tell whether the member used the app inside it."""
-    tables = data.usage_months or ({period.label: data.usage} if data.usage is not None else {})
-    for label, table in tables.items():
-        f = table.frame
-        columns = [c for c in ("last_access", "activated_date") if c in f]
-        if not columns or f.empty:
-            continue
-        end = period.end
-        if label != period.label:
-            end = min(parse_period(label).end, period.end)
-        latest = max(pd.Timestamp(f[c].max()) for c in columns if f[c].notna().any()) if any(
-            f[c].notna().any() for c in columns) else None
-        if latest is not None and (pd.Timestamp(end) - latest).days > stale_days:
-            notes.append(Problem(table.source, "stale_export", "warning",
-                                 f"Ngày truy cập, kích hoạt gần nhất trong tệp là {latest:%d/%m/%Y}, trước cuối kỳ "
-                                 f"({end:%d/%m/%Y}) {(pd.Timestamp(end) - latest).days} ngày: có thể là tệp xuất cũ."))
-        if "last_access" in f:
-            after = int((f["last_access"] > pd.Timestamp(end) + pd.Timedelta(days=1)).sum())
-            if after:
-                notes.append(Problem(table.source, "access_after_end", "warning",
-                                     f"{after} tài khoản có lần truy cập gần nhất sau ngày {end:%d/%m/%Y}: không biết "
-                                     "có truy cập trong kỳ hay không, được tính là chưa sử dụng. Dùng tệp xuất đúng "
-                                     "cuối kỳ."))
-
-
-def _note_unplaced(members, tree: Tree) -> None:
-    """Members whose chi bộ could not be placed in the tree (an ambiguous name) are left out, counted."""
-    unplaced = tree.member_units.isna().to_numpy()
-    if unplaced.any():
-        members.count_out("chi bộ không xác định được trong cây tổ chức", int(unplaced.sum()))
-
-
-def _place_meetings(data: Dataset, meetings, tree: Tree) -> None:
-    """Each meeting row given its chi bộ's id: by the member's card when the export has one row per
-    member, else by the chi bộ's name (with its parents' names when the export has them)."""
-    f = meetings.frame
-    if f.empty or "chi_bo" not in f:
-        return
-    uppers = [f[c] for c in ("xa", "co_so") if c in f]
-    ids, ambiguous = tree.locate(f["chi_bo"], uppers)
-    if "card" in f:
-        roster = data.members.frame
-        by_card = pd.Series(tree.member_units.astype(object).to_numpy(), index=roster["card"].to_numpy())
-        by_card = by_card[~by_card.index.duplicated()]
-        from_card = f["card"].map(by_card)
-        ids = from_card.where(from_card.notna(), ids)
-        ambiguous &= from_card.isna()
-    header = meetings.header_of("chi_bo")
-    for row, name in f.loc[ambiguous.to_numpy(), ["row", "chi_bo"]].itertuples(index=False):
-        meetings.problem("ambiguous_unit", "error",
-                         f"Chi bộ '{name}' có ở nhiều nơi trong cây tổ chức; tệp sinh hoạt cần cột Đảng bộ xã hoặc "
-                         "Đảng bộ cơ sở để phân biệt. Buổi sinh hoạt này chưa được tính.", row=row, column=header)
-    unknown = ids.isna() & ~ambiguous
-    for row, name in f.loc[unknown.to_numpy(), ["row", "chi_bo"]].itertuples(index=False):
-        meetings.problem("unknown_unit", "warning",
-                         f"Chi bộ '{name}' không có trong danh sách đảng viên hay danh mục tổ chức; buổi sinh hoạt "
-                         "không được tính.", row=row, column=header)
-    meetings.frame = f.assign(unit=ids.to_numpy())
-    meetings.drop(ambiguous, "tên chi bộ có ở nhiều nơi")
-    meetings.drop(meetings.frame["unit"].isna(), "chi bộ không có trong danh sách đảng viên")
-
-
-def _note_unit_mismatch(data: Dataset, tree: Tree) -> None:
-    """An account filed under another chi bộ than the member's in the roster: the roster wins, said."""
-    usage, roster = data.usage, data.members.frame
-    f = usage.frame
-    if f.empty or "chi_bo" not in f or "chi_bo" not in roster:
-        return
-    names = pd.Series(roster["chi_bo"].astype(object).to_numpy(), index=roster["card"].to_numpy())
-    names = names[~names.index.duplicated()]
-    theirs = f["card"].map(names)
-    given = f["chi_bo"].astype(object)
-    differ = theirs.notna() & given.ne("") & (fold_series(given).to_numpy() != fold_series(theirs.fillna("")).to_numpy())
-    n = int(differ.sum())
-    if n:
-        rows = f.loc[differ.to_numpy(), "row"].tolist()
-        usage.problem("unit_mismatch", "warning",
-                      f"{n} tài khoản ghi chi bộ khác với danh sách đảng viên (dòng {', '.join(map(str, rows[:8]))}"
-                      f"{', …' if n > 8 else ''}); sotay tính theo chi bộ trong danh sách đảng viên.",
-                      row=rows[0], column=usage.header_of("chi_bo"))
-
-
-def _note_smartphone(members, notes: list[Problem]) -> None:
-    f = members.frame
-    if "smartphone" not in f:
-        notes.append(Problem(members.source, "no_smartphone_column", "warning",
-                             "smartphone_only = true nhưng danh sách đảng viên không có cột điện thoại thông minh; "
-                             "mọi đảng viên đang sinh hoạt được tính."))
-        return
-    blank = int(f["smartphone"].isna().sum())
-    if blank:
-        notes.append(Problem(members.source, "smartphone_blank", "warning",
-                             f"{blank} đảng viên để trống cột điện thoại thông minh; sotay tính là có điện thoại.",
-                             column=members.header_of("smartphone")))
-
-
-MISSING_WORDS = {
-    "usage": "Không có tệp tài khoản ứng dụng: số đã cài đặt, sử dụng là 'chưa có số liệu'.",
-    "access": "Tệp tài khoản không có cột lần truy cập hay số lần truy cập: số đảng viên sử dụng thường xuyên là "
-              "'chưa có số liệu'.",
-    "meetings": "Không có tệp sinh hoạt chi bộ: số buổi sinh hoạt, điểm danh và tỷ lệ chi bộ sinh hoạt trên ứng dụng là "
-                "'chưa có số liệu'.",
-    "attendance": "Tệp sinh hoạt chi bộ không có cột số đảng viên dự hay số thẻ điểm danh: tỷ lệ dự sinh hoạt là "
-                  "'chưa có số liệu'.",
-}
-
-
-def _note_unknown(data: Dataset, unknown: set[str], notes: list[Problem]) -> None:
-    if "installed" in unknown:
-        notes.append(Problem(data.members.source, "no_usage", "warning", MISSING_WORDS["usage"]))
-    elif "active" in unknown:
-        notes.append(Problem(data.usage.source, "no_access_column", "warning", MISSING_WORDS["access"]))
-    if "regular_meetings" in unknown:
-        notes.append(Problem(data.members.source, "no_meetings", "warning", MISSING_WORDS["meetings"]))
-    elif "attendance_rate" in unknown:
-        notes.append(Problem(data.meetings.source, "no_attendance_column", "warning", MISSING_WORDS["attendance"]))
