@@ -114,7 +114,7 @@ class Analysis:
 
     def flag_dicts(self) -> list[dict]:
         if self._flag_dicts is None:
-            labels = self.figures["label"]
+            labels = dict(zip(self.figures.index, self.figures["label"]))
             self._flag_dicts = [f.as_dict(self.rounding) | {"label": labels.get(f.unit, f.unit)} for f in self.flags]
         return self._flag_dicts
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from .ingest import Dataset
-from .ingest.values import fold_series
+from .ingest.values import arrow_text, fold_series
 from .metrics import NEEDS, Rules, member_status
 from .org import Tree
 from .periods import Period, parse_period
@@ -127,11 +128,16 @@ def note_unit_mismatch(data: Dataset, tree: Tree) -> None:
     f = usage.frame
     if f.empty or "chi_bo" not in f or "chi_bo" not in roster:
         return
-    names = pd.Series(roster["chi_bo"].astype(object).to_numpy(), index=roster["card"].to_numpy())
-    names = names[~names.index.duplicated()]
-    theirs = f["card"].map(names)
+    # each account's roster row, found by hashing the cards in Arrow (both are unique by now)
+    pos = pc.index_in(arrow_text(f["card"]), value_set=arrow_text(roster["card"]))
+    pos = np.asarray(pc.fill_null(pos, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    roster_names = roster["chi_bo"].astype(object).to_numpy()
+    theirs = pd.Series(np.where(pos >= 0, roster_names[np.maximum(pos, 0)], None), index=f.index, dtype=object)
     given = f["chi_bo"].astype(object)
-    differ = theirs.notna() & given.ne("") & (fold_series(given).to_numpy() != fold_series(theirs.fillna("")).to_numpy())
+    differ = (theirs.notna() & given.ne("") & given.ne(theirs)).to_numpy()
+    if differ.any():  # written differently: the same name unless it differs folded too
+        differ[differ] = fold_series(given[differ]).to_numpy() != fold_series(theirs[differ]).to_numpy()
+    differ = pd.Series(differ, index=f.index)
     n = int(differ.sum())
     if n:
         rows = f.loc[differ.to_numpy(), "row"].tolist()

@@ -8,6 +8,7 @@ not empty but could not be understood, so that the caller can report them.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 
@@ -20,11 +21,16 @@ from pandas.api.types import infer_dtype
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+
+
+@functools.lru_cache(maxsize=1 << 20)
 def fold(text: str) -> str:
-    """Accent-, case- and punctuation-insensitive key: 'Số thẻ ĐV' -> 'so the dv'."""
+    """Accent-, case- and punctuation-insensitive key: 'Số thẻ ĐV' -> 'so the dv'.
+
+    Cached: unit names, statuses and headers repeat, and the tree folds each name many times."""
     text = unicodedata.normalize("NFD", str(text)).replace("đ", "d").replace("Đ", "D")
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    return _NON_ALNUM.sub(" ", text).strip()
+    return _NON_ALNUM.sub(" ", _COMBINING.sub("", text).lower()).strip()
 
 
 def per_unique(s: pd.Series, fn) -> pd.Series:
