@@ -76,26 +76,26 @@ def cell_str(value) -> str:
 def find_header(grid: Grid, kind: str | None, overrides: dict[str, str]) -> Header | None:
     """The rows, among the first HEADER_SEARCH_ROWS, that name the most columns of a kind of table."""
     rows = [[cell_str(c) for c in row] for row in grid.cells.head(HEADER_SEARCH_ROWS + 1).itertuples(index=False)]
+    candidates = []  # (row, depth, second row or None), the same for every kind
+    for i, top in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        if sum(1 for c in top if c) >= 2:
+            candidates.append((i, 1, None))
+            if i + 1 < len(rows) and _could_be_second_header_row(top, rows[i + 1]):
+                candidates.append((i, 2, rows[i + 1]))
     best: Header | None = None
     for kind_name in [kind] if kind else KINDS:
         recognise = recogniser(kind_name, overrides)
-        for i, top in enumerate(rows[:HEADER_SEARCH_ROWS]):
-            if sum(1 for c in top if c) < 2:
-                continue
-            variants = [(1, None)]
-            if i + 1 < len(rows) and _could_be_second_header_row(top, rows[i + 1]):
-                variants.append((2, rows[i + 1]))
-            for depth, sub in variants:
-                header = _match_rows(recognise, i, depth, top, sub)
-                if len(header.columns) >= 2 and (best is None or header.score > best.score):
-                    best = header
+        for i, depth, sub in candidates:
+            header = _match_rows(recognise, i, depth, rows[i], sub)
+            if len(header.columns) >= 2 and (best is None or header.score > best.score):
+                best = header
     return best
 
 
 def _could_be_second_header_row(top: list[str], sub: list[str]) -> bool:
     """A second header row sits under merged cells (a group over several columns, or a header spanning
     both rows) and holds words only: a row with a number or a date in it is the first data row."""
-    if is_numbering(sub) or any(_DATA_CELL.match(c) for c in sub if c):
+    if any(_DATA_CELL.match(c) for c in sub if c) or is_numbering(sub):
         return False
     return any(bool(t) != bool(s) for t, s in zip(top, sub))
 

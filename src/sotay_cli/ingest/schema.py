@@ -14,8 +14,6 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz, process
-
 from .values import fold
 
 MEMBERS, USAGE, MEETINGS, UNITS = "members", "usage", "meetings", "units"
@@ -67,8 +65,6 @@ COLUMN_LABELS = {
 }
 
 
-
-
 # --- header words ------------------------------------------------------------------------------
 
 # Abbreviations of administrative spreadsheets, read as the words they stand for.
@@ -85,13 +81,15 @@ _NOTES = re.compile(r"\([^)]*\)|\[[^\]]*\]|\*")
 _LEADING_NUMBER = re.compile(r"^\s*(?:\d{1,2}|[ivxIVX]{1,4}|[a-zA-Z])\s*[.)]\s+")
 
 
+@functools.lru_cache(maxsize=4096)
 def header_words(text: str) -> str:
     """Folded words with abbreviations spelled out: 'Số thẻ ĐV (*)' -> 'so the dang vien'."""
     return _ABBREVIATION.sub(lambda m: _EXPANSIONS[m.group(1)], fold(text))
 
 
+@functools.lru_cache(maxsize=4096)
 def header_key(text: str) -> str:
-    """`header_words` without the notes: the form compared with aliases and with `[columns]`."""
+    """`header_words` without the notes: the form compared with the aliases."""
     bare = _LEADING_NUMBER.sub("", _NOTES.sub(" ", str(text)))
     return header_words(bare) or header_words(text)
 
@@ -346,8 +344,8 @@ class Recogniser:
         return self._seen[header]
 
     def _match(self, header: str) -> HeaderMatch | None:
-        if not header or len(header) > _LONGEST_HEADER:
-            return None
+        if len(header) > _LONGEST_HEADER or not any(ch.isalpha() for ch in header):
+            return None  # a sentence, a number, a date: a title or a data cell
         words, key = header_words(header), header_key(header)
         column = self.config.get(words) or self.config.get(key)
         if column:
@@ -363,6 +361,8 @@ class Recogniser:
     def suggest(self, header: str, wanted: set[str]) -> str | None:
         """The column among `wanted` that an unrecognised header is probably meant for (a typo, two
         words run together), or None when none is close enough."""
+        from rapidfuzz import fuzz, process  # only when a header is left unread
+
         choices = {k: c for k, (c, _) in self.aliases.items() if c in wanted}
         choices.update({header_key(COLUMN_LABELS[c]): c for c in wanted if c in COLUMN_LABELS})
         key = header_key(header)
