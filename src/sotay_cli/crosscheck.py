@@ -134,7 +134,7 @@ def note_unit_mismatch(data: Dataset, tree: Tree) -> None:
     roster_names = roster["chi_bo"].astype(object).to_numpy()
     theirs = pd.Series(np.where(pos >= 0, roster_names[np.maximum(pos, 0)], None), index=f.index, dtype=object)
     given = f["chi_bo"].astype(object)
-    differ = (theirs.notna() & given.ne("") & given.ne(theirs)).to_numpy()
+    differ = (theirs.notna() & given.ne("") & given.ne(theirs)).to_numpy(dtype=bool, copy=True)
     if differ.any():  # written differently: the same name unless it differs folded too
         differ[differ] = fold_series(given[differ]).to_numpy() != fold_series(theirs[differ]).to_numpy()
     differ = pd.Series(differ, index=f.index)
