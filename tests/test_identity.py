@@ -281,7 +281,8 @@ def test_every_guess_is_a_warning_with_a_count(tmp_path):
     meetings = write(tmp_path, "sh.csv", [["Chi bộ", "Ngày sinh hoạt", "Số đảng viên dự"],
                                           ["Chi bộ 1", "05/06/2026", "30"], ["Chi bộ 9", "05/06/2026", "3"]])
     units = write(tmp_path, "dm.csv", [["Tên tổ chức đảng", "Trực thuộc"], ["Chi bộ 1", "Đảng bộ Khối"]])
-    a = analyse(Config(inputs={"members": members, "usage": usage, "meetings": meetings, "units": units}), JUNE)
+    a = analyse(Config(organisation={"root": "Đảng bộ xã T"},
+                       inputs={"members": members, "usage": usage, "meetings": meetings, "units": units}), JUNE)
     problems = {p.code: p for p in a.problems}
     assert "2 đảng viên để trống tình trạng" in problems["blank_status"].message
     assert "1 tài khoản ghi chi bộ khác" in problems["unit_mismatch"].message

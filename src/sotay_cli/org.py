@@ -225,12 +225,14 @@ def build_tree(
 
     # the root: configured, or the one top every path shares
     configured = root != DEFAULT_ROOT
-    if not configured:
-        tops = {fold(p[0]) for p in [*chains, *(n.path for n in nodes)] if p}
-        firsts = [p[0] for p in [*chains, *(n.path for n in nodes)] if p]
-        if len(tops) == 1 and all(len(c) >= 2 for c in chains):
-            root = firsts[0]
+    if not configured:  # the units file's one top, else the roster's
+        listed = [n.path for n in nodes if n.path] or [c for c in chains if c]
+        tops = {fold(p[0]) for p in listed}
+        if len(tops) == 1 and not any(len(c) == 1 and fold(c[0]) in tops for c in chains):
+            root = listed[0][0]
     root_key = fold(root)
+    # the root itself is rarely a row of the units file: creating it is no guess
+    problems[:] = [p for p in problems if not (p.code == "parent_created" and f"'{root}'" in p.message.split(" không")[0])]
 
     def strip(path: tuple[str, ...]) -> tuple[str, ...]:
         return path[1:] if path and fold(path[0]) == root_key else path

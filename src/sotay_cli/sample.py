@@ -82,10 +82,12 @@ def _unit_names(c: Commune) -> pd.DataFrame:
     chi_bo_co_so = np.sort(np.arange(n) % co_so)
     xa_names = np.array([f"Đảng bộ xã {VILLAGES[i % len(VILLAGES)]} {i // len(VILLAGES) + 1}" for i in range(xa)])
     co_so_names = np.array([f"Đảng bộ cơ sở số {i + 1}" for i in range(co_so)])
-    chi_bo = pd.Series(np.arange(n) + 1).astype(str)
+    # numbered within their cơ sở, as in life: every cơ sở has its own "Chi bộ thôn 1"
+    first = np.searchsorted(chi_bo_co_so, chi_bo_co_so)
+    chi_bo = pd.Series(np.arange(n) - first + 1).astype(str)
     tag = np.where(np.arange(n) % 97 == 5, "llvt", np.where(np.arange(n) % 13 == 3, "co quan", ""))
     return pd.DataFrame({
-        "chi_bo": ("Chi bộ số " + chi_bo + " - " + pd.Series(co_so_names[chi_bo_co_so])).to_numpy(),
+        "chi_bo": ("Chi bộ thôn " + chi_bo).to_numpy(),
         "co_so": co_so_names[chi_bo_co_so],
         "xa": xa_names[co_so_xa[chi_bo_co_so]],
         "tag": tag,
@@ -154,7 +156,7 @@ def make_tables(commune: Commune | None = None) -> dict[str, pd.DataFrame]:
         "activated_date": activated.dt.normalize(), "last_access": last_access.dt.normalize(),
     })
     # meetings of the month and the one before, one row per meeting with its attendance
-    eligible = members[~exempt].groupby("chi_bo", sort=False).size().reindex(units["chi_bo"]).fillna(0)
+    eligible = pd.Series(np.bincount(unit_of[~exempt], minlength=len(units)))  # per unit: names repeat
     rows = []
     for offset in (1, 0):
         start = month_start - pd.offsets.MonthBegin(offset) if offset else month_start
@@ -165,6 +167,7 @@ def make_tables(commune: Commune | None = None) -> dict[str, pd.DataFrame]:
         for kind, mask in (("Sinh hoạt định kỳ", held), ("Sinh hoạt chuyên đề", held & thematic)):
             rows.append(pd.DataFrame({
                 "chi_bo": units["chi_bo"][mask].to_numpy(),
+                "co_so": units["co_so"][mask].to_numpy(), "xa": units["xa"][mask].to_numpy(),
                 "date": start + pd.to_timedelta(day[mask] + (3 if kind.endswith("đề") else 0), unit="D"),
                 "kind": kind, "present": present[mask],
             }))
@@ -173,6 +176,13 @@ def make_tables(commune: Commune | None = None) -> dict[str, pd.DataFrame]:
         parent=np.where(units["co_so"] != "", units["co_so"], _root_name(c)),
         level="Chi bộ" if c.co_so == 0 and c.xa == 0 else "Chi bộ trực thuộc",
     )
+    if c.xa or c.co_so:  # the units file names every level, the xã and the đảng bộ cơ sở too
+        tops = units[["co_so", "xa"]].drop_duplicates()
+        xa = pd.DataFrame({"chi_bo": tops["xa"].unique(), "co_so": "", "xa": "", "tag": "",
+                           "parent": _root_name(c), "level": "Đảng bộ xã"})
+        co_so = pd.DataFrame({"chi_bo": tops["co_so"].to_numpy(), "co_so": "", "xa": tops["xa"].to_numpy(), "tag": "",
+                              "parent": tops["xa"].to_numpy(), "level": "Đảng bộ cơ sở"})
+        unit_rows = pd.concat([xa, co_so, unit_rows], ignore_index=True)
     return {"members": members, "usage": usage, "meetings": meetings, "units": unit_rows}
 
 
@@ -194,14 +204,19 @@ def _export_frames(c: Commune, tables: dict[str, pd.DataFrame]) -> dict[str, tup
     usage_cols = {"card": "Số thẻ ĐV", "name": "Họ tên", "chi_bo": "Tên chi bộ", "activated": "Trạng thái",
                   "activated_date": "Ngày kích hoạt", "last_access": "Lần truy cập gần nhất"}
     usage = u[list(usage_cols)].rename(columns=usage_cols)
+    # the app's export writes some cards without their dot ("38123456"), as typed at registration
+    dotless = np.arange(len(usage)) % 29 == 7
+    usage.loc[dotless, "Số thẻ ĐV"] = usage.loc[dotless, "Số thẻ ĐV"].str.replace(".", "", regex=False)
     # the app still lists two members who moved away: the roster no longer has them
     gone = pd.DataFrame({"Số thẻ ĐV": ["38.000017", "38.000023"], "Họ tên": ["Lê Văn Tâm", "Đỗ Thị Hạnh"],
                          "Tên chi bộ": [m["chi_bo"].iloc[0]] * 2, "Trạng thái": ["Đã kích hoạt"] * 2,
                          "Ngày kích hoạt": [pd.Timestamp("2025-09-12")] * 2,
                          "Lần truy cập gần nhất": [pd.Timestamp("2025-12-02")] * 2})
     usage = pd.concat([usage, gone], ignore_index=True)
-    meetings = g.rename(columns={"chi_bo": "Chi bộ", "date": "Ngày sinh hoạt", "kind": "Loại sinh hoạt",
-                                 "present": "Số đảng viên dự"})
+    meetings = g.rename(columns={"chi_bo": "Chi bộ", "co_so": "Đảng bộ cơ sở", "xa": "Đảng bộ xã",
+                                 "date": "Ngày sinh hoạt", "kind": "Loại sinh hoạt", "present": "Số đảng viên dự"})
+    if not has_tree:
+        meetings = meetings.drop(columns=["Đảng bộ cơ sở", "Đảng bộ xã"])
     units = n[["chi_bo", "parent", "level"]].rename(columns={"chi_bo": "Tên tổ chức đảng", "parent": "Trực thuộc",
                                                              "level": "Loại tổ chức"})
     units["Lực lượng vũ trang"] = np.where(n["tag"] == "llvt", "x", "")

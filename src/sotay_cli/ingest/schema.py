@@ -37,6 +37,15 @@ _CHI_BO = [
     "chi bộ trực thuộc", "tổ chức đảng", "tên tổ chức đảng", "đơn vị", "tên đơn vị",
 ]
 
+_CO_SO = [
+    "đảng bộ cơ sở", "tổ chức cơ sở đảng", "TCCS", "đảng bộ, chi bộ cơ sở", "cơ sở đảng",
+    "đảng bộ/chi bộ cơ sở", "chi bộ cơ sở", "đảng bộ", "đảng bộ bộ phận",
+]
+_XA = [
+    "đảng bộ xã", "đảng bộ xã/phường", "đảng bộ xã, phường", "đảng bộ cấp xã", "xã/phường",
+    "xã phường", "đảng bộ phường", "đảng bộ trực thuộc", "đảng bộ cấp trên",
+]
+
 COLUMN_LABELS = {
     "card": "số thẻ đảng viên",
     "name": "họ và tên",
@@ -131,6 +140,9 @@ NAME = means(("họ tên", "họ và tên", "tên đảng viên"),
 CHI_BO = means(("chi bộ", "tổ chức đảng", "nơi sinh hoạt", "sinh hoạt tại"),
                unless=COUNTED + DATE + ("cơ sở", "cấp trên", "số", "mã", "bí thư"))
 
+CO_SO = means(("cơ sở", "đảng bộ bộ phận"), unless=COUNTED + ("mã",))
+XA = means(("xã", "phường", "đặc khu", "đảng bộ cấp trên", "đảng bộ trực thuộc"), unless=COUNTED + ADDRESS + ("mã",))
+
 # One rule per canonical column and kind; the first rule that fits a header names its column, so
 # narrower rules come before broader ones ("loại trừ" before "loại").
 MEANINGS: dict[str, dict[str, Rule | tuple[Rule, ...]]] = {
@@ -140,10 +152,9 @@ MEANINGS: dict[str, dict[str, Rule | tuple[Rule, ...]]] = {
         "birth_date": means(("ngày sinh", "năm sinh", "sinh ngày", "sinh năm", "tháng năm sinh"),
                             unless=("sinh hoạt",)),
         "gender": means(("giới tính", "giới", "nam nữ")),
-        "co_so": means(("cơ sở", "đảng bộ bộ phận"), unless=COUNTED + ("mã",)),
+        "co_so": CO_SO,
         "chi_bo": CHI_BO,
-        "xa": means(("xã", "phường", "đặc khu", "đảng bộ cấp trên", "đảng bộ trực thuộc"),
-                    unless=COUNTED + ADDRESS + ("mã",)),
+        "xa": XA,
         "status": means(("tình trạng", "trạng thái", "miễn sinh hoạt", "đang sinh hoạt"),
                         unless=("sức khỏe", "hôn nhân", "tài khoản", "kích hoạt", "cài đặt", "ứng dụng",
                                 "điện thoại")),
@@ -154,7 +165,9 @@ MEANINGS: dict[str, dict[str, Rule | tuple[Rule, ...]]] = {
     USAGE: {
         "card": (CARD, ACCOUNT),
         "name": NAME,
+        "co_so": CO_SO,
         "chi_bo": CHI_BO,
+        "xa": XA,
         "accesses": means(("số lần", "lượt", "số lượt", "tần suất"), ACCESS + ("sử dụng",)),
         "last_access": (means(ACCESS + ("sử dụng", "hoạt động"), RECENT, unless=FIRST),
                         means(ACCESS, DATE, unless=FIRST)),
@@ -163,7 +176,9 @@ MEANINGS: dict[str, dict[str, Rule | tuple[Rule, ...]]] = {
         "activated": means(("kích hoạt", "cài đặt"), unless=DATE + COUNTED),
     },
     MEETINGS: {
+        "co_so": CO_SO,  # the units above the chi bộ tell apart the same name in two places
         "chi_bo": CHI_BO,
+        "xa": XA,
         "date": means(DATE, ("sinh hoạt", "họp", "tổ chức", "buổi")),
         "kind": means(("loại", "hình thức", "định kỳ", "chuyên đề"), unless=DATE + COUNTED + ("số",)),
         "present": means(("có mặt", "tham dự", "dự", "điểm danh"),
@@ -208,14 +223,8 @@ SCHEMAS: dict[str, Schema] = {
             "birth_date": ["ngày sinh", "năm sinh", "ngày tháng năm sinh", "sinh ngày", "ngày, tháng, năm sinh"],
             "gender": ["giới tính", "giới", "nam/nữ", "nam nữ"],
             "chi_bo": _CHI_BO,
-            "co_so": [
-                "đảng bộ cơ sở", "tổ chức cơ sở đảng", "TCCS", "đảng bộ, chi bộ cơ sở", "cơ sở đảng",
-                "đảng bộ/chi bộ cơ sở", "chi bộ cơ sở", "đảng bộ", "đảng bộ bộ phận",
-            ],
-            "xa": [
-                "đảng bộ xã", "đảng bộ xã/phường", "đảng bộ xã, phường", "đảng bộ cấp xã", "xã/phường",
-                "xã phường", "đảng bộ phường", "đảng bộ trực thuộc", "đảng bộ cấp trên",
-            ],
+            "co_so": _CO_SO,
+            "xa": _XA,
             "status": [
                 "tình trạng", "trạng thái sinh hoạt", "tình trạng sinh hoạt", "trạng thái", "sinh hoạt",
                 "tình trạng đảng viên", "trạng thái đảng viên", "ghi chú sinh hoạt",
@@ -239,6 +248,8 @@ SCHEMAS: dict[str, Schema] = {
             "card": _CARD,
             "name": _NAME,
             "chi_bo": _CHI_BO,
+            "co_so": ["đảng bộ cơ sở", "TCCS", "tổ chức cơ sở đảng"],
+            "xa": ["đảng bộ xã", "xã/phường", "đảng bộ xã/phường"],
             "activated": [
                 "đã kích hoạt", "kích hoạt", "đã cài đặt", "cài đặt", "trạng thái", "trạng thái tài khoản",
                 "tình trạng kích hoạt", "trạng thái kích hoạt", "tình trạng", "tình trạng tài khoản",
@@ -265,6 +276,8 @@ SCHEMAS: dict[str, Schema] = {
         MEETINGS,
         {
             "chi_bo": _CHI_BO,
+            "co_so": ["đảng bộ cơ sở", "TCCS", "tổ chức cơ sở đảng"],
+            "xa": ["đảng bộ xã", "xã/phường", "đảng bộ xã/phường"],
             "date": [
                 "ngày sinh hoạt", "ngày", "thời gian", "ngày họp", "thời gian sinh hoạt", "ngày tổ chức",
                 "ngày sinh hoạt chi bộ", "kỳ sinh hoạt",

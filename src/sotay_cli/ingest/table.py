@@ -320,7 +320,7 @@ def _drop_duplicate_cards(table: Table) -> None:
 
 
 def _parse_usage(table: Table, raw: pd.DataFrame) -> None:
-    spec = {"card": "card", "name": "text", "chi_bo": "text", "activated": "bool_false",
+    spec = {"card": "card", "name": "text", "chi_bo": "text", "co_so": "text", "xa": "text", "activated": "bool_false",
             "activated_date": "date", "last_access": "date", "accesses": "int"}
     f = _parse_common(table, raw, spec)
     if "activated" not in f:
@@ -337,7 +337,7 @@ def _parse_usage(table: Table, raw: pd.DataFrame) -> None:
 
 
 def _parse_meetings(table: Table, raw: pd.DataFrame) -> None:
-    spec = {"chi_bo": "text", "date": "date", "card": "card", "name": "text"}
+    spec = {"chi_bo": "text", "co_so": "text", "xa": "text", "date": "date", "card": "card", "name": "text"}
     if "card" not in raw:
         spec["present"] = "int"
     f = _parse_common(table, raw, spec)
