@@ -112,3 +112,16 @@ def test_deadlines_give_the_members_still_needed_before_the_day(tmp_path):
     assert flag.deadline_text() == "cần thêm 3 đảng viên sử dụng thường xuyên trước ngày 31/7/2026"
     assert a.to_dict()["flags"][0]["deadline"] in ("2026-07-31", None)
     assert any(f["deadline_text"] for f in a.to_dict()["flags"])
+
+
+def test_the_quarterly_report_says_how_regular_use_was_counted(tmp_path):
+    from sotay_cli.render.context import build
+    from sotay_cli.render.templating import render_text
+
+    config = month_folders(tmp_path)
+    config.rules["quarter_active"] = "any-month"
+    text = render_text("bao-cao", build(analyse(config, Q2)), None)
+    assert "truy cập ứng dụng ít nhất một tháng trong quý" in text
+    gaps = month_folders(tmp_path / "gaps", months=("2026-04", "2026-06")) if (tmp_path / "gaps").mkdir() is None else None
+    text = render_text("bao-cao", build(analyse(gaps, Q2)), None)
+    assert "chưa có tệp xuất của tháng 5/2026" in text

@@ -138,26 +138,48 @@ def _analyse(period: str, config_path, members, usage, meetings, units):
     return result
 
 
-def _use_history(result, enabled: bool) -> None:
-    """Store the period's figures and compare with those stored; a broken history file only warns."""
+def _compare_history(result, enabled: bool) -> None:
+    """Before anything is shown: compare with the organisation's stored periods and give the flags their
+    pace, reading the history file only. A file that cannot be read warns; a damaged one stops (exit 2)."""
     if not enabled:
         return
-    from ..history import HistoryError, annotate, default_path, open_history, store
+    from rich.markup import escape
+
+    from ..forecast import annotate
+    from ..history import HistoryError, HistoryUnavailable, default_path, read_comparison
+
+    try:
+        comparison = read_comparison(default_path(result.config), result)
+    except HistoryUnavailable as exc:
+        err.print(f"[yellow]Lịch sử:[/yellow] {escape(str(exc))}; bỏ qua so sánh với kỳ trước.", highlight=False)
+        return
+    except HistoryError as exc:
+        raise fail(str(exc))
+    result.comparison = comparison
+    result.with_flags(annotate(result, comparison.series))
+
+
+def _store_history(result, enabled: bool) -> None:
+    """After the command's own outputs are written: keep the period. A file that cannot be written warns
+    that the period was not stored (the figures were shown all the same)."""
+    if not enabled:
+        return
+    from rich.markup import escape
+
+    from ..history import HistoryError, HistoryUnavailable, default_path, save
 
     path = default_path(result.config)
     try:
-        con = open_history(path)
-        try:
-            replaced = store(con, result)
-            annotate(result, con)
-        finally:
-            con.close()
-    except HistoryError as exc:
-        err.print(f"[yellow]Lịch sử:[/yellow] {exc}; bỏ qua so sánh với kỳ trước.", highlight=False)
+        replaced = save(path, result)
+    except HistoryUnavailable as exc:
+        err.print(f"[yellow]Lịch sử:[/yellow] {escape(str(exc))}; số liệu kỳ {result.period.label} chưa được lưu "
+                  "vào lịch sử.", highlight=False)
         return
+    except HistoryError as exc:
+        raise fail(str(exc))
     if replaced:
-        err.print(f"[dim]Đã thay số liệu kỳ {result.period.label} đã lưu trước đây trong lịch sử ({path}).[/dim]",
-                  highlight=False)
+        err.print(f"[dim]Đã thay số liệu kỳ {result.period.label} của {escape(result.root)} đã lưu trước đây trong "
+                  f"lịch sử ({escape(str(path))}).[/dim]", highlight=False)
 
 
 NoHistoryOption = Annotated[bool, typer.Option("--no-history", help="Không lưu kỳ này vào lịch sử và không so "

@@ -15,7 +15,7 @@ from ..problems import InputError
 from ..render.columns import spreadsheet_safe
 from .common import (EXIT_FLAGGED, ConfigOption, ForceOption, LevelOption, MeetingsOption, MembersOption, NoHistoryOption,
                      OutputOption, PeriodOption, StrictOption, UnitsOption, UsageOption, _analyse, _check_level,
-                     _emit, _outputs, _use_history, app, err, fail, out)
+                     _compare_history, _emit, _outputs, _store_history, app, err, fail, out)
 
 
 @app.command()
@@ -47,7 +47,7 @@ def stats(
         raise fail("--format xlsx cần --output TỆP.xlsx.")
     result = _analyse(period, config, members, usage, meetings, units)
     _outputs(force, [output], result)
-    _use_history(result, not no_history)
+    _compare_history(result, not no_history)
     if fmt == "table":
         render.print_table(out, result, level)
     elif fmt == "csv":
@@ -59,6 +59,7 @@ def stats(
 
         write_appendix(result, output)
         err.print(f"Đã ghi {output}", highlight=False, markup=False)
+    _store_history(result, not no_history)
     if strict and any(p.severity == "error" for p in result.problems):
         raise typer.Exit(EXIT_FLAGGED)
 
@@ -94,12 +95,13 @@ def flag(
         raise fail("--output ghi CSV; bỏ --format table hoặc dùng --format csv.")
     result = _analyse(period, config, members, usage, meetings, units)
     _outputs(force, [output], result)
-    _use_history(result, not no_history)
+    _compare_history(result, not no_history)
     flags = render.select_flags(result, level)
     if fmt == "table":
         render.print_flags(out, result, flags)
     else:
         _emit(render.flags_csv(result, flags), output)
+    _store_history(result, not no_history)
     if (fail_on_flag and flags) or (strict and any(p.severity == "error" for p in result.problems)):
         raise typer.Exit(EXIT_FLAGGED)
 
@@ -130,7 +132,7 @@ def rank(
     if fmt not in ("table", "csv", "json"):
         raise fail("--format phải là table, csv hoặc json.")
     result = _analyse(period, config, None, None, None, None)
-    _use_history(result, not no_history)
+    _compare_history(result, not no_history)
     table = ranking(result, metric, LEVEL_OPTIONS[level])
     from ..fmt import percent
 
@@ -156,6 +158,7 @@ def rank(
         for r in shown.itertuples():
             grid.add_row(r.rank_text, escape(str(r.unit)), r.value_text, r.move_text)
         out.print(grid)
+    _store_history(result, not no_history)
 
 
 
@@ -164,13 +167,17 @@ def history(
     unit: Annotated[Optional[str], typer.Option("--unit", "-u", help="Chuỗi số liệu của một đơn vị.")] = None,
     metric: Annotated[str, typer.Option("--metric", "-m", help="Chỉ số của chuỗi (mặc định installed_rate).")]
     = "installed_rate",
+    org: Annotated[Optional[str], typer.Option("--org", help="Tổ chức (đảng bộ gốc) cần xem; mặc định: root trong "
+                                               "mục organisation của sotay.toml.")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv hoặc json.")] = "table",
     config: ConfigOption = None,
 ) -> None:
-    """Các kỳ đã lưu; với --unit, chuỗi số liệu của đơn vị qua các kỳ."""
+    """Các kỳ đã lưu của tổ chức đang làm việc; với --unit, chuỗi số liệu của đơn vị qua các kỳ."""
+    from rich.markup import escape
+
     from ..config import load_config
     from ..fmt import percent
-    from ..history import HistoryError, default_path, figures, open_history, periods
+    from ..history import HistoryError, default_path, figures, organisations, periods, read_history
     from ..metrics import RATES
 
     if metric not in RATES:
@@ -178,38 +185,73 @@ def history(
     if fmt not in ("table", "csv", "json"):
         raise fail("--format phải là table, csv hoặc json.")
     try:
-        path = default_path(load_config(config))
-        con = open_history(path)
-        frame = periods(con) if unit is None else figures(con, unit=unit)
-        con.close()
+        settings = load_config(config)
+        path = default_path(settings)
+        con = read_history(path)
     except (HistoryError, InputError) as exc:
         raise fail(str(exc))
-    if unit is not None and frame.empty:
+    if settings.is_sample:
+        err.print(f"[dim]Không có sotay.toml ở thư mục này: đang xem lịch sử của dữ liệu mẫu "
+                  f"({escape(str(path))}).[/dim]", highlight=False)
+    try:
+        stored = organisations(con) if con is not None else []
+        chosen = org or settings.organisation.get("root") or (stored[0] if len(stored) == 1 else None)
+        if org is not None and org not in stored:
+            raise fail(f"chưa có kỳ nào của '{org}' trong lịch sử ({path})"
+                       + (f"; đã lưu: {', '.join(stored)}." if stored else "."))
+        if chosen is not None and chosen not in stored and stored:
+            err.print(f"[dim]Lịch sử chưa có kỳ nào của {escape(chosen)}; đã lưu: {escape(', '.join(stored))} "
+                      "(xem bằng --org).[/dim]", highlight=False)
+        if con is None:
+            frame = None
+        elif unit is None:
+            frame = periods(con, chosen)
+        else:
+            frame = figures(con, chosen, unit=unit)
+    finally:
+        if con is not None:
+            con.close()
+    several = chosen is None and len(stored) > 1  # no organisation chosen: each row says whose it is
+    if unit is not None and (frame is None or frame.empty):
         raise fail(f"chưa có số liệu nào của '{unit}' trong lịch sử ({path}).")
-    if unit is None:
+    if frame is None:
+        frame = pd.DataFrame(columns=["org", "period", "kind", "start", "end", "root", "computed_at", "rounding",
+                                      "units"])
+    elif unit is None:
         frame = frame.drop(columns=["inputs"])
     else:
-        frame = frame[["period", "unit", "eligible", "installed", "active", metric]]
+        frame = frame[["org", "period", "unit", "eligible", "installed", "active", metric]]
     if fmt == "json":
         sys.stdout.write(frame.to_json(orient="records", force_ascii=False, indent=2) + "\n")
     elif fmt == "csv":
         sys.stdout.write(spreadsheet_safe(frame).to_csv(index=False))
     else:
+        whose = f" của {chosen}" if chosen is not None else ""
         if frame.empty:
-            out.print(f"Chưa lưu kỳ nào ({path}). Chạy sotay stats hoặc sotay report để lưu.", highlight=False)
+            out.print(f"Chưa lưu kỳ nào{whose} ({path}). Chạy sotay stats hoặc sotay report để lưu.", highlight=False,
+                      markup=False)
             return
-        grid = RichTable(title=f"Lịch sử số liệu ({path})", title_justify="left")
+        grid = RichTable(title=escape(f"Lịch sử số liệu{whose} ({path})"), title_justify="left")
+        if several:
+            grid.add_column("Tổ chức")
         if unit is None:
-            for header in ("Kỳ", "Đơn vị gốc", "Số đơn vị", "Tính lúc"):
+            for header in ("Kỳ", "Số đơn vị", "Tính lúc"):
                 grid.add_column(header)
             for r in frame.itertuples():
-                grid.add_row(r.period, r.root, number(r.units), r.computed_at)
+                grid.add_row(*([escape(r.org)] if several else []), r.period, number(r.units), r.computed_at)
         else:
             from ..targets import METRIC_LABELS
 
+            units = frame["unit"].nunique() > 1  # a name under two parents: each row says which unit
+            if units:
+                grid.add_column("Đơn vị")
             for header in ("Kỳ", "Đang SH", "Đã cài", "Sử dụng", METRIC_LABELS[metric]):
                 grid.add_column(header, justify="right")
             for r in frame.itertuples():
-                grid.add_row(r.period, number(r.eligible), number(r.installed), number(r.active),
-                             percent(getattr(r, metric)))
+                grid.add_row(*([escape(r.org)] if several else []), *([escape(r.unit)] if units else []), r.period,
+                             _count(r.eligible), _count(r.installed), _count(r.active), percent(getattr(r, metric)))
         out.print(grid)
+
+
+def _count(value) -> str:
+    return "—" if pd.isna(value) else number(int(value))

@@ -92,7 +92,25 @@ def build(analysis, date: dt.date | None = None, extra: dict | None = None) -> d
         "groups": analysis.group_dicts(),
         "target_text": {m: target_words(t, strict) for m, t in units[root]["targets"].items()},
         "problems": {"duplicate_cards": analysis.duplicate_cards},
+        "active_rule": active_rule_words(analysis),
+        "months_missing": [{"label": m, "words": f"tháng {int(m[5:7])}/{m[:4]}"} for m in analysis.months_missing],
     } | (extra or {})
+
+
+def active_rule_words(analysis) -> str | None:
+    """How regular use over a quarter or a year was counted, in a sentence for the draft."""
+    p = analysis.period
+    if p.kind == "month" or "active" in analysis.unknown:
+        return None
+    span = "quý" if p.kind == "quarter" else "năm"
+    if not any(k.startswith("usage ") for k in analysis.inputs):
+        return f"Đảng viên sử dụng thường xuyên trong {span} là đảng viên có truy cập ứng dụng trong {span}."
+    rule = analysis.config.rules.get("quarter_active", "every-month")
+    return {"every-month": f"Đảng viên sử dụng thường xuyên trong {span} là đảng viên truy cập ứng dụng trong tất cả "
+                           f"các tháng của {span}.",
+            "any-month": f"Đảng viên sử dụng thường xuyên trong {span} là đảng viên truy cập ứng dụng ít nhất một "
+                         f"tháng trong {span}.",
+            "last-month": f"Đảng viên sử dụng thường xuyên trong {span} tính theo tháng cuối {span}."}[rule]
 
 
 def _unit(u: dict, rounding: str, worded: bool = True) -> dict:

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..fmt import number, percent, points
+from ..forecast import pace_text
 from ..targets import METRIC_LABELS
 from .columns import LEVEL_NAMES, LEVEL_OPTIONS, select_units, spreadsheet_safe, table_frame, with_history
 
@@ -120,7 +121,7 @@ def print_flags(console: Console, analysis, flags) -> None:
     for i, f in enumerate(flags, start=1):
         cells = [str(i), labels.get(f.unit, f.unit), METRIC_LABELS[f.metric], f"[red]{percent(f.value, mode=analysis.rounding)}[/red]",
                  percent(f.target, mode=analysis.rounding), f"{number(f.gap)} {f.gap_unit}"]
-        table.add_row(*cells, *([f.pace or ""] if with_pace else []))
+        table.add_row(*cells, *([pace_text(f)] if with_pace else []))
     console.print(table)
 
 
@@ -130,7 +131,7 @@ def flags_csv(analysis, flags) -> str:
         "Đơn vị": labels.get(f.unit, f.unit), "Mã đơn vị": f.unit, "Cấp": LEVEL_NAMES.get(f.level, f.level), "Chỉ tiêu": METRIC_LABELS[f.metric],
         "Mã chỉ tiêu": f.metric, "Đạt (%)": _pct(f.value, analysis.rounding),
         "Yêu cầu (%)": _pct(f.target, analysis.rounding), "Còn thiếu": f.gap, "Đơn vị tính": f.gap_unit,
-        "Nội dung": f.message(analysis.rounding), "Dự kiến": f.pace or "",
+        "Nội dung": f.message(analysis.rounding), "Dự kiến": pace_text(f),
     } for f in flags], columns=["Đơn vị", "Mã đơn vị", "Cấp", "Chỉ tiêu", "Mã chỉ tiêu", "Đạt (%)", "Yêu cầu (%)", "Còn thiếu",
                                 "Đơn vị tính", "Nội dung", "Dự kiến"])
     buf = io.StringIO()
