@@ -1,23 +1,34 @@
-"""History through a real SQLite file, change and pace on hand-made series, ranking, follow-up lists."""
+"""History through real SQLite files: one organisation's runs beside another's, migrations with nothing lost,
+files that cannot be written or are not sotay's, two first runs at once; ranking and follow-up lists."""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import json
+import multiprocessing
+import os
 import sqlite3
+import subprocess
+from pathlib import Path
 
 import openpyxl
-import pandas as pd
 import pytest
 from docx import Document
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from conftest import csv_text
 from sotay_cli import history
 from sotay_cli.analysis import analyse
 from sotay_cli.cli import app
-from sotay_cli.config import load_config
+from sotay_cli.config import Config, load_config
 from sotay_cli.periods import parse_period
 
 runner = CliRunner()
 SAMPLE = ["--config", "sample_data/sotay.toml"]
+ROOT = "Đảng bộ xã Hoa Lộc"
 
 
 @pytest.fixture(scope="module")
@@ -30,96 +41,441 @@ def may():
     return analyse(load_config("sample_data/sotay.toml"), parse_period("2026-05"))
 
 
+def write_org(folder: Path, root: str, installed: int) -> Path:
+    """A commune of two chi bộ with the same names every commune has; `installed` of its 4 members have the
+    app (all used it in June 2026). Returns its sotay.toml."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = [["Số thẻ", "Họ và tên", "Chi bộ", "Tình trạng"]]
+    rows += [[f"{i}", f"Người {i}", "Chi bộ thôn 1" if i <= 2 else "Chi bộ Công an", "Đang sinh hoạt"]
+             for i in range(1, 5)]
+    (folder / "dv.csv").write_text(csv_text(rows), encoding="utf-8")
+    usage = [["Số thẻ", "Trạng thái", "Ngày kích hoạt", "Lần truy cập gần nhất"]]
+    usage += [[f"{i}", "Đã kích hoạt", "01/03/2026", "10/06/2026"] for i in range(1, installed + 1)]
+    (folder / "tk.csv").write_text(csv_text(usage), encoding="utf-8")
+    toml = folder / "sotay.toml"
+    toml.write_text(f'[organisation]\nroot = "{root}"\n\n[inputs]\nmembers = "dv.csv"\nusage = "tk.csv"\n',
+                    encoding="utf-8")
+    return toml
+
+
+def org_analysis(folder: Path, root: str, installed: int, period: str = "2026-06"):
+    write_org(folder, root, installed)
+    config = Config(path=folder / "sotay.toml", organisation={"root": root},
+                    inputs={"members": str(folder / "dv.csv"), "usage": str(folder / "tk.csv")})
+    return analyse(config, parse_period(period))
+
+
+def rows(path: Path, sql: str, *args) -> list[tuple]:
+    con = sqlite3.connect(path)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+# --- one organisation's runs beside another's -------------------------------------------------------------
+
 def test_round_trip_and_rerun_replaces_only_that_period(tmp_path, june, may):
     path = tmp_path / "h.sqlite"
-    con = history.open_history(path)
-    assert history.store(con, may) is False
-    assert history.store(con, june) is False
-    assert history.store(con, june) is True  # re-run: replaced, said so
-    con.close()
-    con = sqlite3.connect(path)
-    assert con.execute("PRAGMA user_version").fetchone()[0] == history.SCHEMA_VERSION
-    assert [r[0] for r in con.execute("SELECT period FROM runs ORDER BY period")] == ["2026-05", "2026-06"]
-    assert con.execute("SELECT COUNT(*) FROM figures WHERE period = '2026-06'").fetchone()[0] == len(june.figures)
-    row = con.execute("SELECT eligible, installed, active FROM figures WHERE period = '2026-06' AND unit = ?",
-                      (june.root,)).fetchone()
-    assert row == (1920, 1687, 252)
-    inputs = con.execute("SELECT inputs FROM runs WHERE period = '2026-06'").fetchone()[0]
+    assert history.save(path, may) is False
+    assert history.save(path, june) is False
+    assert history.save(path, june) is True  # re-run: replaced, said so
+    assert rows(path, "PRAGMA user_version") == [(history.SCHEMA_VERSION,)]
+    assert rows(path, "SELECT org, period FROM runs ORDER BY period") == [(ROOT, "2026-05"), (ROOT, "2026-06")]
+    assert rows(path, "SELECT COUNT(*) FROM figures WHERE period = '2026-06'") == [(len(june.figures),)]
+    assert rows(path, "SELECT eligible, installed, active FROM figures WHERE period = '2026-06' AND unit = ?",
+                june.root) == [(1920, 1687, 252)]
+    inputs = rows(path, "SELECT inputs FROM runs WHERE period = '2026-06'")[0][0]
     assert "dang-vien.xlsx" in inputs and "sha256" in inputs
-    assert con.execute("SELECT target FROM targets WHERE period = '2026-06' AND unit = ? AND metric = "
-                       "'installed_rate'", (june.root,)).fetchone()[0] == 0.95
+    assert rows(path, "SELECT target FROM targets WHERE period = '2026-06' AND unit = ? AND metric = "
+                "'installed_rate'", june.root) == [(0.95,)]
 
 
-def test_migration_from_schema_1_keeps_the_figures(tmp_path, june):
-    path = tmp_path / "old.sqlite"
-    con = sqlite3.connect(path)
-    con.executescript(history.SCHEMA_V1)
-    con.execute("PRAGMA user_version = 1")
-    con.execute("INSERT INTO runs VALUES ('2026-05', '2026-06-01T08:00:00', 'Đảng bộ xã Hoa Lộc')")
-    con.execute("INSERT INTO figures VALUES ('2026-05', 'Đảng bộ xã Hoa Lộc', NULL, 'xa', 1980, 1920, 1600, 300)")
-    con.commit()
-    con.close()
-    con = history.open_history(path)
-    assert con.execute("PRAGMA user_version").fetchone()[0] == 2
-    assert con.execute("SELECT kind, start FROM runs").fetchone() == ("month", "2026-05-01")
-    history.store(con, june)
-    c = history.compare(con, june.period)
-    assert c.previous.label == "2026-05"
-    assert c.previous_rates.loc[june.root, "installed_rate"] == pytest.approx(1600 / 1920)
-    change = c.change(june.figures).loc[june.root, "installed_rate"]
-    assert change == pytest.approx(1687 / 1920 - 1600 / 1920)
+def test_two_organisations_keep_the_same_period_and_a_rerun_replaces_only_its_own(tmp_path):
+    path = tmp_path / "h.sqlite"
+    a = org_analysis(tmp_path / "a", "Đảng bộ xã An", installed=1)
+    b = org_analysis(tmp_path / "b", "Đảng bộ xã Bình", installed=3)
+    assert history.save(path, a) is False
+    assert history.save(path, b) is False  # another organisation's June: stored beside, not over
+    count = "SELECT COUNT(*) FROM figures WHERE org = ?"
+    assert rows(path, count, a.root) == [(len(a.figures),)] and rows(path, count, b.root) == [(len(b.figures),)]
+    before_b = rows(path, "SELECT * FROM figures WHERE org = ? ORDER BY unit", b.root)
+    a_again = org_analysis(tmp_path / "a", "Đảng bộ xã An", installed=2)
+    assert history.save(path, a_again) is True
+    assert rows(path, "SELECT * FROM figures WHERE org = ? ORDER BY unit", b.root) == before_b
+    assert rows(path, "SELECT installed FROM figures WHERE org = ? AND unit = ?", a.root, a.root) == [(2,)]
+    assert rows(path, "SELECT org, period FROM runs ORDER BY org") == [(a.root, "2026-06"), (b.root, "2026-06")]
 
 
-def test_a_newer_schema_is_refused(tmp_path):
-    path = tmp_path / "new.sqlite"
-    sqlite3.connect(path).execute("PRAGMA user_version = 99").connection.commit()
-    with pytest.raises(history.HistoryError, match="mới hơn"):
-        history.open_history(path)
+def test_comparison_and_pace_read_only_the_current_organisation(tmp_path):
+    path = tmp_path / "h.sqlite"
+    for period, installed in (("2026-04", 1), ("2026-05", 2)):
+        history.save(path, org_analysis(tmp_path / "b", "Đảng bộ xã Bình", installed, period))
+    a = org_analysis(tmp_path / "a", "Đảng bộ xã An", installed=3)
+    c = history.read_comparison(path, a)
+    assert c.previous is None and c.previous_rates.empty
+    assert set(c.series["org"]) == {a.root} and list(c.series["period"].unique()) == ["2026-06"]
+    b = org_analysis(tmp_path / "b", "Đảng bộ xã Bình", installed=4)
+    assert history.read_comparison(path, b).previous.label == "2026-05"
 
 
-def _series(rates: dict[str, list[float]], start="2026-01") -> pd.DataFrame:
-    rows = []
-    for unit, values in rates.items():
-        for i, value in enumerate(values):
-            p = pd.Period(start, freq="M") + i
-            rows.append({"period": f"{p.year}-{p.month:02d}", "unit": unit, "kind": "month", "installed_rate": value})
-    return pd.DataFrame(rows)
+def test_the_current_period_stands_in_for_its_stored_run(tmp_path, june):
+    path = tmp_path / "h.sqlite"
+    history.save(path, june)
+    c = history.read_comparison(path, june)
+    assert (c.series["period"] == "2026-06").sum() == len(june.figures)  # not twice
 
 
-def test_pace_on_hand_made_series():
-    series = _series({"A": [0.70, 0.75, 0.80, 0.85], "B": [0.80, 0.80, 0.79, 0.78], "C": [0.10, 0.15, 0.20, 0.25]})
-    targets = pd.DataFrame({"installed_rate": [0.95, 0.95, 0.95]}, index=["A", "B", "C"])
-    reach = history.pace(series, targets, parse_period("2026-04"), "installed_rate")
-    assert reach["A"] == pd.Timestamp("2026-06-01")  # +5 points a month: 85 -> 95 in two months
-    assert pd.isna(reach["B"])  # going down: never
-    assert pd.isna(reach["C"])  # 14 months more: not this year
+def test_history_command_shows_the_current_organisation(tmp_path):
+    a_toml = write_org(tmp_path / "a", "Đảng bộ xã An", installed=1)
+    b_toml = write_org(tmp_path / "b", "Đảng bộ xã Bình", installed=3)
+    for toml, periods in ((a_toml, ("2026-05", "2026-06")), (b_toml, ("2026-06",))):
+        for p in periods:
+            assert runner.invoke(app, ["stats", "-p", p, "-f", "csv", "-c", str(toml)]).exit_code == 0
+    mine = json.loads(runner.invoke(app, ["history", "-f", "json", "-c", str(b_toml)]).stdout)
+    assert [(r["org"], r["period"]) for r in mine] == [("Đảng bộ xã Bình", "2026-06")]
+    chosen = json.loads(runner.invoke(app, ["history", "-f", "json", "--org", "Đảng bộ xã An", "-c", str(b_toml)]).stdout)
+    assert [r["period"] for r in chosen] == ["2026-05", "2026-06"]
+    unknown = runner.invoke(app, ["history", "--org", "Đảng bộ xã Khác", "-c", str(b_toml)])
+    assert unknown.exit_code == 2 and "Đảng bộ xã An, Đảng bộ xã Bình" in unknown.stderr
+    # no organisation configured, several stored: every one listed, each row saying whose it is
+    plain = tmp_path / "plain.toml"
+    plain.write_text("", encoding="utf-8")
+    table = runner.invoke(app, ["history", "-c", str(plain)])
+    assert table.exit_code == 0 and "Tổ chức" in table.stdout
+    assert "Đảng bộ xã An" in table.stdout and "Đảng bộ xã Bình" in table.stdout
+    series = json.loads(runner.invoke(app, ["history", "-f", "json", "--unit", "Đảng bộ xã An", "-c", str(a_toml)]).stdout)
+    assert [(r["period"], r["installed"]) for r in series] == [("2026-05", 1), ("2026-06", 1)]
 
 
-def test_stats_json_carries_previous_and_change(history_in_tmp):
-    runner.invoke(app, ["stats", "-p", "2026-05", "-f", "csv", *SAMPLE])
-    result = runner.invoke(app, ["stats", "-p", "2026-06", "-f", "json", *SAMPLE])
-    import json
-
-    total = json.loads(result.stdout)["total"]
-    assert total["previous"]["period"] == "2026-05"
-    assert total["change"]["installed_rate"] == pytest.approx(total["installed_rate"] - total["previous"]["installed_rate"])
-    again = runner.invoke(app, ["stats", "-p", "2026-06", "-f", "csv", *SAMPLE])
-    assert "Đã thay số liệu kỳ 2026-06" in again.stderr
-
-
-def test_history_command_lists_periods_and_a_unit_series(history_in_tmp):
+def test_history_command_lists_periods_and_a_unit_series():
     for p in ("2026-05", "2026-06"):
         runner.invoke(app, ["stats", "-p", p, "-f", "csv", *SAMPLE])
     listed = runner.invoke(app, ["history", "-f", "csv", *SAMPLE])
     assert listed.exit_code == 0 and "2026-05" in listed.stdout and "2026-06" in listed.stdout
-    series = runner.invoke(app, ["history", "--unit", "Đảng bộ xã Hoa Lộc", "-f", "json", *SAMPLE])
-    import json
-
-    records = json.loads(series.stdout)
+    records = json.loads(runner.invoke(app, ["history", "--unit", ROOT, "-f", "json", *SAMPLE]).stdout)
     assert [r["period"] for r in records] == ["2026-05", "2026-06"] and records[-1]["installed"] == 1687
     missing = runner.invoke(app, ["history", "--unit", "Không có", *SAMPLE])
     assert missing.exit_code == 2
 
+
+def test_the_sample_keeps_its_runs_apart(tmp_path, monkeypatch, history_in_tmp):
+    user = tmp_path / "user"
+    user.mkdir()
+    monkeypatch.setenv("SOTAY_HISTORY", str(user / "lich-su.sqlite"))
+    assert history.default_path(Config(is_sample=True)) == user / history.SAMPLE_NAME
+    assert history.default_path(Config()) == user / "lich-su.sqlite"
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)  # no sotay.toml, no input: the bundled sample
+    result = runner.invoke(app, ["stats", "-p", "2026-06", "-f", "csv"])
+    assert result.exit_code == 0, result.output
+    assert not (user / "lich-su.sqlite").exists()
+    assert rows(user / history.SAMPLE_NAME, "SELECT org, period FROM runs") == [(ROOT, "2026-06")]
+
+
+# --- migrations ----------------------------------------------------------------------------------------------
+
+SCHEMA_V2 = """
+CREATE TABLE runs (period TEXT PRIMARY KEY, computed_at TEXT NOT NULL, root TEXT NOT NULL, kind TEXT, start TEXT,
+    "end" TEXT, rounding TEXT, inputs TEXT NOT NULL DEFAULT '[]');
+CREATE TABLE figures (period TEXT NOT NULL REFERENCES runs(period) ON DELETE CASCADE, unit TEXT NOT NULL,
+    parent TEXT, level TEXT NOT NULL, members INTEGER NOT NULL, exempt INTEGER NOT NULL DEFAULT 0,
+    eligible INTEGER NOT NULL, installed INTEGER NOT NULL, active INTEGER NOT NULL,
+    regular_meetings INTEGER NOT NULL DEFAULT 0, thematic_meetings INTEGER NOT NULL DEFAULT 0,
+    present INTEGER NOT NULL DEFAULT 0, expected INTEGER NOT NULL DEFAULT 0, chi_bo INTEGER NOT NULL DEFAULT 0,
+    chi_bo_in_target INTEGER NOT NULL DEFAULT 0, chi_bo_met INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (period, unit));
+CREATE TABLE targets (period TEXT NOT NULL REFERENCES runs(period) ON DELETE CASCADE, unit TEXT NOT NULL,
+    metric TEXT NOT NULL, target REAL NOT NULL, PRIMARY KEY (period, unit, metric));
+PRAGMA user_version = 2;
+"""
+V2_COUNTS = ["members", "exempt", "eligible", "installed", "active", "regular_meetings", "thematic_meetings",
+             "present", "expected", "chi_bo", "chi_bo_in_target", "chi_bo_met"]
+
+
+def make_v1(path: Path, version: int = 1) -> None:
+    con = sqlite3.connect(path)
+    con.executescript(history.SCHEMA_V1)
+    con.execute(f"PRAGMA user_version = {version}")
+    con.execute("INSERT INTO runs VALUES ('2026-04', '2026-05-01T08:00:00', ?)", (ROOT,))
+    con.execute("INSERT INTO runs VALUES ('2026-05', '2026-06-01T08:00:00', ?)", (ROOT,))
+    for period, installed in (("2026-04", 1500), ("2026-05", 1600)):
+        con.execute("INSERT INTO figures VALUES (?, ?, NULL, 'xa', 1980, 1920, ?, 300)", (period, ROOT, installed))
+        con.execute("INSERT INTO figures VALUES (?, 'Chi bộ thôn 1', ?, 'chi_bo', 40, 38, 30, 5)", (period, ROOT))
+    con.commit()
+    con.close()
+
+
+def make_v2(path: Path) -> list[tuple]:
+    """Two periods of two units with every count, targets and inputs; returns the figures rows."""
+    con = sqlite3.connect(path)
+    con.executescript(SCHEMA_V2)
+    figures = []
+    for i, period in enumerate(("2026-05", "2026-06")):
+        con.execute("INSERT INTO runs VALUES (?, ?, ?, 'month', ?, ?, 'truncate', ?)",
+                    (period, f"2026-0{6 + i}-02T09:00:00", ROOT, f"{period}-01", f"{period}-28",
+                     json.dumps([{"kind": "members", "name": "dv.xlsx", "sha256": "ab"}])))
+        for unit, parent, level in ((ROOT, None, "xa"), ("Chi bộ thôn 1", ROOT, "chi_bo")):
+            row = (period, unit, parent, level, *[10 * i + k for k in range(len(V2_COUNTS))])
+            con.execute(f"INSERT INTO figures VALUES ({', '.join('?' * len(row))})", row)
+            figures.append(row)
+            con.execute("INSERT INTO targets VALUES (?, ?, 'installed_rate', 0.95)", (period, unit))
+    con.commit()
+    con.close()
+    return figures
+
+
+def test_migration_from_schema_1_keeps_every_figure(tmp_path, june):
+    path = tmp_path / "old.sqlite"
+    make_v1(path)
+    history.open_history(path).close()
+    assert rows(path, "PRAGMA user_version") == [(3,)]
+    assert rows(path, "SELECT org, period, kind, start, root FROM runs ORDER BY period") == [
+        (ROOT, "2026-04", "month", "2026-04-01", ROOT), (ROOT, "2026-05", "month", "2026-05-01", ROOT)]
+    assert rows(path, "SELECT org, period, unit, parent, level, members, eligible, installed, active FROM figures "
+                "ORDER BY period, unit") == [
+        (ROOT, "2026-04", "Chi bộ thôn 1", ROOT, "chi_bo", 40, 38, 30, 5),
+        (ROOT, "2026-04", ROOT, None, "xa", 1980, 1920, 1500, 300),
+        (ROOT, "2026-05", "Chi bộ thôn 1", ROOT, "chi_bo", 40, 38, 30, 5),
+        (ROOT, "2026-05", ROOT, None, "xa", 1980, 1920, 1600, 300)]
+    assert rows(path, "SELECT DISTINCT chi_bo_met FROM figures") == [(None,)]  # never counted: unknown, not 0
+    history.save(path, june)
+    c = history.read_comparison(path, june)
+    assert c.previous.label == "2026-05"
+    assert c.previous_rates.loc[june.root, "installed_rate"] == pytest.approx(1600 / 1920)
+    assert c.change(june.figures).loc[june.root, "installed_rate"] == pytest.approx(1687 / 1920 - 1600 / 1920)
+
+
+def test_migration_from_schema_2_keeps_every_row(tmp_path):
+    path = tmp_path / "v2.sqlite"
+    figures = make_v2(path)
+    runs = rows(path, "SELECT * FROM runs ORDER BY period")
+    targets = rows(path, "SELECT * FROM targets ORDER BY period, unit")
+    history.open_history(path).close()
+    assert rows(path, "PRAGMA user_version") == [(3,)]
+    names = ", ".join(history._RUN_COLUMNS).replace("end", '"end"')
+    assert rows(path, f"SELECT {names} FROM runs ORDER BY period") == runs
+    assert rows(path, "SELECT DISTINCT org FROM runs") == [(ROOT,)]
+    counts = ", ".join(V2_COUNTS)
+    assert rows(path, f"SELECT period, unit, parent, level, {counts} FROM figures ORDER BY period, unit") == \
+        sorted(figures, key=lambda r: (r[0], r[1]))
+    assert rows(path, "SELECT period, unit, metric, target FROM targets ORDER BY period, unit") == targets
+    assert rows(path, "SELECT COUNT(*) FROM figures WHERE org = ?", ROOT) == [(len(figures),)]
+    assert rows(path, "PRAGMA foreign_key_check") == []
+
+
+def test_an_older_file_is_read_without_being_written(tmp_path, june):
+    path = tmp_path / "v2.sqlite"
+    make_v2(path)
+    before = path.read_bytes()
+    c = history.read_comparison(path, june)
+    assert c.previous.label == "2026-05"
+    assert c.previous_rates.loc[ROOT, "installed_rate"] == 3 / 2  # installed 3 of eligible 2, as made
+    june_rows = c.series[c.series["period"] == "2026-06"]
+    assert len(june_rows) == len(june.figures)  # the stored June stands aside for this run's
+    assert path.read_bytes() == before
+
+
+def test_a_first_run_stopped_before_numbering_its_file_is_migrated(tmp_path):
+    path = tmp_path / "half.sqlite"
+    make_v1(path, version=0)  # an older sotay stopped between creating the tables and setting the version
+    history.open_history(path).close()
+    assert rows(path, "SELECT COUNT(*) FROM figures") == [(4,)]
+
+
+# --- files that cannot be written, or are not sotay's ----------------------------------------------------------
+
+@contextlib.contextmanager
+def read_only(path: Path):
+    """`path` made read-only for this process: chmod for a user, the immutable flag for root (whom
+    permissions do not stop)."""
+    if os.geteuid() != 0:
+        mode = path.stat().st_mode
+        path.chmod(0o555 if path.is_dir() else 0o444)
+        try:
+            yield
+        finally:
+            path.chmod(mode)
+        return
+    if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
+        pytest.skip("root, and no immutable flag here: cannot make a file read-only")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+def test_a_read_only_history_file_still_gives_the_figures(history_in_tmp):
+    assert runner.invoke(app, ["stats", "-p", "2026-05", "-f", "csv", *SAMPLE]).exit_code == 0
+    before = history_in_tmp.read_bytes()
+    with read_only(history_in_tmp):
+        result = runner.invoke(app, ["stats", "-p", "2026-06", "-f", "json", *SAMPLE])
+    assert result.exit_code == 0, result.output
+    total = json.loads(result.stdout)["total"]
+    assert total["installed"] == 1687 and total["previous"]["period"] == "2026-05"  # still compared
+    assert "2026-06 chưa được lưu" in result.stderr and "Traceback" not in result.output
+    assert history_in_tmp.read_bytes() == before
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new-file", "existing-file"])
+def test_a_read_only_history_folder_still_gives_the_figures(tmp_path, monkeypatch, existing):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    path = folder / "h.sqlite"
+    monkeypatch.setenv("SOTAY_HISTORY", str(path))
+    if existing:
+        assert runner.invoke(app, ["stats", "-p", "2026-05", "-f", "csv", *SAMPLE]).exit_code == 0
+    with read_only(folder):
+        result = runner.invoke(app, ["flag", "-p", "2026-06", "-f", "csv", *SAMPLE])
+    assert result.exit_code == 0, result.output
+    assert "Chi bộ" in result.stdout and "2026-06 chưa được lưu" in result.stderr
+    assert sorted(p.name for p in folder.iterdir()) == (["h.sqlite"] if existing else [])
+    if existing:
+        assert rows(path, "SELECT period FROM runs") == [("2026-05",)]
+
+
+def damaged_schema(path: Path) -> None:
+    history.open_history(path).close()
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA writable_schema = ON")
+    con.execute("UPDATE sqlite_master SET sql = 'CREATE TABLE runs (' WHERE name = 'runs'")
+    con.commit()
+    con.close()
+
+
+def foreign(sql: str):
+    def make(path: Path) -> None:
+        con = sqlite3.connect(path)
+        con.executescript(sql)
+        con.commit()
+        con.close()
+    return make
+
+
+BAD_FILES = {
+    "not-a-database": lambda path: path.write_bytes(b"SQLite format 2\x00" + bytes(range(256)) * 16),
+    "malformed-schema": damaged_schema,
+    "runs-of-another-shape": foreign("CREATE TABLE runs (id INTEGER PRIMARY KEY, command TEXT); "
+                                     "INSERT INTO runs VALUES (1, 'make');"),
+    "runs-of-another-shape-v2": foreign("CREATE TABLE runs (id INTEGER, command TEXT); PRAGMA user_version = 2;"),
+    "other-tables": foreign("CREATE TABLE contacts (name TEXT, phone TEXT); INSERT INTO contacts VALUES ('A', '1');"),
+}
+
+
+@pytest.mark.parametrize("kind", BAD_FILES)
+@pytest.mark.parametrize("command", [["stats", "-p", "2026-06", "-f", "csv"], ["history"],
+                                     ["report", "-p", "2026-06"]], ids=["stats", "history", "report"])
+def test_a_damaged_or_foreign_file_is_refused_and_left_alone(history_in_tmp, tmp_path, kind, command):
+    BAD_FILES[kind](history_in_tmp)
+    before = history_in_tmp.read_bytes()
+    extra = ["-o", str(tmp_path / "out")] if command[0] == "report" else []
+    result = runner.invoke(app, [*command, *extra, *SAMPLE])
+    assert result.exit_code == 2, result.output
+    assert str(history_in_tmp) in result.stderr and "đổi tên" in result.stderr
+    assert "Traceback" not in result.output and result.stdout == ""
+    assert history_in_tmp.read_bytes() == before
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_newer_schema_is_refused(history_in_tmp):
+    con = sqlite3.connect(history_in_tmp)
+    con.execute("PRAGMA user_version = 99")
+    con.commit()
+    con.close()
+    with pytest.raises(history.HistoryError, match="mới hơn"):
+        history.open_history(history_in_tmp)
+    for command in (["stats", "-p", "2026-06"], ["history"]):
+        result = runner.invoke(app, [*command, *SAMPLE])
+        assert result.exit_code == 2 and "mới hơn" in result.stderr
+
+
+def _store_at_once(path: str, analysis, barrier) -> None:
+    barrier.wait()
+    history.save(Path(path), analysis)
+
+
+def test_two_first_runs_at_once_both_keep_their_period(tmp_path):
+    """Processes creating one new history file at the same moment, many times: every period is kept."""
+    base = org_analysis(tmp_path / "a", "Đảng bộ xã An", installed=2)
+    periods = ["2026-03", "2026-04", "2026-05", "2026-06"]
+    each = [dataclasses.replace(base, period=parse_period(p)) for p in periods]
+    context = multiprocessing.get_context("fork")
+    for round_ in range(20):
+        path = tmp_path / f"round-{round_}" / "h.sqlite"
+        barrier = context.Barrier(len(each))
+        workers = [context.Process(target=_store_at_once, args=(str(path), a, barrier)) for a in each]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(60)
+        assert [w.exitcode for w in workers] == [0] * len(each), f"round {round_}"
+        assert rows(path, "SELECT period FROM runs ORDER BY period") == [(p,) for p in periods]
+        assert rows(path, "SELECT COUNT(*) FROM figures") == [(len(base.figures) * len(periods),)]
+
+
+# --- order: a command that fails stores nothing -------------------------------------------------------------
+
+def test_a_failing_report_stores_nothing(tmp_path, history_in_tmp):
+    bad = runner.invoke(app, ["report", "-p", "2026-06", "-t", "khong-co-mau", "-o", str(tmp_path), *SAMPLE])
+    assert bad.exit_code == 2
+    assert not history_in_tmp.exists() or rows(history_in_tmp, "SELECT COUNT(*) FROM runs") == [(0,)]
+    first = runner.invoke(app, ["report", "-p", "2026-06", "-o", str(tmp_path), *SAMPLE])
+    assert first.exit_code == 0, first.output
+    stored = rows(history_in_tmp, "SELECT computed_at FROM runs")
+    again = runner.invoke(app, ["report", "-p", "2026-06", "-o", str(tmp_path), *SAMPLE])
+    assert again.exit_code == 2 and "--force" in again.stderr
+    assert "Đã thay số liệu" not in again.stderr
+    assert rows(history_in_tmp, "SELECT computed_at FROM runs") == stored
+
+
+def test_a_rerun_says_it_replaced_the_period(history_in_tmp):
+    runner.invoke(app, ["stats", "-p", "2026-05", "-f", "csv", *SAMPLE])
+    result = runner.invoke(app, ["stats", "-p", "2026-06", "-f", "json", *SAMPLE])
+    total = json.loads(result.stdout)["total"]
+    assert total["previous"]["period"] == "2026-05"
+    assert total["change"]["installed_rate"] == pytest.approx(total["installed_rate"] - total["previous"]["installed_rate"])
+    assert "Đã thay" not in result.stderr
+    again = runner.invoke(app, ["stats", "-p", "2026-06", "-f", "csv", *SAMPLE])
+    assert f"Đã thay số liệu kỳ 2026-06 của {ROOT}" in again.stderr
+
+
+def test_no_history_neither_reads_nor_writes(history_in_tmp):
+    result = runner.invoke(app, ["stats", "-p", "2026-06", "-f", "csv", "--no-history", *SAMPLE])
+    assert result.exit_code == 0 and not history_in_tmp.exists()
+
+
+# --- periods -------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text,year", [("0001-01", "0001"), ("9999-12", "9999"), ("0000-01", "0000"),
+                                       ("1999-Q4", "1999"), ("2101", "2101")])
+def test_periods_outside_2000_2100_are_refused_in_vietnamese(text, year):
+    with pytest.raises(ValueError, match=f"năm {year} nằm ngoài khoảng 2000–2100"):
+        parse_period(text)
+    result = runner.invoke(app, ["stats", "-p", text, *SAMPLE])
+    assert result.exit_code == 2 and "nằm ngoài khoảng 2000–2100" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_the_edges_of_the_range_compare_with_the_period_before(history_in_tmp):
+    assert parse_period("2000-01").previous().label == "1999-12"
+    assert parse_period("2100-Q4").year_before().label == "2099-Q4"
+    result = runner.invoke(app, ["stats", "-p", "2000-01", "-f", "csv", *SAMPLE])
+    assert result.exit_code == 0, result.output
+
+
+@given(st.text(max_size=12) | st.from_regex(r"\A-?\d{1,5}(-([Qq]?\d{1,3}))?\Z"))
+def test_any_period_text_is_a_period_or_a_vietnamese_reason(text):
+    try:
+        p = parse_period(text)
+    except ValueError as exc:
+        assert "kỳ" in str(exc) or "năm" in str(exc) or "tháng" in str(exc)
+        return
+    assert 2000 <= p.start.year <= 2100 and p.start <= p.end
+    assert p.previous().end < p.start and p.year_before().kind == p.kind
+    assert parse_period(p.label) == p
+
+
+# --- ranking and follow-up lists -----------------------------------------------------------------------------
 
 def test_rank_states_ties_and_orders_by_rate(june):
     from sotay_cli.ranking import rank
@@ -130,7 +486,7 @@ def test_rank_states_ties_and_orders_by_rate(june):
     shown = table["value"].round(4)
     ties = table[shown.duplicated(keep=False)]
     assert ties["tied"].all() and len(ties) > 0
-    assert table.loc[0, "unit"] == "Chi bộ thôn Bắc Sơn"
+    assert table.loc[0, "unit"].endswith("Chi bộ thôn Bắc Sơn")
 
 
 def test_followup_lists_exactly_the_members_left_to_bring(june, tmp_path):
@@ -168,7 +524,7 @@ def test_followup_cli_writes_both_files(tmp_path):
     assert "1.668 đảng viên cần đôn đốc" in result.stderr
 
 
-def test_report_with_history_says_the_change_and_shows_the_chart(tmp_path, history_in_tmp):
+def test_report_with_history_says_the_change_and_shows_the_chart(tmp_path):
     runner.invoke(app, ["stats", "-p", "2026-05", "-f", "csv", *SAMPLE])
     result = runner.invoke(app, ["report", "-p", "2026-06", "-t", "bao-cao", "-o", str(tmp_path), *SAMPLE])
     assert result.exit_code == 0, result.output
@@ -182,14 +538,3 @@ def test_report_with_history_says_the_change_and_shows_the_chart(tmp_path, histo
     sheet = openpyxl.load_workbook(folder / "phu-luc-2026-06.xlsx").worksheets[0]
     assert "Tỷ lệ cài đặt kỳ trước (%)" in [c.value for c in sheet[4]]
     assert (folder / "bieu-do-2026-06.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-def test_flag_csv_carries_the_pace(history_in_tmp):
-    runner.invoke(app, ["stats", "-p", "2026-05", "-f", "csv", *SAMPLE])
-    result = runner.invoke(app, ["flag", "-p", "2026-06", "-f", "csv", *SAMPLE])
-    import csv
-    import io
-
-    rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    paced = [r for r in rows if r["Mã chỉ tiêu"] == "installed_rate"]
-    assert paced and all(r["Dự kiến"] for r in paced)

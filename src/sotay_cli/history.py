@@ -1,28 +1,31 @@
-"""Each period's figures kept in one SQLite file, so that reports can speak of progress.
+"""Each organisation's figures of each period, kept in one SQLite file so that reports can speak of progress.
 
-A period computed again replaces its own rows and nothing else. The schema's version is SQLite's
-`user_version`; `open_history` migrates older files in place, inside a transaction.
+A run is keyed by the organisation (its root unit's id) and the period: computing a period again replaces that
+organisation's rows of it and nothing else. The schema's version is SQLite's `user_version`. A file is created
+or migrated inside one immediate transaction (two first runs at once both keep their period), read without
+ever being written, and refused, untouched, when it is damaged or another program's.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
-import math
 import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from .metrics import COUNTS, RATES
 from .periods import Period, parse_period
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 ENV_PATH = "SOTAY_HISTORY"  # overrides every other setting (tests, scripts)
+SAMPLE_NAME = "lich-su-mau.sqlite"  # the sample's runs, beside the user's history and never in it
+BUSY_SECONDS = 30.0  # how long to wait for another sotay writing the same file
 
 # Version 1 (sotay 0.1 drafts): figures of installed and active members only, no targets, no inputs.
 SCHEMA_V1 = """
@@ -32,6 +35,33 @@ CREATE TABLE figures (period TEXT NOT NULL REFERENCES runs(period) ON DELETE CAS
     installed INTEGER NOT NULL, active INTEGER NOT NULL, PRIMARY KEY (period, unit));
 """
 _V1_COUNTS = ["members", "eligible", "installed", "active"]
+_RUN_COLUMNS = ["period", "computed_at", "root", "kind", "start", "end", "rounding", "inputs"]
+
+
+def _schema_v3() -> list[str]:
+    # counts may be unknown (NULL): a figure that needs an input not given, or one older files never had
+    counts = ", ".join(f'"{c}" INTEGER' for c in COUNTS)
+    return [
+        """CREATE TABLE runs (org TEXT NOT NULL, period TEXT NOT NULL, computed_at TEXT NOT NULL, root TEXT NOT NULL,
+            kind TEXT, start TEXT, "end" TEXT, rounding TEXT, inputs TEXT NOT NULL DEFAULT '[]',
+            PRIMARY KEY (org, period))""",
+        f"""CREATE TABLE figures (org TEXT NOT NULL, period TEXT NOT NULL, unit TEXT NOT NULL, label TEXT,
+            parent TEXT, level TEXT NOT NULL, {counts}, PRIMARY KEY (org, period, unit),
+            FOREIGN KEY (org, period) REFERENCES runs (org, period) ON DELETE CASCADE)""",
+        """CREATE TABLE targets (org TEXT NOT NULL, period TEXT NOT NULL, unit TEXT NOT NULL, metric TEXT NOT NULL,
+            target REAL NOT NULL, PRIMARY KEY (org, period, unit, metric),
+            FOREIGN KEY (org, period) REFERENCES runs (org, period) ON DELETE CASCADE)""",
+    ]
+
+
+# The columns each version's tables must have: a file whose tables lack them is not sotay's.
+_SHAPES = {
+    1: {"runs": {"period", "computed_at", "root"}, "figures": {"period", "unit", "parent", "level", *_V1_COUNTS}},
+    2: {"runs": set(_RUN_COLUMNS), "figures": {"period", "unit", "parent", "level", *_V1_COUNTS},
+        "targets": {"period", "unit", "metric", "target"}},
+    3: {"runs": {"org", *_RUN_COLUMNS}, "figures": {"org", "period", "unit", "label", "parent", "level", *_V1_COUNTS},
+        "targets": {"org", "period", "unit", "metric", "target"}},
+}
 
 
 def _migrate_1_to_2(con: sqlite3.Connection) -> None:
@@ -39,24 +69,61 @@ def _migrate_1_to_2(con: sqlite3.Connection) -> None:
                         ("inputs", "TEXT NOT NULL DEFAULT '[]'")):
         con.execute(f'ALTER TABLE runs ADD COLUMN "{column}" {ddl}')
     for period, in con.execute("SELECT period FROM runs").fetchall():
-        p = parse_period(period)
+        try:
+            p = parse_period(period)
+        except ValueError:  # a period today's range refuses: kept, without its dates
+            continue
         con.execute('UPDATE runs SET kind = ?, start = ?, "end" = ?, rounding = ? WHERE period = ?',
                     (p.kind, p.start.isoformat(), p.end.isoformat(), "half-up", period))
     for column in COUNTS:
         if column not in _V1_COUNTS:
-            con.execute(f'ALTER TABLE figures ADD COLUMN "{column}" INTEGER NOT NULL DEFAULT 0')
+            con.execute(f'ALTER TABLE figures ADD COLUMN "{column}" INTEGER')  # unknown, not zero
     con.execute("""CREATE TABLE targets (period TEXT NOT NULL REFERENCES runs(period) ON DELETE CASCADE,
         unit TEXT NOT NULL, metric TEXT NOT NULL, target REAL NOT NULL, PRIMARY KEY (period, unit, metric))""")
 
 
-MIGRATIONS = {1: _migrate_1_to_2}
+def _migrate_2_to_3(con: sqlite3.Connection) -> None:
+    """Runs keyed by organisation and period; a version 2 run's organisation is the root it stored."""
+    for table in ("targets", "figures", "runs"):
+        con.execute(f"ALTER TABLE {table} RENAME TO {table}_v2")
+    for ddl in _schema_v3():
+        con.execute(ddl)
+    runs = ", ".join(f'"{c}"' for c in _RUN_COLUMNS)
+    con.execute(f"INSERT INTO runs (org, {runs}) SELECT root, {runs} FROM runs_v2")
+    kept = ["unit", "parent", "level", *(c for c in COUNTS if c in _columns(con, "figures_v2"))]
+    names = ", ".join(f'"{c}"' for c in kept)
+    con.execute(f"INSERT INTO figures (org, period, {names}) SELECT r.root, f.period, "
+                f"{', '.join(f'f.{n}' for n in names.split(', '))} FROM figures_v2 f JOIN runs_v2 r USING (period)")
+    con.execute("INSERT INTO targets (org, period, unit, metric, target) SELECT r.root, t.period, t.unit, t.metric, "
+                "t.target FROM targets_v2 t JOIN runs_v2 r USING (period)")
+    for table in ("targets_v2", "figures_v2", "runs_v2"):
+        con.execute(f"DROP TABLE {table}")
+
+
+MIGRATIONS = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
+
+_START_AGAIN = ("sotay không sửa tệp này. Để bắt đầu lịch sử mới, đổi tên hoặc chuyển tệp đó đi nơi khác, "
+                "hoặc khai báo đường dẫn khác ở khóa path, mục history của sotay.toml")
 
 
 class HistoryError(Exception):
-    """The history file cannot be used; the message says why, in Vietnamese."""
+    """The history file cannot be used (damaged, another program's, from a newer sotay); the message says
+    why and what to do, in Vietnamese."""
+
+
+class HistoryUnavailable(HistoryError):
+    """The history file cannot be read or written just now (read-only, busy, no permission): a command
+    goes on without it and says so."""
 
 
 def default_path(config=None) -> Path:
+    """SOTAY_HISTORY, else `[history] path`, else the user's data folder; for the bundled sample, a file
+    of its own beside that one."""
+    path = _configured_path(config)
+    return path.with_name(SAMPLE_NAME) if config is not None and config.is_sample else path
+
+
+def _configured_path(config) -> Path:
     if os.environ.get(ENV_PATH):
         return Path(os.environ[ENV_PATH])
     configured = (config.history.get("path") if config is not None else None)
@@ -68,26 +135,135 @@ def default_path(config=None) -> Path:
     return Path(user_data_dir("sotay", appauthor=False)) / "lich-su.sqlite"
 
 
+def _columns(con: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in con.execute(f'PRAGMA table_info("{table}")')}
+
+
+def _inspect(con: sqlite3.Connection, path: Path) -> int:
+    """The file's schema version (0: new and empty); HistoryError when it is not a sotay history file
+    or comes from a newer sotay. sqlite3.Error when it cannot be read."""
+    version = con.execute("PRAGMA user_version").fetchone()[0]
+    tables = {name for name, in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                            "AND name NOT LIKE 'sqlite_%'")}
+    if version > SCHEMA_VERSION:
+        raise HistoryError(f"tệp lịch sử {path} do phiên bản sotay mới hơn tạo (lược đồ {version}); "
+                           "hãy cập nhật sotay.")
+    if version == 0:
+        if not tables:
+            return 0
+        if tables == set(_SHAPES[1]):  # a first run stopped between creating and numbering it
+            version = 1
+        else:
+            raise HistoryError(f"{path} không phải tệp lịch sử của sotay (có bảng {', '.join(sorted(tables))}); "
+                               + _START_AGAIN + ".")
+    for table, needed in _SHAPES[version].items():
+        missing = needed - _columns(con, table)
+        if missing:
+            what = f"bảng {table} thiếu cột {', '.join(sorted(missing))}" if table in tables else f"không có bảng {table}"
+            raise HistoryError(f"{path} không phải tệp lịch sử của sotay ({what}); " + _START_AGAIN + ".")
+    return version
+
+
+def _upgrade(con: sqlite3.Connection, version: int) -> None:
+    """Create (version 0) or migrate to the current schema; inside the caller's transaction."""
+    if version == 0:
+        for ddl in _schema_v3():
+            con.execute(ddl)
+        version = SCHEMA_VERSION
+    while version < SCHEMA_VERSION:
+        MIGRATIONS[version](con)
+        version += 1
+    for column in COUNTS:  # a count sotay learnt after the file was made: unknown for the older runs
+        if column not in _columns(con, "figures"):
+            con.execute(f'ALTER TABLE figures ADD COLUMN "{column}" INTEGER')
+    con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _current(con: sqlite3.Connection, version: int) -> bool:
+    return version == SCHEMA_VERSION and set(COUNTS) <= _columns(con, "figures")
+
+
+@contextlib.contextmanager
+def _transaction(con: sqlite3.Connection, mode: str = "DEFERRED"):
+    """One transaction: its reads see one state of the file; IMMEDIATE holds the write lock from the start
+    (waiting up to the busy timeout for it)."""
+    con.execute(f"BEGIN {mode}")
+    try:
+        yield
+    except BaseException:
+        if con.in_transaction:
+            con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def _refusal(exc: sqlite3.Error, path: Path) -> HistoryError:
+    """What an SQLite error means for the user: a damaged file (stop), or one that cannot be used now."""
+    name = getattr(exc, "sqlite_errorname", "")
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "malformed" in str(exc):
+        return HistoryError(f"tệp lịch sử {path} bị hỏng hoặc không phải tệp SQLite; " + _START_AGAIN + ".")
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return HistoryUnavailable(f"tệp lịch sử {path} đang bận (một lệnh sotay khác đang ghi)")
+    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")):
+        return HistoryUnavailable(f"không ghi được vào tệp lịch sử {path} (tệp hoặc thư mục chỉ đọc, "
+                                  "hoặc không có quyền)")
+    if name.startswith(("SQLITE_FULL", "SQLITE_IOERR")):
+        return HistoryUnavailable(f"không ghi được vào tệp lịch sử {path} (ổ đĩa đầy hoặc lỗi đọc ghi)")
+    return HistoryError(f"không dùng được tệp lịch sử {path} ({exc}).")
+
+
 def open_history(path: Path) -> sqlite3.Connection:
-    """Open (creating or migrating) the history file."""
+    """Open the history file for writing, created or migrated first, in one transaction that waits for
+    another sotay doing the same. HistoryUnavailable when it cannot be written; HistoryError when it is
+    damaged, another program's or a newer sotay's (the file is then left exactly as it was)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(path)
+    except OSError as exc:
+        raise HistoryUnavailable(f"không tạo được thư mục {path.parent} cho tệp lịch sử ({exc.strerror})") from exc
+    con = None
+    try:
+        con = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
         con.execute("PRAGMA foreign_keys = ON")
-        version = con.execute("PRAGMA user_version").fetchone()[0]
-    except (sqlite3.Error, OSError) as exc:
-        raise HistoryError(f"không mở được tệp lịch sử {path}: {exc}") from exc
-    if version > SCHEMA_VERSION:
-        raise HistoryError(f"tệp lịch sử {path} do phiên bản sotay mới hơn tạo (lược đồ {version}); hãy cập nhật sotay.")
-    with con:
-        if version == 0 and not con.execute("SELECT name FROM sqlite_master WHERE name = 'runs'").fetchone():
-            con.executescript("BEGIN;" + SCHEMA_V1 + "COMMIT;")
-            version = 1
-        while version < SCHEMA_VERSION:
-            MIGRATIONS[version](con)
-            version += 1
-            con.execute(f"PRAGMA user_version = {version}")
-    return con
+        with _transaction(con):
+            current = _current(con, _inspect(con, path))
+        if not current:
+            with _transaction(con, "IMMEDIATE"):
+                _upgrade(con, _inspect(con, path))  # read again under the lock: another may have done it
+        return con
+    except (sqlite3.Error, HistoryError) as exc:
+        if con is not None:
+            con.close()
+        if isinstance(exc, HistoryError):
+            raise
+        raise _refusal(exc, path) from exc
+
+
+def read_history(path: Path) -> sqlite3.Connection | None:
+    """The history file opened read-only at the current schema, or None when there is none yet. An older
+    file is migrated in a copy in memory; the file itself is never written."""
+    if not path.exists():
+        return None
+    con = None
+    try:
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_SECONDS,
+                              isolation_level=None)
+        with _transaction(con):
+            version = _inspect(con, path)
+            current = _current(con, version)
+        if not current:
+            memory = sqlite3.connect(":memory:", isolation_level=None)
+            con.backup(memory)
+            con.close()
+            con = memory
+            with _transaction(con, "IMMEDIATE"):
+                _upgrade(con, _inspect(con, path))
+        return con
+    except (sqlite3.Error, HistoryError) as exc:
+        if con is not None:
+            con.close()
+        if isinstance(exc, HistoryError):
+            raise
+        raise _refusal(exc, path) from exc
 
 
 def file_digest(path: str) -> dict:
@@ -97,54 +273,93 @@ def file_digest(path: str) -> dict:
     return {"name": Path(path).name, "sha256": digest}
 
 
+def _values(column: pd.Series) -> list:
+    """A column as Python values for SQLite, None where unknown."""
+    if column.dtype != object and not column.isna().any():
+        return column.tolist()
+    return column.astype(object).where(column.notna(), None).tolist()
+
+
 def store(con: sqlite3.Connection, analysis) -> bool:
-    """Keep `analysis`'s figures and targets; True when the period was there already (replaced)."""
-    p = analysis.period
+    """Keep `analysis`'s figures and targets under its organisation and period, in one transaction; True
+    when that organisation's run of the period was there already (replaced). Other runs are untouched."""
+    p, org = analysis.period, analysis.root
     inputs = [{"kind": kind, **file_digest(path)} for kind, path in analysis.inputs.items()]
     f = analysis.figures
-    rows = pd.DataFrame({"period": p.label, "unit": f.index.astype(object), "parent": f["parent"].astype(object),
-                         "level": f["level"].astype(object)})
-    for column in COUNTS:
-        rows[column] = f[column].astype("int64").to_numpy()
+    rows = {"org": [org] * len(f), "period": [p.label] * len(f), "unit": f.index.astype(str).tolist(),
+            "label": _values(f["label"]) if "label" in f else [None] * len(f),
+            "parent": _values(f["parent"]), "level": f["level"].astype(str).tolist()}
+    rows |= {c: _values(f[c].astype("Int64")) for c in COUNTS if c in f}
     targets = analysis.targets.stack().dropna().rename("target").reset_index()
     targets.columns = ["unit", "metric", "target"]
-    with con:
-        replaced = con.execute("DELETE FROM runs WHERE period = ?", (p.label,)).rowcount > 0
-        con.execute('INSERT INTO runs (period, computed_at, root, kind, start, "end", rounding, inputs) '
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (p.label, dt.datetime.now().isoformat(timespec="seconds"), analysis.root, p.kind,
-                     p.start.isoformat(), p.end.isoformat(), analysis.rounding, json.dumps(inputs, ensure_ascii=False)))
-        names = ", ".join(f'"{c}"' for c in rows.columns)
-        marks = ", ".join("?" for _ in rows.columns)
-        values = [[v if isinstance(v, str) else None for v in rows[c]] if c == "parent" else rows[c].tolist()
-                  for c in rows.columns]
-        con.executemany(f"INSERT INTO figures ({names}) VALUES ({marks})", zip(*values))
-        con.executemany("INSERT INTO targets (period, unit, metric, target) VALUES (?, ?, ?, ?)",
-                        [(p.label, u, m, float(t)) for u, m, t in targets.itertuples(index=False, name=None)])
+    root = f.loc[org, "label"] if "label" in f else org
+    with _transaction(con, "IMMEDIATE"):
+        for table in ("targets", "figures"):
+            con.execute(f"DELETE FROM {table} WHERE org = ? AND period = ?", (org, p.label))
+        replaced = con.execute("DELETE FROM runs WHERE org = ? AND period = ?", (org, p.label)).rowcount > 0
+        con.execute('INSERT INTO runs (org, period, computed_at, root, kind, start, "end", rounding, inputs) '
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (org, p.label, dt.datetime.now().isoformat(timespec="seconds"), str(root), p.kind,
+                     p.start.isoformat(), p.end.isoformat(), analysis.rounding,
+                     json.dumps(inputs, ensure_ascii=False)))
+        names = ", ".join(f'"{c}"' for c in rows)
+        con.executemany(f"INSERT INTO figures ({names}) VALUES ({', '.join('?' for _ in rows)})", zip(*rows.values()))
+        con.executemany("INSERT INTO targets (org, period, unit, metric, target) VALUES (?, ?, ?, ?, ?)",
+                        [(org, p.label, str(u), m, float(t)) for u, m, t in targets.itertuples(index=False, name=None)])
     return replaced
 
 
-def periods(con: sqlite3.Connection) -> pd.DataFrame:
-    return pd.read_sql_query('SELECT period, kind, start, "end", root, computed_at, rounding, inputs, '
-                             "(SELECT COUNT(*) FROM figures f WHERE f.period = r.period) AS units "
-                             "FROM runs r ORDER BY start, kind", con)
+def save(path: Path, analysis) -> bool:
+    """Open (create, migrate) the file at `path` and store `analysis` in it; True when it replaced the
+    organisation's earlier run of the period. HistoryUnavailable or HistoryError as `open_history`."""
+    con = open_history(path)
+    try:
+        return store(con, analysis)
+    except sqlite3.Error as exc:
+        raise _refusal(exc, path) from exc
+    finally:
+        con.close()
 
 
-def figures(con: sqlite3.Connection, kind: str | None = None, unit: str | None = None) -> pd.DataFrame:
-    """Stored figures (one row per period and unit) with their rates recomputed from the counts."""
-    sql = "SELECT f.*, r.kind, r.start FROM figures f JOIN runs r USING (period)"
+def organisations(con: sqlite3.Connection) -> list[str]:
+    return [org for org, in con.execute("SELECT DISTINCT org FROM runs ORDER BY org")]
+
+
+def periods(con: sqlite3.Connection, org: str | None = None) -> pd.DataFrame:
+    """The stored runs (of `org`, or of every organisation), oldest first."""
+    sql = ('SELECT org, period, kind, start, "end", root, computed_at, rounding, inputs, '
+           "(SELECT COUNT(*) FROM figures f WHERE f.org = r.org AND f.period = r.period) AS units FROM runs r")
+    args = []
+    if org is not None:
+        sql += " WHERE org = ?"
+        args.append(org)
+    return pd.read_sql_query(sql + " ORDER BY org, start, kind", con, params=args)
+
+
+def figures(con: sqlite3.Connection, org: str | None = None, kind: str | None = None,
+            unit: str | None = None) -> pd.DataFrame:
+    """Stored figures (one row per organisation, period and unit) with their rates recomputed from the
+    counts. `unit` matches a unit's id or its label."""
+    sql = "SELECT f.*, r.kind, r.start FROM figures f JOIN runs r USING (org, period)"
     where, args = [], []
-    if kind:
-        where.append("r.kind = ?")
-        args.append(kind)
-    if unit:
-        where.append("f.unit = ?")
-        args.append(unit)
+    for clause, value in (("f.org = ?", org), ("r.kind = ?", kind)):
+        if value is not None:
+            where.append(clause)
+            args.append(value)
+    if unit is not None:
+        where.append("(f.unit = ? OR f.label = ?)")
+        args += [unit, unit]
     if where:
         sql += " WHERE " + " AND ".join(where)
-    frame = pd.read_sql_query(sql + " ORDER BY r.start, f.unit", con, params=args)
+    return _with_rates(pd.read_sql_query(sql + " ORDER BY f.org, r.start, f.unit", con, params=args))
+
+
+def _with_rates(frame: pd.DataFrame) -> pd.DataFrame:
+    for column in COUNTS:
+        if column not in frame:
+            frame[column] = float("nan")
     for rate, (num, den) in RATES.items():
-        frame[rate] = frame[num] / frame[den].where(frame[den] > 0)
+        frame[rate] = (frame[num] / frame[den].where(frame[den] > 0)).astype("float64")
     return frame
 
 
@@ -156,71 +371,51 @@ class Comparison:
     year_before: Period | None
     previous_rates: pd.DataFrame  # unit x rate, NaN where unknown
     year_rates: pd.DataFrame
-    series: pd.DataFrame  # stored figures of this kind of period, up to and including this one
+    series: pd.DataFrame  # the organisation's figures of this kind of period, up to and including this one
 
     def change(self, figures: pd.DataFrame, against: str = "previous") -> pd.DataFrame:
         before = self.previous_rates if against == "previous" else self.year_rates
         return figures[list(RATES)] - before.reindex(figures.index)[list(RATES)]
 
 
-def compare(con: sqlite3.Connection, period: Period) -> Comparison:
-    series = figures(con, kind=period.kind)
-    series = series[series["start"] <= period.start.isoformat()]
-    stored = set(series["period"])
+def current_rows(analysis) -> pd.DataFrame:
+    """`analysis`'s figures shaped as stored ones, as they will be once stored."""
+    f, p = analysis.figures, analysis.period
+    rows = pd.DataFrame({"org": analysis.root, "period": p.label, "unit": f.index.astype(str),
+                         "label": f["label"].to_numpy() if "label" in f else None,
+                         "parent": f["parent"].to_numpy(), "level": f["level"].to_numpy()})
+    for column in COUNTS:
+        rows[column] = f[column].to_numpy() if column in f else float("nan")
+    return _with_rates(rows.assign(kind=p.kind, start=p.start.isoformat()))
+
+
+def compare(con: sqlite3.Connection | None, analysis) -> Comparison:
+    """`analysis` beside the periods stored for its organisation (none when `con` is None); a run of the
+    same period stored before is left out, this one standing for it."""
+    period = analysis.period
+    series = current_rows(analysis)
+    if con is not None:
+        stored = figures(con, analysis.root, kind=period.kind)
+        stored = stored[(stored["start"] <= period.start.isoformat()) & (stored["period"] != period.label)]
+        if not stored.empty:
+            series = pd.concat([stored, series], ignore_index=True)
+    labels = set(series["period"])
 
     def rates(p: Period) -> pd.DataFrame:
-        part = series[series["period"] == p.label].set_index("unit")
-        return part[list(RATES)]
+        return series[series["period"] == p.label].set_index("unit")[list(RATES)]
 
     prev, year = period.previous(), period.year_before()
-    return Comparison(prev if prev.label in stored else None, year if year.label in stored else None,
+    return Comparison(prev if prev.label in labels else None, year if year.label in labels else None,
                       rates(prev), rates(year), series)
 
 
-def pace(series: pd.DataFrame, targets: pd.DataFrame, period: Period, metric: str, recent: int = 6) -> pd.Series:
-    """Per unit below its target, the month it would reach it at its pace over the last `recent`
-    monthly periods (a least-squares line through the rates), as a date (first of that month); NaT
-    when it would not reach it within the year or has no upward pace. Only monthly series count."""
-    s = series[(series["kind"] == "month")][["period", "unit", metric]].dropna()
-    if s.empty:
-        return pd.Series(dtype="datetime64[ns]")
-    # months before the period's end, from the few distinct labels ("2026-05" -> -1)
-    end = period.end
-    offset = {p: (int(p[:4]) - end.year) * 12 + int(p[5:7]) - end.month for p in s["period"].unique()}
-    s = s.assign(x=s["period"].map(offset).astype(float))
-    s = s[(s["x"] <= 0) & (s["x"] > -recent)]
-    g = s.groupby("unit")
-    n = g.size()
-    mean_x, mean_y = g["x"].mean(), g[metric].mean()
-    s = s.join(mean_x.rename("mx"), on="unit").join(mean_y.rename("my"), on="unit")
-    s["dx"], s["dy"] = s["x"] - s["mx"], s[metric] - s["my"]
-    slope = (s["dx"] * s["dy"]).groupby(s["unit"]).sum() / (s["dx"] ** 2).groupby(s["unit"]).sum().replace(0, np.nan)
-    current = s[s["x"] == 0].set_index("unit")[metric]
-    goal = targets[metric].reindex(current.index)
-    slope = slope.reindex(current.index)
-    ok = (n.reindex(current.index) >= 2) & (slope > 0) & (current < goal)
-    steps = np.ceil((goal - current) / slope)
-    end = pd.Period(period.end, freq="M")
-    within = ok & (steps.fillna(math.inf) <= 12 - end.month)
-    month = (end.month + steps[within]).astype(int)  # still in the same year, by `within`
-    reach = pd.Series(pd.NaT, index=current.index, dtype="datetime64[ns]")
-    reach[within] = pd.to_datetime({"year": np.full(len(month), end.year), "month": month.to_numpy(),
-                                    "day": np.ones(len(month), dtype=int)}).to_numpy()
-    return reach
-
-
-def annotate(analysis, con: sqlite3.Connection) -> None:
-    """Give `analysis` its comparison with stored periods and its flags their pace."""
-    from dataclasses import replace
-
-    comparison = compare(con, analysis.period)
-    analysis.comparison = comparison
-    year = analysis.period.end.year
-    never = f"với tốc độ hiện nay sẽ không đạt trong năm {year}"
-    reach = {}
-    for metric in ("installed_rate", "active_rate"):
-        dates = pace(comparison.series, analysis.targets, analysis.period, metric).dropna()
-        reach[metric] = {unit: f"dự kiến đạt vào tháng {d.month}/{d.year}" for unit, d in dates.items()}
-    analysis.flags = [replace(f, pace=reach[f.metric].get(f.unit, never)) if f.metric in reach else f
-                      for f in analysis.flags]
-    analysis._flag_dicts = None
+def read_comparison(path: Path, analysis) -> Comparison:
+    """`compare` against the file at `path`, read only; HistoryUnavailable or HistoryError as `read_history`."""
+    con = read_history(path)
+    try:
+        return compare(con, analysis)
+    except sqlite3.Error as exc:
+        raise _refusal(exc, path) from exc
+    finally:
+        if con is not None:
+            con.close()

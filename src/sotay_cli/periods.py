@@ -8,10 +8,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
-_QUARTER = re.compile(r"^(\d{4})-[Qq]([1-4])$")
-_YEAR = re.compile(r"^(\d{4})$")
+_MONTH = re.compile(r"(\d{4})-(\d{1,2})", re.ASCII)
+_QUARTER = re.compile(r"(\d{4})-[Qq]([1-4])", re.ASCII)
+_YEAR = re.compile(r"(\d{4})", re.ASCII)
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # reports of the app's years; also keeps every date within pandas' range
 
 
 @dataclass(frozen=True)
@@ -35,39 +36,54 @@ class Period:
         return f"năm {self.start.year}"
 
     def previous(self) -> "Period":
-        """The period just before, of the same kind."""
-        return parse_period(_shift(self, -1))
+        """The period just before, of the same kind (1999-12 before 2000-01: only parsing keeps to the range)."""
+        return _shift(self, -1)
 
     def year_before(self) -> "Period":
-        return parse_period(_shift(self, -{"month": 12, "quarter": 4, "year": 1}[self.kind]))
+        return _shift(self, -{"month": 12, "quarter": 4, "year": 1}[self.kind])
 
 
-def _shift(p: Period, steps: int) -> str:
+def _shift(p: Period, steps: int) -> Period:
     if p.kind == "month":
-        m = pd.Period(p.start, freq="M") + steps
-        return f"{m.year}-{m.month:02d}"
+        months = p.start.year * 12 + p.start.month - 1 + steps
+        return _month(months // 12, months % 12 + 1)
     if p.kind == "quarter":
-        q = pd.Period(p.start, freq="Q") + steps
-        return f"{q.year}-Q{q.quarter}"
-    return str(p.start.year + steps)
+        quarters = p.start.year * 4 + (p.start.month - 1) // 3 + steps
+        return _quarter(quarters // 4, quarters % 4 + 1)
+    return _year(p.start.year + steps)
+
+
+def _month(year: int, month: int) -> Period:
+    start = dt.date(year, month, 1)
+    end = (pd.Timestamp(start) + pd.offsets.MonthEnd(0)).date()
+    return Period(f"{year}-{month:02d}", "month", start, end)
+
+
+def _quarter(year: int, quarter: int) -> Period:
+    start = dt.date(year, 3 * quarter - 2, 1)
+    end = (pd.Timestamp(start) + pd.offsets.QuarterEnd(0)).date()
+    return Period(f"{year}-Q{quarter}", "quarter", start, end)
+
+
+def _year(year: int) -> Period:
+    return Period(str(year), "year", dt.date(year, 1, 1), dt.date(year, 12, 31))
 
 
 def parse_period(text: str) -> Period:
     """Parse a period or raise ValueError with a Vietnamese reason."""
     text = text.strip()
-    if m := _MONTH.match(text):
-        year, month = int(m[1]), int(m[2])
-        if not 1 <= month <= 12:
-            raise ValueError(f"tháng {month} không hợp lệ trong kỳ '{text}'")
-        start = dt.date(year, month, 1)
-        end = (pd.Timestamp(start) + pd.offsets.MonthEnd(0)).date()
-        return Period(f"{year}-{month:02d}", "month", start, end)
-    if m := _QUARTER.match(text):
-        year, quarter = int(m[1]), int(m[2])
-        start = dt.date(year, 3 * quarter - 2, 1)
-        end = (pd.Timestamp(start) + pd.offsets.QuarterEnd(0)).date()
-        return Period(f"{year}-Q{quarter}", "quarter", start, end)
-    if m := _YEAR.match(text):
-        year = int(m[1])
-        return Period(str(year), "year", dt.date(year, 1, 1), dt.date(year, 12, 31))
-    raise ValueError(f"kỳ '{text}' không hợp lệ; ghi dạng 2026-06 (tháng), 2026-Q2 (quý) hoặc 2026 (năm)")
+    for pattern in (_MONTH, _QUARTER, _YEAR):
+        if m := pattern.fullmatch(text):
+            break
+    else:
+        raise ValueError(f"kỳ '{text}' không hợp lệ; ghi dạng 2026-06 (tháng), 2026-Q2 (quý) hoặc 2026 (năm)")
+    year = int(m[1])
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValueError(f"năm {m[1]} nằm ngoài khoảng {FIRST_YEAR}–{LAST_YEAR} trong kỳ '{text}'")
+    if pattern is _YEAR:
+        return _year(year)
+    if pattern is _QUARTER:
+        return _quarter(year, int(m[2]))
+    if not 1 <= int(m[2]) <= 12:
+        raise ValueError(f"tháng {int(m[2])} không hợp lệ trong kỳ '{text}'")
+    return _month(year, int(m[2]))

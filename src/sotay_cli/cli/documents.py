@@ -9,8 +9,8 @@ import typer
 
 from ..fmt import number
 from .common import (EXIT_FLAGGED, ConfigOption, ForceOption, MeetingsOption, MembersOption, NoHistoryOption, PeriodOption,
-                     StrictOption, UnitsOption, UsageOption, _analyse, _outputs, _parse_date, _progress, _use_history, app, err,
-                     fail, out)
+                     StrictOption, UnitsOption, UsageOption, _analyse, _outputs, _compare_history, _parse_date, _progress,
+                     _store_history, app, err, fail, out)
 
 
 @app.command()
@@ -49,7 +49,7 @@ def report(
         raise fail(f"--format chỉ gồm: {', '.join(FORMATS)} (ví dụ docx,xlsx).")
     issued = _parse_date(date)
     result = _analyse(period, config, members, usage, meetings, units)
-    _use_history(result, not no_history)
+    _compare_history(result, not no_history)
     options = ReportOptions(template, chosen, out_dir, force, issued, number)
     _outputs(force, output_paths(result.period.label, options).values(), result)
     try:
@@ -62,6 +62,7 @@ def report(
         raise fail(str(exc))
     for path in written:
         out.print(str(path), highlight=False)
+    _store_history(result, not no_history)
     if strict and any(p.severity == "error" for p in result.problems):
         raise typer.Exit(EXIT_FLAGGED)
 
