@@ -107,6 +107,18 @@ def test_two_organisations_keep_the_same_period_and_a_rerun_replaces_only_its_ow
     assert rows(path, "SELECT org, period FROM runs ORDER BY org") == [(a.root, "2026-06"), (b.root, "2026-06")]
 
 
+def test_unknown_figures_are_stored_unknown_not_zero(tmp_path):
+    folder = tmp_path / "a"
+    write_org(folder, "Đảng bộ xã An", installed=1)
+    config = Config(path=folder / "sotay.toml", organisation={"root": "Đảng bộ xã An"},
+                    inputs={"members": str(folder / "dv.csv")})  # no usage export
+    a = analyse(config, parse_period("2026-06"))
+    assert "installed" in a.unknown
+    history.save(tmp_path / "h.sqlite", a)
+    assert rows(tmp_path / "h.sqlite", "SELECT DISTINCT installed, active FROM figures") == [(None, None)]
+    assert rows(tmp_path / "h.sqlite", "SELECT members FROM figures WHERE unit = ?", a.root) == [(4,)]
+
+
 def test_comparison_and_pace_read_only_the_current_organisation(tmp_path):
     path = tmp_path / "h.sqlite"
     for period, installed in (("2026-04", 1), ("2026-05", 2)):

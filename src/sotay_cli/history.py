@@ -92,8 +92,9 @@ def _migrate_2_to_3(con: sqlite3.Connection) -> None:
     con.execute(f"INSERT INTO runs (org, {runs}) SELECT root, {runs} FROM runs_v2")
     kept = ["unit", "parent", "level", *(c for c in COUNTS if c in _columns(con, "figures_v2"))]
     names = ", ".join(f'"{c}"' for c in kept)
-    con.execute(f"INSERT INTO figures (org, period, {names}) SELECT r.root, f.period, "
-                f"{', '.join(f'f.{n}' for n in names.split(', '))} FROM figures_v2 f JOIN runs_v2 r USING (period)")
+    picked = ", ".join(f'f."{c}"' for c in kept)
+    con.execute(f"INSERT INTO figures (org, period, {names}) SELECT r.root, f.period, {picked} "
+                "FROM figures_v2 f JOIN runs_v2 r USING (period)")
     con.execute("INSERT INTO targets (org, period, unit, metric, target) SELECT r.root, t.period, t.unit, t.metric, "
                 "t.target FROM targets_v2 t JOIN runs_v2 r USING (period)")
     for table in ("targets_v2", "figures_v2", "runs_v2"):
@@ -119,20 +120,16 @@ class HistoryUnavailable(HistoryError):
 def default_path(config=None) -> Path:
     """SOTAY_HISTORY, else `[history] path`, else the user's data folder; for the bundled sample, a file
     of its own beside that one."""
-    path = _configured_path(config)
-    return path.with_name(SAMPLE_NAME) if config is not None and config.is_sample else path
-
-
-def _configured_path(config) -> Path:
+    configured = config.history.get("path") if config is not None else None
     if os.environ.get(ENV_PATH):
-        return Path(os.environ[ENV_PATH])
-    configured = (config.history.get("path") if config is not None else None)
-    if configured:
-        path = Path(configured)
-        return path if path.is_absolute() else config.base / path
-    from platformdirs import user_data_dir
+        path = Path(os.environ[ENV_PATH])
+    elif configured:
+        path = Path(configured) if Path(configured).is_absolute() else config.base / configured
+    else:
+        from platformdirs import user_data_dir
 
-    return Path(user_data_dir("sotay", appauthor=False)) / "lich-su.sqlite"
+        path = Path(user_data_dir("sotay", appauthor=False)) / "lich-su.sqlite"
+    return path.with_name(SAMPLE_NAME) if config is not None and config.is_sample else path
 
 
 def _columns(con: sqlite3.Connection, table: str) -> set[str]:
@@ -185,8 +182,7 @@ def _current(con: sqlite3.Connection, version: int) -> bool:
 
 @contextlib.contextmanager
 def _transaction(con: sqlite3.Connection, mode: str = "DEFERRED"):
-    """One transaction: its reads see one state of the file; IMMEDIATE holds the write lock from the start
-    (waiting up to the busy timeout for it)."""
+    """One transaction, its reads seeing one state of the file; IMMEDIATE waits for the write lock first."""
     con.execute(f"BEGIN {mode}")
     try:
         yield
@@ -220,22 +216,7 @@ def open_history(path: Path) -> sqlite3.Connection:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise HistoryUnavailable(f"không tạo được thư mục {path.parent} cho tệp lịch sử ({exc.strerror})") from exc
-    con = None
-    try:
-        con = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
-        con.execute("PRAGMA foreign_keys = ON")
-        with _transaction(con):
-            current = _current(con, _inspect(con, path))
-        if not current:
-            with _transaction(con, "IMMEDIATE"):
-                _upgrade(con, _inspect(con, path))  # read again under the lock: another may have done it
-        return con
-    except (sqlite3.Error, HistoryError) as exc:
-        if con is not None:
-            con.close()
-        if isinstance(exc, HistoryError):
-            raise
-        raise _refusal(exc, path) from exc
+    return _prepared(path, lambda: sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None), True)
 
 
 def read_history(path: Path) -> sqlite3.Connection | None:
@@ -243,20 +224,27 @@ def read_history(path: Path) -> sqlite3.Connection | None:
     file is migrated in a copy in memory; the file itself is never written."""
     if not path.exists():
         return None
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    return _prepared(path, lambda: sqlite3.connect(uri, uri=True, timeout=BUSY_SECONDS, isolation_level=None), False)
+
+
+def _prepared(path: Path, connect, writable: bool) -> sqlite3.Connection:
+    """Connect, check the file is sotay's, and bring it to the current schema: in place under the write
+    lock when `writable`, else in a copy in memory."""
     con = None
     try:
-        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_SECONDS,
-                              isolation_level=None)
-        with _transaction(con):
-            version = _inspect(con, path)
-            current = _current(con, version)
+        con = connect()
+        con.execute("PRAGMA foreign_keys = ON")
+        with _transaction(con):  # one state of the file for every look at it
+            current = _current(con, _inspect(con, path))
         if not current:
-            memory = sqlite3.connect(":memory:", isolation_level=None)
-            con.backup(memory)
-            con.close()
-            con = memory
+            if not writable:
+                memory = sqlite3.connect(":memory:", isolation_level=None)
+                con.backup(memory)
+                con.close()
+                con = memory
             with _transaction(con, "IMMEDIATE"):
-                _upgrade(con, _inspect(con, path))
+                _upgrade(con, _inspect(con, path))  # looked at again under the lock: another may have done it
         return con
     except (sqlite3.Error, HistoryError) as exc:
         if con is not None:
@@ -328,30 +316,21 @@ def organisations(con: sqlite3.Connection) -> list[str]:
 def periods(con: sqlite3.Connection, org: str | None = None) -> pd.DataFrame:
     """The stored runs (of `org`, or of every organisation), oldest first."""
     sql = ('SELECT org, period, kind, start, "end", root, computed_at, rounding, inputs, '
-           "(SELECT COUNT(*) FROM figures f WHERE f.org = r.org AND f.period = r.period) AS units FROM runs r")
-    args = []
-    if org is not None:
-        sql += " WHERE org = ?"
-        args.append(org)
-    return pd.read_sql_query(sql + " ORDER BY org, start, kind", con, params=args)
+           "(SELECT COUNT(*) FROM figures f WHERE f.org = r.org AND f.period = r.period) AS units FROM runs r"
+           + (" WHERE org = ?" if org is not None else "") + " ORDER BY org, start, kind")
+    return pd.read_sql_query(sql, con, params=[org] if org is not None else [])
 
 
 def figures(con: sqlite3.Connection, org: str | None = None, kind: str | None = None,
             unit: str | None = None) -> pd.DataFrame:
     """Stored figures (one row per organisation, period and unit) with their rates recomputed from the
     counts. `unit` matches a unit's id or its label."""
-    sql = "SELECT f.*, r.kind, r.start FROM figures f JOIN runs r USING (org, period)"
-    where, args = [], []
-    for clause, value in (("f.org = ?", org), ("r.kind = ?", kind)):
-        if value is not None:
-            where.append(clause)
-            args.append(value)
-    if unit is not None:
-        where.append("(f.unit = ? OR f.label = ?)")
-        args += [unit, unit]
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    return _with_rates(pd.read_sql_query(sql + " ORDER BY f.org, r.start, f.unit", con, params=args))
+    given = {c: v for c, v in {"f.org = ?": org, "r.kind = ?": kind, "(f.unit = ? OR f.label = ?)": unit}.items()
+             if v is not None}
+    sql = ("SELECT f.*, r.kind, r.start FROM figures f JOIN runs r USING (org, period)"
+           + (" WHERE " + " AND ".join(given) if given else "") + " ORDER BY f.org, r.start, f.unit")
+    args = [v for clause, v in given.items() for _ in range(clause.count("?"))]
+    return _with_rates(pd.read_sql_query(sql, con, params=args))
 
 
 def _with_rates(frame: pd.DataFrame) -> pd.DataFrame:
