@@ -10,8 +10,8 @@ import sys
 from . import inputs  # noqa: F401, I001
 from . import figures  # noqa: F401
 from . import documents  # noqa: F401
-from . import web  # noqa: F401
 from . import kit  # noqa: F401
+from . import web  # noqa: F401
 from .boundary import handle
 from .common import app
 
