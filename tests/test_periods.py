@@ -125,3 +125,26 @@ def test_the_quarterly_report_says_how_regular_use_was_counted(tmp_path):
     gaps = month_folders(tmp_path / "gaps", months=("2026-04", "2026-06")) if (tmp_path / "gaps").mkdir() is None else None
     text = render_text("bao-cao", build(analyse(gaps, Q2)), None)
     assert "chưa có tệp xuất của tháng 5/2026" in text
+
+
+def test_a_period_given_as_a_day_takes_the_figures_to_that_day():
+    from sotay_cli.periods import parse_period
+
+    p = parse_period("2026-01-16")
+    assert (p.label, p.start, p.end, p.cut_short) == ("2026-01", dt.date(2026, 1, 1), dt.date(2026, 1, 16), True)
+    with pytest.raises(ValueError, match="không có trong lịch"):
+        parse_period("2026-02-30")
+
+
+def test_the_draft_says_tinh_den_ngay_and_refuses_a_date_before_it(tmp_path):
+    sample = ["--members", "sample_data/dang-vien.xlsx", "--usage", "sample_data/tai-khoan.xlsx",
+              "--meetings", "sample_data/sinh-hoat.xlsx", "--units", "sample_data/to-chuc.xlsx"]
+    result = runner.invoke(app, ["report", "-p", "2026-06-20", "--ngay", "20/06/2026", "-o", str(tmp_path),
+                                 "-f", "md", "--no-history", *sample])
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "2026-06" / "cong-van-2026-06.md").read_text(encoding="utf-8")
+    assert "Tính đến ngày 20/06/2026" in text
+    early = runner.invoke(app, ["report", "-p", "2026-06", "--ngay", "16/06/2026", "-o", str(tmp_path / "b"),
+                                "-f", "md", "--no-history", *sample])
+    assert early.exit_code == 2 and "trước ngày số liệu (30/06/2026)" in early.output
+    assert not (tmp_path / "b").exists()

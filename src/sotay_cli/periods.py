@@ -11,6 +11,8 @@ import pandas as pd
 _MONTH = re.compile(r"(\d{4})-(\d{1,2})", re.ASCII)
 _QUARTER = re.compile(r"(\d{4})-[Qq]([1-4])", re.ASCII)
 _YEAR = re.compile(r"(\d{4})", re.ASCII)
+_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})", re.ASCII)
+_DMY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})", re.ASCII)
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 FIRST_YEAR, LAST_YEAR = 2000, 2100  # reports of the app's years; also keeps every date within pandas' range
 
@@ -21,6 +23,20 @@ class Period:
     kind: str  # month, quarter, year
     start: dt.date
     end: dt.date
+
+    @property
+    def full_end(self) -> dt.date:
+        """The period's own last day, whatever day the figures are taken to (see `as_of`)."""
+        if self.kind == "month":
+            return _month(self.start.year, self.start.month).end
+        if self.kind == "quarter":
+            return _quarter(self.start.year, (self.start.month - 1) // 3 + 1).end
+        return _year(self.start.year).end
+
+    @property
+    def cut_short(self) -> bool:
+        """Whether the figures are taken to a day before the period's end ('tính đến ngày 16/01/2026')."""
+        return self.end < self.full_end
 
     @property
     def months(self) -> list[pd.Period]:
@@ -69,14 +85,44 @@ def _year(year: int) -> Period:
     return Period(str(year), "year", dt.date(year, 1, 1), dt.date(year, 12, 31))
 
 
-def parse_period(text: str) -> Period:
-    """Parse a period or raise ValueError with a Vietnamese reason."""
+def parse_day(text: str) -> dt.date:
+    """'2026-01-16' or '16/01/2026'; ValueError with a Vietnamese reason."""
     text = text.strip()
+    if m := _DAY.fullmatch(text):
+        parts = int(m[1]), int(m[2]), int(m[3])
+    elif m := _DMY.fullmatch(text):
+        parts = int(m[3]), int(m[2]), int(m[1])
+    else:
+        raise ValueError(f"ngày '{text}' không hợp lệ; ghi dạng 2026-01-16 hoặc 16/01/2026")
+    if not FIRST_YEAR <= parts[0] <= LAST_YEAR:
+        raise ValueError(f"năm {parts[0]} nằm ngoài khoảng {FIRST_YEAR}–{LAST_YEAR} trong ngày '{text}'")
+    try:
+        return dt.date(*parts)
+    except ValueError:
+        raise ValueError(f"ngày '{text}' không có trong lịch") from None
+
+
+def as_of(period: Period, day: dt.date) -> Period:
+    """`period` with its figures taken to the end of `day` (accesses and meetings after it not counted)."""
+    if not period.start <= day <= period.full_end:
+        raise ValueError(f"ngày {day:%d/%m/%Y} không nằm trong {period.words} "
+                         f"({period.start:%d/%m/%Y}–{period.full_end:%d/%m/%Y})")
+    return Period(period.label, period.kind, period.start, day)
+
+
+def parse_period(text: str) -> Period:
+    """Parse a period or raise ValueError with a Vietnamese reason; a day ('2026-01-16') is its month
+    taken to that day."""
+    text = text.strip()
+    if _DAY.fullmatch(text):
+        day = parse_day(text)
+        return as_of(_month(day.year, day.month), day)
     for pattern in (_MONTH, _QUARTER, _YEAR):
         if m := pattern.fullmatch(text):
             break
     else:
-        raise ValueError(f"kỳ '{text}' không hợp lệ; ghi dạng 2026-06 (tháng), 2026-Q2 (quý) hoặc 2026 (năm)")
+        raise ValueError(f"kỳ '{text}' không hợp lệ; ghi dạng 2026-06 (tháng), 2026-Q2 (quý), 2026 (năm) "
+                         "hoặc 2026-01-16 (tháng 1, tính đến ngày 16)")
     year = int(m[1])
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise ValueError(f"năm {m[1]} nằm ngoài khoảng {FIRST_YEAR}–{LAST_YEAR} trong kỳ '{text}'")

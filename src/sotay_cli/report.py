@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Callable
 
 from .analysis import Analysis
+from .problems import InputError
 from .atomic import write_bytes
 from .render import context as ctx
 from .render.draft import Draft, Header, Signature, parse, to_markdown
@@ -119,12 +120,22 @@ def write_chart(analysis: Analysis, folder: Path) -> Path | None:
                        f"Tỷ lệ cài đặt, sử dụng ứng dụng theo tháng — {root}")
 
 
+def check_date(analysis: Analysis, issued: dt.date | None) -> None:
+    """A document cannot give figures 'tính đến' a day after its own date."""
+    end = analysis.period.end
+    if issued is not None and issued < end:
+        raise InputError(f"ngày ban hành {issued:%d/%m/%Y} trước ngày số liệu ({end:%d/%m/%Y}); dùng --period "
+                         f"{issued:%Y-%m-%d} (hoặc --as-of {issued:%d/%m/%Y}) để lấy số liệu tính đến ngày đó, "
+                         "hoặc ghi --ngay từ ngày cuối kỳ trở đi.")
+
+
 def write_report(analysis: Analysis, options: ReportOptions,
                  step: Callable[[str], None] = lambda message: None) -> list[Path]:
     """Write the requested files; ReportExists when any is there already and `force` is off.
 
     Every file goes through a temporary file and a rename: a crash leaves the old file or none.
     """
+    check_date(analysis, options.date)
     paths = output_paths(analysis.period.label, options)
     existing = [p for p in paths.values() if p.exists()]
     if existing and not options.force:
