@@ -126,7 +126,7 @@ def create_app(options: Options | None = None) -> Starlette:
     def checked(request: Request, form) -> tuple[str, Session]:
         sid, session = session_of(request)
         sent = form.get("csrf")
-        if session is None or not isinstance(sent, str) or not hmac.compare_digest(sent, session.token):
+        if session is None or not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), session.token.encode()):
             raise Refused
         return sid, session
 
