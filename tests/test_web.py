@@ -365,3 +365,21 @@ def test_cli_web_on_a_busy_port_says_so():
         result = runner.invoke(cli_app, ["web", "--no-browser", "--port", str(port)])
     assert result.exit_code == 2
     assert "đang được chương trình khác dùng" in result.output and "Traceback" not in result.output
+
+
+def test_folders_of_killed_servers_are_swept(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from sotay_cli.web.app import sweep_folders
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = tmp_path / f"sotay-web-{int(gone.stdout)}-abc"
+    (dead / "tai-len-x").mkdir(parents=True)
+    ours = tmp_path / f"sotay-web-{os.getpid()}-def"
+    ours.mkdir()
+    other = tmp_path / "sotay-web-khong-phai"
+    other.mkdir()
+    sweep_folders(tmp_path)
+    assert not dead.exists() and ours.exists() and other.exists()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import logging
+import os
+import re
 import secrets
 import shutil
 import tempfile
@@ -61,6 +63,31 @@ class Session:
     results: list[str] = field(default_factory=list)
 
 
+FOLDER_PREFIX = "sotay-web-"
+_FOLDER = re.compile(rf"^{FOLDER_PREFIX}(\d+)-")
+
+
+def sweep_folders(parent: Path | None = None) -> None:
+    """Remove the folders of `sotay web` servers that were killed (their process is gone)."""
+    parent = Path(parent or tempfile.gettempdir())
+    for entry in parent.glob(f"{FOLDER_PREFIX}*"):
+        match = _FOLDER.match(entry.name)
+        if match and entry.is_dir() and not _alive(int(match.group(1))):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's, alive
+    return True
+
+
 class Refused(Exception):
     """A POST without this session's token: another site's, or a page from before a restart."""
 
@@ -78,7 +105,8 @@ class State:
     def folder(self) -> Path:
         with self.lock:
             if self._folder is None or not self._folder.exists():
-                self._folder = Path(tempfile.mkdtemp(prefix="sotay-web-"))
+                sweep_folders()
+                self._folder = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-"))
             return self._folder
 
     def close(self) -> None:
