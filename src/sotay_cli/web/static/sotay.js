@@ -13,6 +13,7 @@
   var busy = document.getElementById("busy");
   var maxBytes = Number(form.dataset.maxUpload || 0);
   var token = form.querySelector("input[name=csrf]").value;
+  form.classList.add("js");
 
   function sizeText(bytes) {
     var mb = bytes / (1024 * 1024);
