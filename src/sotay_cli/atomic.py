@@ -57,8 +57,8 @@ _TEMP = re.compile(r"^\.~sotay-(\d+)-[0-9a-f]+-")
 STALE_AFTER = 3600  # seconds: a temporary file this old belongs to no running write
 
 _REASONS = {
-    errno.EACCES: "không có quyền ghi",
-    errno.EPERM: "không được phép ghi",
+    errno.EACCES: "không có quyền truy cập",
+    errno.EPERM: "không có quyền, hệ thống không cho phép",
     errno.EROFS: "ổ đĩa chỉ cho đọc",
     errno.ENOSPC: "hết chỗ trên ổ đĩa",
     errno.EDQUOT: "vượt hạn mức dung lượng",
@@ -124,9 +124,24 @@ def _file_above(path: Path) -> Path:
     return path.parent
 
 
-def check_outputs(paths: Iterable[str | Path]) -> list[Path]:
-    """The rules applied to every path before any is written, so that a refusal leaves nothing half done;
-    every existing file is named in one message."""
+def check_folder(folder: str | Path, shown: str | Path | None = None) -> None:
+    """A folder files can be written into (made when missing): not a file, not under one, writable."""
+    shown = folder if shown is None else shown
+    real = Path(os.path.realpath(folder))
+    if os.path.lexists(real) and not real.is_dir():
+        raise OutputError(f"{shown}: {real} là tệp, không phải thư mục; chọn chỗ ghi khác.")
+    above = real if real.is_dir() else _existing_above(real)
+    if not above.is_dir():
+        raise OutputError(f"{shown}: {above} là tệp, không phải thư mục; chọn chỗ ghi khác.")
+    if not os.access(above, os.W_OK | os.X_OK):
+        raise OutputError(f"{shown}: không có quyền ghi vào thư mục {above}.")
+
+
+def check_outputs(paths: Iterable[str | Path] = (), folders: Iterable[str | Path] = ()) -> list[Path]:
+    """The rules applied to every path (and folder) before anything is written, so that a refusal leaves
+    nothing half done; every existing file is named in one message."""
+    for folder in folders:
+        check_folder(folder)
     targets, existing = [], []
     for path in paths:
         try:
@@ -134,9 +149,7 @@ def check_outputs(paths: Iterable[str | Path]) -> list[Path]:
         except OutputExists:
             existing.append(Path(path))
             continue
-        folder = _existing_above(real) if not real.parent.is_dir() else real.parent
-        if not os.access(folder, os.W_OK | os.X_OK):
-            raise OutputError(f"{path}: không ghi được vào thư mục {folder} (không có quyền ghi).")
+        check_folder(real.parent, path)
         targets.append(real)
     if existing:
         raise OutputExists(existing)

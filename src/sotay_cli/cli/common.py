@@ -96,10 +96,10 @@ def _one_stdin(values: dict[str, str | None]) -> None:
                    "các đầu vào khác cần tên tệp.")
 
 
-def _outputs(force: bool, paths=(), result=None) -> None:
+def _outputs(force: bool, paths=(), result=None, folders=()) -> None:
     """The output rules of this command (every writer follows them, see atomic.py), checked on `paths`
-    before anything is written: never an input of `result` (exports, sotay.toml, the history file),
-    never an existing file without --force."""
+    and `folders` before anything is written: never an input of `result` (exports, sotay.toml, the
+    history file), never an existing file without --force, never under a file or in a read-only folder."""
     from ..atomic import check_outputs, set_rules
 
     inputs = []
@@ -108,7 +108,7 @@ def _outputs(force: bool, paths=(), result=None) -> None:
 
         inputs = [*result.inputs.values(), result.config.path, default_path(result.config)]
     set_rules(force, inputs)
-    check_outputs(p for p in paths if p not in (None, "-"))
+    check_outputs([p for p in paths if p not in (None, "-")], folders)
 
 
 def _analyse(period: str, config_path, members, usage, meetings, units):

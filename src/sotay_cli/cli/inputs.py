@@ -16,8 +16,8 @@ from ..ingest import KIND_LABELS, KINDS, Dataset, load_table, reconcile
 from ..ingest.schema import COLUMN_LABELS, MEETINGS, MEMBERS, UNITS, USAGE
 from ..ingest.table import say_missing_smartphone
 from ..problems import InputError, Problem, count_by_severity
-from .common import (EXIT_FLAGGED, EXIT_OK, MAX_PROBLEMS_SHOWN, ConfigOption, KindOption, SheetOption, _progress,
-                     app, fail, out)
+from .common import (EXIT_FLAGGED, EXIT_OK, MAX_PROBLEMS_SHOWN, ConfigOption, ForceOption, KindOption, SheetOption,
+                     _outputs, _progress, app, fail, out)
 
 
 @app.command()
@@ -38,6 +38,8 @@ def check(
         raise fail(f"--kind phải là một trong: {', '.join(KINDS)}.")
     if fmt not in ("table", "json"):
         raise fail("--format phải là table hoặc json.")
+    if files.count("-") > 1:
+        raise fail("chỉ một tệp được đọc từ đầu vào chuẩn ('-'); các tệp khác cần tên tệp.")
     try:
         settings = _settings(config)
         overrides = settings.columns if settings else {}
@@ -93,7 +95,7 @@ def _table_summary(t) -> dict:
 
 def _print_table_summary(t, show_all: bool) -> None:
     where = f" (trang tính '{t.sheet}')" if t.sheet else ""
-    out.rule(f"[bold]{t.source}[/bold]{where}")
+    out.rule(f"[bold]{escape(t.source)}[/bold]{escape(where)}")
     out.print(f"Loại bảng: [bold]{KIND_LABELS[t.kind]}[/bold] · dòng tiêu đề: {t.header_row}", highlight=False)
     left = sum(t.left_out.values())
     out.print(f"Đọc {number(t.rows_read)} dòng, dùng {number(t.rows_used)}, bỏ ra {number(left)}"
@@ -139,6 +141,7 @@ def sample(
                                      "tiếng Việt).")] = "xlsx",
     province: Annotated[bool, typer.Option("--tinh", help="Sinh dữ liệu cấp tỉnh (đảng bộ xã, cơ sở, chi bộ) "
                                            "thay vì một xã.")] = False,
+    force: ForceOption = False,
 ) -> None:
     """Sinh bộ dữ liệu mẫu (tổng hợp, không phải người thật) để dùng thử và đo tốc độ.
 
@@ -149,6 +152,7 @@ def sample(
 
     if fmt not in ("xlsx", "csv"):
         raise fail("--format phải là xlsx hoặc csv.")
+    _outputs(force, folders=[out_dir])
     commune = Commune(members=members, seed=seed)
     if province:
         commune.chi_bo = max(3, members // 17)

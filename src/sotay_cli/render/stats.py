@@ -9,6 +9,7 @@ import orjson
 
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ..fmt import number, percent, points
@@ -39,14 +40,14 @@ def print_table(console: Console, analysis, level: str) -> None:
     figures, all_columns = with_history(analysis)
     figures = select_units(figures, level)
     columns = [c for c in all_columns if c.key in TERMINAL_COLUMNS or c.key == "installed_rate_change"]
-    table = Table(title=f"{analysis.root} — {analysis.period.words}", title_justify="left", header_style="bold")
+    table = Table(title=escape(f"{analysis.root} — {analysis.period.words}"), title_justify="left", header_style="bold")
     table.add_column("Đơn vị", overflow="fold", min_width=24)
     for c in columns:
         table.add_column(c.short, justify="right", no_wrap=True)
     for unit, row in figures.iterrows():
         indent = "  " * int(row["depth"])
         style = "bold" if unit == analysis.root else None
-        cells = [indent + str(row["label"])]
+        cells = [indent + escape(str(row["label"]))]  # names as written: "Chi bộ [cũ]" keeps its brackets
         for c in columns:
             cells.append(_cell(row[c.key], c, analysis.targets.loc[unit].get(c.key), analysis.rounding))
         table.add_row(*cells, style=style)
@@ -119,7 +120,7 @@ def print_flags(console: Console, analysis, flags) -> None:
         table.add_column(header, justify=justify, overflow="fold")
     labels = analysis.figures["label"]
     for i, f in enumerate(flags, start=1):
-        cells = [str(i), labels.get(f.unit, f.unit), METRIC_LABELS[f.metric], f"[red]{percent(f.value, mode=analysis.rounding)}[/red]",
+        cells = [str(i), escape(str(labels.get(f.unit, f.unit))), METRIC_LABELS[f.metric], f"[red]{percent(f.value, mode=analysis.rounding)}[/red]",
                  percent(f.target, mode=analysis.rounding), f"{number(f.gap)} {f.gap_unit}"]
         table.add_row(*cells, *([pace_text(f)] if with_pace else []))
     console.print(table)
