@@ -60,7 +60,7 @@ run_env() {  # NAME PYTHON [extra arguments for uv pip install...]
   fi
   venv=$envs_dir/$name
   echo "== $name: building the environment (Python $version, uv pip install '.[test]' $*)" >&2
-  if ! uv venv -q --clear --python "$python" "$venv" ||
+  if ! uv venv -q --clear --seed --python "$python" "$venv" ||
      ! uv pip install -q --python "$venv/bin/python" '.[test]' "$@"; then
     results+=("$name: could not be built")
     failed=2
