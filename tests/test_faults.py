@@ -3,6 +3,7 @@ the runner (the same error boundary as `sotay` itself), every file read back wit
 
 from __future__ import annotations
 
+import errno
 import os
 import random
 import re
@@ -10,6 +11,7 @@ import stat
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -228,6 +230,23 @@ def test_a_failed_write_leaves_no_temporary_file(tmp_path, monkeypatch):
     result = runner.invoke(app, ["stats", "-p", "2026-06", "-f", "xlsx", "-o", str(out), "--no-history", *SAMPLE])
     assert result.exit_code == 1
     assert os.listdir(tmp_path) == ["bao-cao-loi"]  # the crash report's folder; no xlsx, no temporary file
+
+
+def test_a_full_disk_is_exit_2_naming_the_file(tmp_path, monkeypatch):
+    make_zip = zipfile.ZipFile.__init__
+
+    def full(self, file, *args, **kwargs):  # the workbook's temporary file finds no room; inputs read fine
+        if isinstance(file, str) and Path(file).name.startswith(atomic.TEMP_PREFIX):
+            raise OSError(errno.ENOSPC, "No space left on device", file)
+        return make_zip(self, file, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "__init__", full)
+    out = tmp_path / "phu-luc.xlsx"
+    result = runner.invoke(app, ["stats", "-p", "2026-06", "-f", "xlsx", "-o", str(out), "--no-history", *SAMPLE])
+    assert result.exit_code == 2
+    assert f"Lỗi: {out}: không ghi được (hết chỗ trên ổ đĩa)." in result.stderr
+    no_traceback(result)
+    assert os.listdir(tmp_path) == []
 
 
 def test_stale_temporary_files_are_swept_by_the_next_write(tmp_path):

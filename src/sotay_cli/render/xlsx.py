@@ -7,6 +7,7 @@ import warnings
 from pathlib import Path
 
 import xlsxwriter
+import xlsxwriter.exceptions
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
@@ -51,6 +52,14 @@ class Workbook(xlsxwriter.Workbook):
         sheet = super().add_worksheet(name, worksheet_class)
         sheet.book = self
         return sheet
+
+    def close(self):
+        try:
+            super().close()
+        except xlsxwriter.exceptions.FileCreateError as exc:  # the OS error inside, for atomic_path to name
+            if isinstance(exc.__context__, OSError):
+                raise exc.__context__ from None
+            raise
 
     def quoted(self, cell_format):
         """The same format with Excel's quote prefix (made once per format)."""
