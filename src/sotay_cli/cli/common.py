@@ -128,7 +128,8 @@ def _analyse(period: str, config_path, members, usage, meetings, units):
         config = load_config(config_path, inputs_given=any((members, usage, meetings, units)))
         if config.is_sample:
             err.print("Không có sotay.toml ở thư mục này và không có tệp đầu vào: đang chạy trên [bold]DỮ LIỆU "
-                      f"MẪU[/bold] ({config.root_name}, không phải số liệu thật) — {config.base}.", highlight=False)
+                      f"MẪU[/bold] ({escape(config.root_name)}, không phải số liệu thật) — {escape(str(config.base))}.",
+                      highlight=False)
         with _progress("Đang đọc dữ liệu và tính số liệu…"), stdin_named(*[o for o, v in given.items() if v == STDIN]):
             result = analyse(config, parsed, {"members": members, "usage": usage, "meetings": meetings,
                                               "units": units})
