@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from sotay_cli import kit
@@ -23,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
 
 
-def fake_wheel(folder: Path, name: str, version: str, tag: str = "py3-none-any", requires: tuple[str, ...] = ()) -> Path:
+def fake_wheel(folder: Path, name: str, version: str, tag: str = "py3-none-any",
+               requires: tuple[str, ...] = ()) -> Path:
     """A wheel pip accepts for resolving: name, version, tags and requirements, no code."""
     dist = name.replace("-", "_")
     info = f"{dist}-{version}.dist-info"
@@ -153,6 +155,8 @@ def test_cli_builds_the_kit_and_prints_its_folder(source, tmp_path):
     assert result.stdout.strip() == str(out)
     assert "Python 3.12: 3 gói" in result.stderr
     assert sorted(p.name for p in out.glob("fakedep-*")) == ["fakedep-1.0-cp312-cp312-win_amd64.whl"]
+    has_web = "web" in typer.main.get_command(app).commands
+    assert (out / "loi-tat" / "sotay web.bat").exists() == has_web
 
 
 def test_a_folder_with_files_is_updated_only_with_force(source, tmp_path):

@@ -26,7 +26,8 @@ fi
 find_python() {  # an interpreter of version X.Y: on PATH, else one pyenv keeps
   local want=$1 candidate
   for candidate in "$(command -v "python$want")" "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$want".*/bin/python; do
-    if [[ -x $candidate ]] && "$candidate" -c "import sys; sys.exit(f'{sys.version_info[0]}.{sys.version_info[1]}' != '$want')" 2>/dev/null; then
+    if [[ -x $candidate ]] &&
+       "$candidate" -c "import sys; sys.exit('%d.%d' % sys.version_info[:2] != '$want')" 2>/dev/null; then
       echo "$candidate"
       return 0
     fi

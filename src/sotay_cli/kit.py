@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .atomic import write_bytes
+from .atomic import reason, write_bytes
 
 # The Pythons requires-python admits and tools/test-envs.sh tests; tests/test_kit.py keeps the three equal.
 SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13")
@@ -64,14 +64,21 @@ def build_kit(out: Path, *, pythons: Sequence[str] = SUPPORTED_PYTHONS, source: 
     if out.is_dir() and any(out.iterdir()) and not force:
         raise KitError(f"thư mục {out} đã có tệp; thêm --force để cập nhật bộ cài trong đó (các gói đã tải được "
                        "dùng lại) hoặc chọn --output khác.")
-    out.mkdir(parents=True, exist_ok=True)
-    for old in out.glob("sotay_cli-*.whl"):
-        old.unlink()
-    if wheel is None:
+    given = Path(wheel).resolve() if wheel is not None else None
+    if given is not None and not given.is_file():
+        raise KitError(f"không thấy tệp wheel {wheel}.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for old in out.glob("sotay_cli-*.whl"):  # one sotay in the kit: pip would take the newest version
+            if old.resolve() != given:
+                old.unlink()
+    except OSError as exc:
+        raise KitError(f"không ghi được vào thư mục {out} ({reason(exc)}).") from exc
+    if given is None:
         progress("Đang đóng gói sotay thành tệp wheel…")
         wheel = build_wheel(source or find_source(), out)
     else:
-        wheel = Path(shutil.copy2(wheel, out / Path(wheel).name))
+        wheel = given if given.parent == out.resolve() else Path(shutil.copy2(given, out / given.name))
     kit = Kit(out, wheel, pythons)
     for python in pythons:
         progress(f"Đang tải các gói cho Windows, Python {python}…")
@@ -116,9 +123,9 @@ def download(requirement: Path, dest: Path, python: str, find_links: Path | None
 
 def resolve_offline(folder: Path, python: str, version: str | None = None) -> list[str]:
     """The wheels `pip install sotay-cli` would take from `folder` alone on a Windows PC with `python`:
-    pip resolves for that target with no index and none of this machine's pip settings (a download into a
-    scratch folder: the dry run of `pip install` in pip 23 checks Requires-Python against the running Python, not the
-    target). KitError if the folder lacks something."""
+    pip resolves for that target with no index and none of this machine's pip settings. A download into a
+    scratch folder, not `pip install --dry-run`: pip 23's dry run checks Requires-Python against the running
+    Python, not the target. KitError if the folder lacks something."""
     with tempfile.TemporaryDirectory(prefix="sotay-kit-check-") as tmp:
         requirement = f"{DISTRIBUTION}=={version}" if version else DISTRIBUTION
         _pip(["--isolated", "download", "--no-index", "--find-links", str(folder), *_target(python),
@@ -191,8 +198,9 @@ def _python_words(pythons: Sequence[str]) -> str:
 
 
 def install_script(version: str, pythons: Sequence[str], launchers: Sequence[str]) -> str:
-    newest_first = " ".join(sorted(pythons, key=_version_key, reverse=True))
-    low, high = (tuple(map(int, p.split("."))) for p in (min(pythons, key=_version_key), max(pythons, key=_version_key)))
+    ordered = sorted(pythons, key=_version_key)
+    newest_first = " ".join(reversed(ordered))
+    low, high = _version_key(ordered[0]), _version_key(ordered[-1])
     copies = "\n".join(
         f'copy /y "{LAUNCHERS}\\{name}" "%LOCALAPPDATA%\\sotay\\{name}" >nul || goto fail\n'
         f'copy /y "{LAUNCHERS}\\{name}" "%DESKTOP%\\{name}" >nul || goto fail' for name in launchers)
