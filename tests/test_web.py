@@ -326,6 +326,16 @@ def test_an_unexpected_failure_is_a_friendly_page(make_client, monkeypatch):
     assert "Traceback" not in answer.text and "bí mật nội bộ" not in answer.text
 
 
+def test_odd_form_fields_are_said_not_crashed(client):
+    token = token_of(client)
+    answer = client.post("/bao-cao", data={"csrf": token, "ky": "thang", "thang": "13", "nam": "2026",
+                                           "ngay": "31/02/2026", "mau_vb": "ke-hoach", "nguon": "tep"},
+                         files=[("so", ("so.txt", b"1")), *sample_files()])
+    assert answer.status_code == 422
+    assert "tháng 13 không hợp lệ" in answer.text
+    assert "Ngày ban hành không hợp lệ" in answer.text and "Chọn một mẫu văn bản" in answer.text
+
+
 def test_unknown_pages_and_old_results(client):
     token_of(client)
     assert client.get("/ket-qua/khong-co").status_code == 404

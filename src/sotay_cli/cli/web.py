@@ -46,3 +46,4 @@ def web(
         raise fail(str(exc))
     except KeyboardInterrupt:
         pass
+    err.print("Đã tắt sotay web; các tệp tạm của trang đã được xóa.", highlight=False)

@@ -181,7 +181,7 @@ def create_app(options: Options | None = None) -> Starlette:
         form = await request.form(max_files=MAX_FILES, max_fields=40)
         try:
             sid, session = checked(request, form)
-            values = {k: form.get(k, "") for k in ("ky", "nam", "thang", "quy", "mau_vb", "nguon", "ngay", "so")}
+            values = {k: _text(form.get(k)) for k in ("ky", "nam", "thang", "quy", "mau_vb", "nguon", "ngay", "so")}
             values["luu"] = form.get("luu") == "1"
             files = [f for f in form.getlist("tep") if isinstance(f, UploadFile) and (f.filename or f.size)]
             request_folder = Path(tempfile.mkdtemp(prefix="tai-len-", dir=state.folder))
@@ -379,6 +379,11 @@ def _process(values: dict, uploads: list[Upload], sid: str, state: State, option
     result = Result(rid, sid, folder, analysis, template, uploads, files, notes)
     state.keep(result)
     return result
+
+
+def _text(value) -> str:
+    """A form field's text (a file sent under a text field's name counts as empty)."""
+    return value.strip()[:200] if isinstance(value, str) else ""
 
 
 def _period_label(values: dict) -> str:
