@@ -121,3 +121,14 @@ def test_meeting_kinds():
 def test_text_is_nfc_and_whitespace_collapsed():
     nfd = unicodedata.normalize("NFD", "Chi bộ  thôn\u00a0Phú Lộc ")
     assert v.text(s(nfd)).iloc[0] == "Chi bộ thôn Phú Lộc"
+
+
+@given(st.one_of(st.integers(min_value=-10**7, max_value=10**7).map(str),
+                 st.integers(min_value=1, max_value=9999).map(lambda y: f"01/01/{y:04d}"),
+                 st.integers(min_value=1, max_value=9999).map(lambda y: f"{y:04d}-06-05"),
+                 st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31))))
+def test_dates_out_of_range_are_bad_cells_never_a_crash(cell):
+    parsed, bad = v.date(s(cell))
+    assert parsed.isna().all() == bool(bad.iloc[0]) or parsed.notna().all()
+    if parsed.notna().all():
+        assert 1900 <= parsed.iloc[0].year <= 2100

@@ -188,9 +188,20 @@ _DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})(?:[ T]+\d{1,2}:
 _YMD = re.compile(r"^(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})(?:[ T]+\d{1,2}:\d{2}(?::\d{2})?.*)?$")
 
 
+_FIRST_DAY, _LAST_DAY = pd.Timestamp("1900-01-01"), pd.Timestamp("2100-12-31 23:59:59")
+
+
+def _bounded(ts: pd.Series) -> pd.Series:
+    """Dates from 1900 to 2100, in nanoseconds; anything else (year 2300, 0001) is not a date here."""
+    ts = pd.Series(ts)
+    inside = ts.notna() & (ts >= _FIRST_DAY) & (ts <= _LAST_DAY)
+    return ts.where(inside).astype("datetime64[ns]")
+
+
 def _from_parts(year: pd.Series, month: pd.Series, day: pd.Series) -> pd.Series:
     frame = pd.DataFrame({"year": year, "month": month, "day": day}).astype("float64")
-    return pd.to_datetime(frame, errors="coerce")
+    frame = frame.where(frame["year"].between(1900, 2100), np.nan)
+    return _bounded(pd.to_datetime(frame, errors="coerce"))
 
 
 def date(s: pd.Series, allow_year: bool = False) -> tuple[pd.Series, pd.Series]:
@@ -209,7 +220,7 @@ def _date(s: pd.Series, allow_year: bool) -> tuple[pd.Series, pd.Series]:
     is_date = s.map(lambda v: isinstance(v, (dt.date, pd.Timestamp)), na_action="ignore")
     is_date = is_date.fillna(False).astype(bool)
     if is_date.any():
-        out[is_date] = pd.to_datetime(s[is_date].astype(object), errors="coerce")
+        out[is_date] = _bounded(pd.to_datetime(s[is_date].astype(object), errors="coerce")).to_numpy()
     rest = ~is_date
     raw = text(s.where(rest, None))
     number = pd.to_numeric(raw.where(raw.str.fullmatch(r"\d+(?:\.\d+)?"), None), errors="coerce")
@@ -217,7 +228,7 @@ def _date(s: pd.Series, allow_year: bool) -> tuple[pd.Series, pd.Series]:
         year_only = number.between(1900, 2100) & (number % 1 == 0)
         out[year_only] = pd.to_datetime(number[year_only].astype(int).astype(str) + "-01-01")
         number = number.where(~year_only)
-    serial = number.between(1, 2958465)
+    serial = number.between(1, 73415)  # Excel's days up to 31/12/2100; later ones are not a real date here
     if serial.any():
         out[serial] = _EXCEL_EPOCH + pd.to_timedelta(number[serial].round(6), unit="D")
     dmy = raw.str.extract(_DMY)

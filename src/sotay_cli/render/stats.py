@@ -76,7 +76,8 @@ def summary_line(analysis) -> str:
                  f"{number(c['members'])} đảng viên")
     if c["xa"] > 1:
         structure = f"{number(c['xa'])} đảng bộ xã, " + structure
-    text = f"Toàn {analysis.root}: {structure}. "
+    whole = analysis.root if analysis.root.lower().startswith("toàn") else f"Toàn {analysis.root}"
+    text = f"{whole}: {structure}. "
     if "installed" in analysis.unknown:
         text += "Chưa có số liệu cài đặt, sử dụng (thiếu tệp tài khoản)."
     else:
