@@ -93,7 +93,7 @@ POSIX_CALLS = {"os.fork", "os.symlink", "os.getuid", "os.geteuid", "os.getgid", 
 # allowed only in a function that looks at os.name or sys.platform before it.
 GUARDED_ON_WINDOWS = {"os.kill"}
 # Found and reported to the module's owner; test_reported_windows_findings_are_still_there keeps them visible.
-REPORTED = {"web/app.py: os.kill"}
+REPORTED: set[str] = set()
 
 
 def _dotted(node: ast.AST) -> str:
@@ -140,7 +140,5 @@ def test_the_guard_is_recognised_and_an_unguarded_kill_is_not(tmp_path):
     assert posix_only_uses(tmp_path) == {"b.py: os.kill", "b.py: import fcntl"}
 
 
-@pytest.mark.xfail(strict=True, reason="reported: web/app.py _alive calls os.kill(pid, 0) with no Windows guard, "
-                   "which ends the process there; remove this mark and REPORTED once fixed")
 def test_reported_windows_findings_are_still_there():
     assert not REPORTED & posix_only_uses()

@@ -16,6 +16,7 @@ import secrets
 import shutil
 import tempfile
 import threading
+import time
 from collections import OrderedDict
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -67,18 +68,26 @@ FOLDER_PREFIX = "sotay-web-"
 _FOLDER = re.compile(rf"^{FOLDER_PREFIX}(\d+)-")
 
 
+STALE_DAYS = 7  # on Windows, where a process cannot be asked whether it lives: a folder this old is stale
+
+
 def sweep_folders(parent: Path | None = None) -> None:
     """Remove the folders of `sotay web` servers that were killed (their process is gone)."""
     parent = Path(parent or tempfile.gettempdir())
     for entry in parent.glob(f"{FOLDER_PREFIX}*"):
         match = _FOLDER.match(entry.name)
-        if match and entry.is_dir() and not _alive(int(match.group(1))):
+        if match and entry.is_dir() and not _alive(int(match.group(1)), entry):
             shutil.rmtree(entry, ignore_errors=True)
 
 
-def _alive(pid: int) -> bool:
+def _alive(pid: int, folder: Path) -> bool:
     if pid == os.getpid():
         return True
+    if os.name == "nt":  # os.kill there ends the process instead of asking about it
+        try:
+            return time.time() - folder.stat().st_mtime < STALE_DAYS * 86400
+        except OSError:
+            return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
