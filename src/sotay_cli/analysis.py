@@ -200,10 +200,27 @@ def group_figures(figures: pd.DataFrame, unknown: set[str] = frozenset()) -> pd.
     return out
 
 
-def analyse(config: Config, period: Period, inputs: dict[str, str | None] | None = None) -> Analysis:
+def place(data: Dataset, config: Config) -> Tree:
+    """The organisation tree of `data`, every roster row and meeting placed on its unit, and the
+    accounts filed under another chi bộ said (`sotay check` runs this too)."""
+    members = data.members
+    units = data.units.frame if data.units is not None else None
+    tree = build_tree(members.frame, units, config.root_name, config.organisation.get("level"),
+                      data.units.source if data.units is not None else "", members.source)
+    crosscheck.note_unplaced(members, tree)
+    for table in data.meeting_tables():
+        crosscheck.place_meetings(data, table, tree)
+    if data.usage is not None:
+        crosscheck.note_unit_mismatch(data, tree)
+    return tree
+
+
+def analyse(config: Config, period: Period, inputs: dict[str, str | None] | None = None,
+            sheet: str | None = None) -> Analysis:
     """Analyse `period` with the inputs given, or those configured; InputError when unreadable.
 
-    A quarter or a year whose configured paths have `{period}` is read month by month (sources.py)."""
+    A quarter or a year whose configured paths have `{period}` is read month by month (sources.py);
+    `sheet` names the worksheet to read in workbooks."""
     sources = resolve_sources(config, period, inputs)
     if not sources.single("members"):
         raise InputError("chưa có danh sách đảng viên: dùng --members TỆP hoặc khai báo [inputs] members "
@@ -216,17 +233,10 @@ def analyse(config: Config, period: Period, inputs: dict[str, str | None] | None
         return sources.files[kind] if kind in sources.monthly else sources.single(kind)
 
     data = load_dataset(sources.single("members"), monthly("usage"), monthly("meetings"), sources.single("units"),
-                        overrides=config.columns)
+                        overrides=config.columns, sheet=sheet)
     members = data.members
-    units = data.units.frame if data.units is not None else None
-    tree = build_tree(members.frame, units, config.root_name, config.organisation.get("level"),
-                      data.units.source if data.units is not None else "", members.source)
+    tree = place(data, config)
     notes: list[Problem] = []
-    crosscheck.note_unplaced(members, tree)
-    for table in data.meeting_tables():
-        crosscheck.place_meetings(data, table, tree)
-    if data.usage is not None:
-        crosscheck.note_unit_mismatch(data, tree)
     rules = Rules.from_config(config.rules)
     if rules.smartphone_only:
         crosscheck.note_smartphone(members, notes)

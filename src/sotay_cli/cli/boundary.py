@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import os
 import platform
+import re
 import secrets
 import shlex
 import sys
@@ -20,14 +21,33 @@ import warnings
 from pathlib import Path
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 EXIT_CRASH, EXIT_USAGE = 1, 2
+
+
+HELP_TEXT = "Xem hướng dẫn này rồi thoát."
 
 
 class Guarded(TyperGroup):
     def invoke(self, ctx):
         return contextvars.copy_context().run(guarded, functools.partial(super().invoke, ctx))
+
+    def get_help_option(self, ctx):
+        return _vietnamese_help(super().get_help_option(ctx))
+
+
+class Command(TyperCommand):
+    """Every sotay command: its --help said in Vietnamese."""
+
+    def get_help_option(self, ctx):
+        return _vietnamese_help(super().get_help_option(ctx))
+
+
+def _vietnamese_help(option):
+    if option is not None:
+        option.help = HELP_TEXT
+    return option
 
 
 def guarded(call):
@@ -36,10 +56,56 @@ def guarded(call):
         warnings.showwarning = _show_warning
         try:
             return call()
-        except (typer.Exit, typer.Abort, typer.TyperException):  # Typer's own: usage errors, exits
+        except usage_errors() as exc:  # a mistake in the command line: said in Vietnamese, exit 2
+            if type(exc).__name__ == "NoArgsIsHelpError":  # `sotay` alone: Typer prints the help
+                raise
+            _say("Lỗi:", usage_message(exc))
+            raise typer.Exit(EXIT_USAGE) from None
+        except (typer.Exit, typer.Abort, typer.TyperException):  # Typer's own: exits
             raise
         except Exception as exc:
             raise typer.Exit(handle(exc)) from None
+
+
+def usage_errors() -> type:
+    from typer._click.exceptions import UsageError
+
+    return UsageError
+
+
+def usage_message(exc) -> str:
+    """Click's usage errors (English) as one Vietnamese line."""
+    from typer._click import exceptions as cx
+
+    ctx = getattr(exc, "ctx", None)
+    command = ctx.command_path if ctx is not None else "sotay"
+    see = f" Xem: {command} --help."
+    param = getattr(exc, "param", None)
+    hint = " / ".join(param.opts) if param is not None and getattr(param, "opts", None) else (
+        getattr(exc, "param_hint", None) or "")
+    if isinstance(exc, cx.MissingParameter):
+        return f"thiếu {hint or 'một tham số bắt buộc'}.{see}"
+    if isinstance(exc, cx.NoSuchOption):
+        close = [p for p in (exc.possibilities or [])]
+        return (f"không có tùy chọn {exc.option_name}" + (f"; có phải {', '.join(close)}?" if close else ".")
+                + see)
+    text = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    if isinstance(exc, cx.BadParameter):
+        if m := re.search(r"'([^']*)' is not one of (.*?)\.?$", text):
+            return f"'{m[1]}' không hợp lệ cho {hint}; chọn một trong: {m[2].replace(chr(39), '')}.{see}"
+        if m := re.search(r"'([^']*)' is not a valid (\w+)", text):
+            kind = {"integer": "một số nguyên", "float": "một số", "boolean": "có hoặc không"}.get(m[2], m[2])
+            return f"'{m[1]}' không hợp lệ cho {hint}: cần {kind}.{see}"
+        for words, kind in (("valid integer", "một số nguyên"), ("valid number", "một số"),
+                            ("greater than or equal", "một số không nhỏ hơn giới hạn"), ("valid boolean", "có/không")):
+            if words in text:
+                return f"giá trị không hợp lệ cho {hint}: cần {kind}.{see}"
+        return f"giá trị không hợp lệ cho {hint}.{see}"
+    if m := re.match(r"No such command '(.*)'", text):
+        return f"không có lệnh '{m[1]}'. Xem: sotay --help."
+    if m := re.match(r"Got unexpected extra argument(?:\(s\)|s)? \((.*)\)", text):
+        return f"thừa tham số: {m[1]}.{see}"
+    return f"sai cú pháp lệnh ({text}).{see}"
 
 
 def handle(exc: Exception) -> int:

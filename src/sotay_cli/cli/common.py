@@ -1,9 +1,15 @@
-"""What every command shares: the Typer app, the consoles, the common options, loading a period."""
+"""What every command shares: the Typer app, the consoles, the choices, the inputs declared once,
+the output rules, loading a period and the exit codes."""
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import sys
+import typing
+from dataclasses import dataclass, fields
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -12,8 +18,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from .. import __version__
-from .boundary import Guarded
 from ..problems import InputError, Problem, count_by_severity
+from .boundary import Command, Guarded
 
 app = typer.Typer(
     name="sotay",
@@ -25,6 +31,13 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def command(*args, **kwargs):
+    """`@command()` registers a sotay command on the app (its --help in Vietnamese)."""
+    return app.command(*args, cls=Command, **kwargs)
+
+
 out = Console(soft_wrap=True)
 if not out.is_terminal:
     out = Console(soft_wrap=True, width=200)  # piped tables keep their columns whole
@@ -53,50 +66,145 @@ def main_options(
     """Theo dõi ứng dụng Sổ tay đảng viên điện tử."""
 
 
+# --- choices: Typer lists them in --help and refuses any other value (in Vietnamese, see boundary) -----
 
-KindOption = Annotated[Optional[str], typer.Option(
-    "--kind", "-k", help="Loại bảng nếu không muốn tự nhận: members (đảng viên), usage (tài khoản), "
-    "meetings (sinh hoạt), units (tổ chức).")]
-SheetOption = Annotated[Optional[str], typer.Option("--sheet", help="Tên trang tính cần đọc (mặc định: "
-                                                    "trang đầu tiên có dữ liệu).")]
-ConfigOption = Annotated[Optional[Path], typer.Option("--config", "-c", help="Tệp cấu hình (mặc định: "
-                                                      "sotay.toml ở thư mục hiện tại).")]
+class Choice(str, Enum):
+    def __str__(self) -> str:
+        return self.value
 
 
+StatsFormat = Choice("StatsFormat", {"table": "table", "csv": "csv", "json": "json", "xlsx": "xlsx"})
+FlagFormat = Choice("FlagFormat", {"table": "table", "csv": "csv"})
+ListFormat = Choice("ListFormat", {"table": "table", "csv": "csv", "json": "json"})
+CheckFormat = Choice("CheckFormat", {"table": "table", "json": "json"})
+SampleFormat = Choice("SampleFormat", {"xlsx": "xlsx", "csv": "csv"})
+Level = Choice("Level", {"chi_bo": "chi-bo", "co_so": "co-so", "xa": "xa", "tinh": "tinh", "all": "all"})
+RankLevel = Choice("RankLevel", {"chi_bo": "chi-bo", "co_so": "co-so", "xa": "xa"})
+# the rates of metrics.RATES, written out so that `sotay --help` does not load pandas (a test keeps them equal)
+Metric = Choice("Metric", {m: m for m in ("installed_rate", "active_rate", "active_of_installed", "attendance_rate",
+                                         "meeting_rate")})
+Kind = Choice("Kind", {k: k for k in ("members", "usage", "meetings", "units")})
 
-def _overrides(config_path: Path | None) -> dict[str, str]:
-    from ..config import load_config
 
-    if config_path is None and not Path("sotay.toml").exists():
-        return {}
-    return load_config(config_path).columns
+# --- options used by several commands ------------------------------------------------------------
 
-
-
-PeriodOption = Annotated[str, typer.Option("--period", "-p", help="Kỳ báo cáo: 2026-06 (tháng), 2026-Q2 (quý), "
-                                           "2026 (năm).")]
-MembersOption = Annotated[Optional[str], typer.Option("--members", help="Danh sách đảng viên ('-' là đầu vào chuẩn).")]
-UsageOption = Annotated[Optional[str], typer.Option("--usage", help="Danh sách tài khoản ứng dụng.")]
-MeetingsOption = Annotated[Optional[str], typer.Option("--meetings", help="Sinh hoạt chi bộ trên ứng dụng.")]
-UnitsOption = Annotated[Optional[str], typer.Option("--units", help="Danh mục tổ chức đảng (cây đơn vị).")]
-LevelOption = Annotated[str, typer.Option("--level", "-l", help="Cấp hiển thị: chi-bo, co-so, xa, tinh hoặc all.")]
+LevelOption = Annotated[Level, typer.Option("--level", "-l", help="Cấp hiển thị.")]
 StrictOption = Annotated[bool, typer.Option("--strict", help="Có lỗi dữ liệu thì thoát mã 1.")]
 OutputOption = Annotated[Optional[str], typer.Option("--output", "-o", help="Ghi ra tệp; '-' là đầu ra chuẩn.")]
 ForceOption = Annotated[bool, typer.Option("--force", help="Ghi đè tệp đã có (không bao giờ ghi đè tệp đầu vào).")]
-INPUT_OPTIONS = ("--members", "--usage", "--meetings", "--units")
+NoHistoryOption = Annotated[bool, typer.Option("--no-history", help="Không lưu kỳ này vào lịch sử và không so "
+                                               "sánh với kỳ trước.")]
+ConfigOption = Annotated[Optional[Path], typer.Option("--config", "-c", help="Tệp cấu hình (mặc định: "
+                                                      "sotay.toml ở thư mục hiện tại).")]
+SheetOption = Annotated[Optional[str], typer.Option("--sheet", help="Tên trang tính cần đọc trong các tệp Excel, "
+                                                    "ODS (mặc định: trang đầu tiên có dữ liệu).")]
+KindOption = Annotated[Optional[Kind], typer.Option("--kind", "-k", help="Loại bảng nếu không muốn tự nhận: "
+                                                    "members (đảng viên), usage (tài khoản), meetings (sinh hoạt), "
+                                                    "units (tổ chức).")]
 
 
-def _one_stdin(values: dict[str, str | None]) -> None:
-    """Standard input can feed one input only."""
-    from ..ingest.readers import STDIN
+# --- the inputs of an analysing command, declared once -------------------------------------------
 
-    on_stdin = [option for option, value in values.items() if value == STDIN]
-    if len(on_stdin) > 1:
-        raise fail(f"{' và '.join(on_stdin)} cùng đọc từ đầu vào chuẩn ('-'); chỉ một đầu vào được là '-', "
-                   "các đầu vào khác cần tên tệp.")
+@dataclass
+class Inputs:
+    """What every analysing command reads: the period, the exports (or sotay.toml's), the sheet, the
+    configuration. Declared once (`with_inputs`), as csvkit's common parser and sqlite-utils' option
+    decorators do; a command leaves out the options it cannot use."""
+
+    period: str = ""
+    as_of: Optional[str] = None
+    members: Optional[str] = None
+    usage: Optional[str] = None
+    meetings: Optional[str] = None
+    units: Optional[str] = None
+    sheet: Optional[str] = None
+    config: Optional[Path] = None
+
+    def files(self) -> dict[str, str | None]:
+        return {"members": self.members, "usage": self.usage, "meetings": self.meetings, "units": self.units}
+
+    def analyse(self):
+        """Load, compute and summarise problems on stderr; exits 2 with a reason when it cannot."""
+        from ..analysis import analyse
+        from ..config import load_config
+        from ..ingest.readers import STDIN, stdin_named
+        from ..periods import as_of, parse_day, parse_period
+
+        try:
+            period = parse_period(self.period)
+            if self.as_of:
+                period = as_of(period, parse_day(self.as_of))
+        except ValueError as exc:
+            raise fail(f"{'--as-of' if self.as_of and 'ngày' in str(exc) else '--period'}: {exc}.")
+        given = {f"--{kind}": path for kind, path in self.files().items()}
+        on_stdin = [option for option, value in given.items() if value == STDIN]
+        if len(on_stdin) > 1:
+            raise fail(f"{' và '.join(on_stdin)} cùng đọc từ đầu vào chuẩn ('-'); chỉ một đầu vào được là '-', "
+                       "các đầu vào khác cần tên tệp.")
+        config = load_config(self.config, inputs_given=any(self.files().values()))
+        if config.is_sample:
+            err.print("Không có sotay.toml ở thư mục này và không có tệp đầu vào: đang chạy trên [bold]DỮ LIỆU "
+                      f"MẪU[/bold] ({escape(config.root_name)}, không phải số liệu thật) — {escape(str(config.base))}.",
+                      highlight=False)
+        with progress("Đang đọc dữ liệu và tính số liệu…"), stdin_named(*on_stdin):
+            result = analyse(config, period, self.files(), sheet=self.sheet)
+        summarise_problems(result.problems, result.inputs)
+        return result
 
 
-def _outputs(force: bool, paths=(), result=None, folders=()) -> None:
+_INPUT_OPTIONS = {
+    "period": Annotated[str, typer.Option("--period", "-p", help="Kỳ báo cáo: 2026-06 (tháng), 2026-Q2 (quý), "
+                                          "2026 (năm), hoặc 2026-01-16 (tháng 1 tính đến hết ngày 16).")],
+    "as_of": Annotated[Optional[str], typer.Option("--as-of", help="Tính số liệu đến hết ngày này trong kỳ "
+                                                   "(16/01/2026 hoặc 2026-01-16).")],
+    "members": Annotated[Optional[str], typer.Option("--members", help="Danh sách đảng viên ('-' là đầu vào "
+                                                     "chuẩn); mặc định theo mục [inputs] của sotay.toml.")],
+    "usage": Annotated[Optional[str], typer.Option("--usage", help="Danh sách tài khoản ứng dụng.")],
+    "meetings": Annotated[Optional[str], typer.Option("--meetings", help="Sinh hoạt chi bộ trên ứng dụng.")],
+    "units": Annotated[Optional[str], typer.Option("--units", help="Danh mục tổ chức đảng (cây đơn vị).")],
+    "sheet": SheetOption,
+    "config": ConfigOption,
+}
+
+
+def with_inputs(*, skip: tuple[str, ...] = ()):
+    """Give the decorated command the input options (all but `skip`), collected into its `inputs`
+    parameter: the options are declared here once, with their help, for every command."""
+    unknown = set(skip) - set(_INPUT_OPTIONS)
+    assert not unknown, unknown
+
+    def decorate(command):
+        hints = typing.get_type_hints(command, include_extras=True)
+        own = [p.replace(annotation=hints.get(p.name, p.annotation))
+               for p in inspect.signature(command).parameters.values() if p.name != "inputs"]
+        added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
+                                   default=inspect.Parameter.empty if name == "period" else None)
+                 for name, annotation in _INPUT_OPTIONS.items() if name not in skip]
+        required = [p for p in added if p.default is inspect.Parameter.empty]
+        optional = [p for p in added if p.default is not inspect.Parameter.empty]
+        params = [*required, *[p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own], *optional]
+
+        @functools.wraps(command)
+        def wrapper(**kwargs):
+            values = {f.name: kwargs.pop(f.name) for f in fields(Inputs) if f.name in kwargs}
+            return command(inputs=Inputs(**values), **kwargs)
+
+        wrapper.__signature__ = inspect.Signature(params)
+        wrapper.__annotations__ = {p.name: p.annotation for p in params}
+        return wrapper
+
+    return decorate
+
+
+def finish(result, strict: bool, flagged: bool = False) -> None:
+    """Exit 1 for a cron job: units below target (when asked) or data errors with --strict."""
+    if flagged or (strict and any(p.severity == "error" for p in result.problems)):
+        raise typer.Exit(EXIT_FLAGGED)
+
+
+# --- outputs -------------------------------------------------------------------------------------
+
+def outputs(force: bool, paths=(), result=None, folders=()) -> None:
     """The output rules of this command (every writer follows them, see atomic.py), checked on `paths`
     and `folders` before anything is written: never an input of `result` (exports, sotay.toml, the
     history file), never an existing file without --force, never under a file or in a read-only folder."""
@@ -111,41 +219,36 @@ def _outputs(force: bool, paths=(), result=None, folders=()) -> None:
     check_outputs([p for p in paths if p not in (None, "-")], folders)
 
 
-def _analyse(period: str, config_path, members, usage, meetings, units):
-    """Load, compute and summarise problems on stderr; exits 2 with a reason when it cannot."""
-    from ..analysis import analyse
-    from ..config import load_config
-    from ..ingest.readers import STDIN, stdin_named
-    from ..periods import parse_period
+def emit(data: str | bytes, output: str | None) -> None:
+    """Every command's machine output (CSV, JSON) goes here: to stdout, or atomically to `output`
+    under the command's output rules (`outputs`)."""
+    from ..atomic import write_bytes
 
-    try:
-        parsed = parse_period(period)
-    except ValueError as exc:
-        raise fail(f"--period: {exc}.")
-    given = dict(zip(INPUT_OPTIONS, (members, usage, meetings, units)))
-    _one_stdin(given)
-    try:
-        config = load_config(config_path, inputs_given=any((members, usage, meetings, units)))
-        if config.is_sample:
-            err.print("Không có sotay.toml ở thư mục này và không có tệp đầu vào: đang chạy trên [bold]DỮ LIỆU "
-                      f"MẪU[/bold] ({escape(config.root_name)}, không phải số liệu thật) — {escape(str(config.base))}.",
-                      highlight=False)
-        with _progress("Đang đọc dữ liệu và tính số liệu…"), stdin_named(*[o for o, v in given.items() if v == STDIN]):
-            result = analyse(config, parsed, {"members": members, "usage": usage, "meetings": meetings,
-                                              "units": units})
-    except InputError as exc:
-        raise fail(str(exc))
-    _summarise_problems(result.problems, result.inputs)
-    return result
+    data = data if isinstance(data, bytes) else data.encode("utf-8")
+    if output in (None, "-"):
+        sys.stdout.flush()
+        stream = getattr(sys.stdout, "buffer", None)
+        if stream is None:  # a text-only stdout (some test runners)
+            sys.stdout.write(data.decode("utf-8"))
+        else:
+            stream.write(data)
+            stream.flush()
+    else:
+        write_bytes(output, data)
+        wrote(output)
 
 
-def _compare_history(result, enabled: bool) -> None:
+def wrote(path) -> None:
+    err.print(f"Đã ghi {path}", highlight=False, markup=False)
+
+
+# --- history -------------------------------------------------------------------------------------
+
+def compare_history(result, enabled: bool) -> None:
     """Before anything is shown: compare with the organisation's stored periods and give the flags their
     pace, reading the history file only. A file that cannot be read warns; a damaged one stops (exit 2)."""
     if not enabled:
         return
-    from rich.markup import escape
-
     from ..forecast import annotate
     from ..history import HistoryError, HistoryUnavailable, default_path, read_comparison
 
@@ -160,13 +263,11 @@ def _compare_history(result, enabled: bool) -> None:
     result.with_flags(annotate(result, comparison.series))
 
 
-def _store_history(result, enabled: bool) -> None:
+def store_history(result, enabled: bool) -> None:
     """After the command's own outputs are written: keep the period. A file that cannot be written warns
     that the period was not stored (the figures were shown all the same)."""
     if not enabled:
         return
-    from rich.markup import escape
-
     from ..history import HistoryError, HistoryUnavailable, default_path, save
 
     path = default_path(result.config)
@@ -183,58 +284,32 @@ def _store_history(result, enabled: bool) -> None:
                   f"lịch sử ({escape(str(path))}).[/dim]", highlight=False)
 
 
-NoHistoryOption = Annotated[bool, typer.Option("--no-history", help="Không lưu kỳ này vào lịch sử và không so "
-                                               "sánh với kỳ trước.")]
+# --- messages ------------------------------------------------------------------------------------
 
-
-def _progress(message: str):
+def progress(message: str):
     return err.status(message) if err.is_terminal else contextlib.nullcontext()
 
 
-def _summarise_problems(problems: list[Problem], inputs: dict[str, str]) -> None:
-    if not problems:
-        return
+def summarise_problems(problems: list[Problem], inputs: dict[str, str]) -> None:
     counts = count_by_severity(problems)
+    if not counts["error"] and not counts["warning"]:
+        return
     files = sorted({Path(p.file).name for p in problems})
     err.print(f"[yellow]Dữ liệu:[/yellow] {counts['error']} lỗi, {counts['warning']} cảnh báo "
               f"({escape(', '.join(files))}); xem chi tiết bằng lệnh: sotay check "
               + escape(" ".join(inputs.values())), highlight=False)
 
 
-def _check_level(level: str) -> None:
-    from ..render.columns import LEVEL_OPTIONS
-
-    if level != "all" and level not in LEVEL_OPTIONS:
-        raise fail(f"--level phải là một trong: {', '.join(LEVEL_OPTIONS)}, all.")
-
-
-def _emit(text: str | bytes, output: str | None) -> None:
-    """Write text (or UTF-8 bytes, as orjson makes them) to stdout or atomically to a file."""
-    from ..atomic import write_bytes
-
-    data = text if isinstance(text, bytes) else text.encode("utf-8")
-    if output in (None, "-"):
-        sys.stdout.flush()
-        stream = getattr(sys.stdout, "buffer", None)
-        if stream is None:  # a text-only stdout (some test runners)
-            sys.stdout.write(data.decode("utf-8"))
-        else:
-            stream.write(data)
-            stream.flush()
-    else:
-        write_bytes(output, data)  # under the command's output rules (_outputs)
-        err.print(f"Đã ghi {output}", highlight=False, markup=False)
-
-
-
-def _parse_date(text: str | None):
-    import datetime as dt
-
+def parse_date(text: str | None):
+    """--ngay: 08/06/2026 or 2026-06-08."""
     if not text:
         return None
-    for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
-        try:
-            return dt.datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    raise fail(f"--ngay '{text}' không hợp lệ; ghi dạng 08/06/2026 hoặc 2026-06-08.")
+    from ..periods import parse_day
+
+    try:
+        return parse_day(text)
+    except ValueError:
+        raise fail(f"--ngay '{text}' không hợp lệ; ghi dạng 08/06/2026 hoặc 2026-06-08.") from None
+
+
+__all__ = ["InputError"]  # re-exported for the command modules

@@ -8,14 +8,29 @@ from typing import Annotated, Optional
 import typer
 
 from ..fmt import number
-from .common import (EXIT_FLAGGED, ConfigOption, ForceOption, MeetingsOption, MembersOption, NoHistoryOption, PeriodOption,
-                     StrictOption, UnitsOption, UsageOption, _analyse, _outputs, _compare_history, _parse_date, _progress,
-                     _store_history, app, err, fail, out)
+from .common import (
+    ForceOption,
+    Inputs,
+    NoHistoryOption,
+    StrictOption,
+    command,
+    compare_history,
+    err,
+    fail,
+    finish,
+    out,
+    outputs,
+    parse_date,
+    progress,
+    store_history,
+    with_inputs,
+)
 
 
-@app.command()
+@command()
+@with_inputs()
 def report(
-    period: PeriodOption,
+    inputs: Inputs,
     template: Annotated[str, typer.Option("--template", "-t", help="Mẫu văn bản: cong-van (công văn đôn đốc), "
                                           "bao-cao (báo cáo định kỳ), thong-bao (thông báo phân công) hoặc "
                                           "tên một mẫu riêng trong thư mục mẫu.")] = "cong-van",
@@ -25,16 +40,11 @@ def report(
                                          "md.")] = "docx,xlsx,md",
     date: Annotated[Optional[str], typer.Option("--ngay", "--date", help="Ngày ban hành in trên văn bản "
                                                 "(08/06/2026); bỏ trống: để trống cho viết tay.")] = None,
-    number: Annotated[str, typer.Option("--so", "--number", help="Số văn bản (bỏ trống: để trống cho văn thư "
-                                        "điền).")] = "",
+    doc_number: Annotated[str, typer.Option("--so", "--number", help="Số văn bản (bỏ trống: để trống cho văn thư "
+                                            "điền).")] = "",
     force: ForceOption = False,
-    members: MembersOption = None,
-    usage: UsageOption = None,
-    meetings: MeetingsOption = None,
-    units: UnitsOption = None,
     strict: StrictOption = False,
     no_history: NoHistoryOption = False,
-    config: ConfigOption = None,
 ) -> None:
     """Soạn dự thảo văn bản (Word), phụ lục (Excel) và bản Markdown cho một kỳ.
 
@@ -47,13 +57,13 @@ def report(
     chosen = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
     if not chosen or any(f not in FORMATS for f in chosen):
         raise fail(f"--format chỉ gồm: {', '.join(FORMATS)} (ví dụ docx,xlsx).")
-    issued = _parse_date(date)
-    result = _analyse(period, config, members, usage, meetings, units)
-    _compare_history(result, not no_history)
-    options = ReportOptions(template, chosen, out_dir, force, issued, number)
-    _outputs(force, output_paths(result.period.label, options).values(), result)
+    issued = parse_date(date)
+    result = inputs.analyse()
+    compare_history(result, not no_history)
+    options = ReportOptions(template, chosen, out_dir, force, issued, doc_number)
+    outputs(force, output_paths(result.period.label, options).values(), result)
     try:
-        with _progress("Đang soạn văn bản…") as status:
+        with progress("Đang soạn văn bản…") as status:
             step = (lambda message: status.update(message)) if hasattr(status, "update") else (lambda message: None)
             written = write_report(result, options, step)
     except ReportExists as exc:
@@ -61,13 +71,12 @@ def report(
     except (TemplateProblem, DraftProblem) as exc:
         raise fail(str(exc))
     for path in written:
-        out.print(str(path), highlight=False)
-    _store_history(result, not no_history)
-    if strict and any(p.severity == "error" for p in result.problems):
-        raise typer.Exit(EXIT_FLAGGED)
+        out.print(str(path), highlight=False, markup=False)
+    store_history(result, not no_history)
+    finish(result, strict)
 
 
-@app.command()
+@command()
 def init(
     folder: Annotated[Path, typer.Argument(help="Thư mục làm việc (mặc định: thư mục hiện tại).")] = Path("."),
     tinh: Annotated[str, typer.Option("--tinh", help="Tỉnh, thành phố (theo danh mục từ 07/2025), ví dụ "
@@ -82,11 +91,12 @@ def init(
     Ví dụ: sotay init --tinh "Thanh Hóa" --xa "Hoa Lộc"
     """
     from ..places import PlaceNotFound, find
-    from ..scaffold import AlreadyThere, init as scaffold
+    from ..scaffold import AlreadyThere
+    from ..scaffold import init as scaffold
 
     if not tinh:
         raise fail("cần --tinh, ví dụ: sotay init --tinh \"Thanh Hóa\" --xa \"Hoa Lộc\".")
-    _outputs(force)
+    outputs(force)
     try:
         place = find(tinh, xa or None)
         written = scaffold(folder, place, signer, force)
@@ -102,16 +112,15 @@ def init(
 
 
 
-@app.command()
+@command()
+@with_inputs(skip=("meetings",))
 def followup(
-    period: PeriodOption,
-    unit: Annotated[Optional[str], typer.Option("--unit", "-u", help="Chỉ các chi bộ thuộc đơn vị này.")] = None,
+    inputs: Inputs,
+    unit: Annotated[Optional[str], typer.Option("--unit", "-u", help="Chỉ các chi bộ thuộc đơn vị này (mã hoặc "
+                                                "tên).")] = None,
     out_dir: Annotated[Path, typer.Option("--output", "-o", help="Thư mục ghi (thư mục con theo kỳ).")] = Path("bao-cao"),
     mask_phone: Annotated[bool, typer.Option("--mask-phone", help="Che giữa số điện thoại (091****678).")] = False,
     force: ForceOption = False,
-    members: MembersOption = None,
-    usage: UsageOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Danh sách từng đảng viên chưa cài đặt hoặc đã cài mà chưa sử dụng, theo chi bộ (XLSX và DOCX).
 
@@ -120,14 +129,14 @@ def followup(
     from ..followup import followup_list, output_paths, write_lists
     from ..report import ReportExists
 
-    result = _analyse(period, config, members, usage, None, None)
-    _outputs(force, output_paths(result.period.label, out_dir), result)
+    result = inputs.analyse()
+    outputs(force, output_paths(result.period.label, out_dir), result)
     try:
         todo = followup_list(result, unit, mask_phone)
     except KeyError:
         raise fail(f"không có đơn vị '{unit}' trong cây tổ chức.")
     try:
-        with _progress("Đang lập danh sách…"):
+        with progress("Đang lập danh sách…"):
             paths = write_lists(result, todo, out_dir, force)
     except ReportExists as exc:
         raise fail(f"đã có tệp {', '.join(map(str, exc.paths))}; thêm --force để ghi đè.")

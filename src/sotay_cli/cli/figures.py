@@ -2,37 +2,52 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from typing import Annotated, Optional
 
-import pandas as pd
 import typer
-from rich.table import Table as RichTable
 
-from ..fmt import number
-from ..problems import InputError
-from ..render.columns import spreadsheet_safe
-from .common import (EXIT_FLAGGED, ConfigOption, ForceOption, LevelOption, MeetingsOption, MembersOption, NoHistoryOption,
-                     OutputOption, PeriodOption, StrictOption, UnitsOption, UsageOption, _analyse, _check_level,
-                     _compare_history, _emit, _outputs, _store_history, app, err, fail, out)
+from .common import (
+    ConfigOption,
+    FlagFormat,
+    ForceOption,
+    Inputs,
+    Level,
+    LevelOption,
+    ListFormat,
+    Metric,
+    NoHistoryOption,
+    OutputOption,
+    RankLevel,
+    StatsFormat,
+    StrictOption,
+    command,
+    compare_history,
+    emit,
+    err,
+    fail,
+    finish,
+    out,
+    outputs,
+    store_history,
+    with_inputs,
+    wrote,
+)
+
+MetricOption = Annotated[Metric, typer.Option("--metric", "-m", help="Tỷ lệ cần xem.")]
 
 
-@app.command()
+@command()
+@with_inputs()
 def stats(
-    period: PeriodOption,
-    members: MembersOption = None,
-    usage: UsageOption = None,
-    meetings: MeetingsOption = None,
-    units: UnitsOption = None,
-    level: LevelOption = "all",
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv, json hoặc xlsx.")] = "table",
+    inputs: Inputs,
+    level: LevelOption = Level.all,
+    fmt: Annotated[StatsFormat, typer.Option("--format", "-f", help="Bảng trên màn hình, CSV, JSON hoặc Excel "
+                                             "(xlsx cần --output).")] = StatsFormat.table,
     output: OutputOption = None,
     force: ForceOption = False,
     bom: Annotated[bool, typer.Option("--bom", help="CSV có BOM để Excel mở đúng tiếng Việt.")] = False,
     strict: StrictOption = False,
     no_history: NoHistoryOption = False,
-    config: ConfigOption = None,
 ) -> None:
     """Số liệu từng đơn vị trong kỳ: đảng viên, đã cài đặt, sử dụng thường xuyên, sinh hoạt trên ứng dụng.
 
@@ -40,40 +55,33 @@ def stats(
     """
     from ..render import stats as render
 
-    _check_level(level)
-    if fmt not in ("table", "csv", "json", "xlsx"):
-        raise fail("--format phải là table, csv, json hoặc xlsx.")
-    if fmt == "xlsx" and output in (None, "-"):
+    if fmt is StatsFormat.xlsx and output in (None, "-"):
         raise fail("--format xlsx cần --output TỆP.xlsx.")
-    result = _analyse(period, config, members, usage, meetings, units)
-    _outputs(force, [output], result)
-    _compare_history(result, not no_history)
-    if fmt == "table":
-        render.print_table(out, result, level)
-    elif fmt == "csv":
-        _emit(("\ufeff" if bom else "") + render.to_csv(result, level), output)
-    elif fmt == "json":
-        _emit(render.to_json(result, level), output)
+    result = inputs.analyse()
+    outputs(force, [output], result)
+    compare_history(result, not no_history)
+    if fmt is StatsFormat.table:
+        render.print_table(out, result, level.value)
+    elif fmt is StatsFormat.csv:
+        emit(("\ufeff" if bom else "") + render.to_csv(result, level.value), output)
+    elif fmt is StatsFormat.json:
+        emit(render.to_json(result, level.value), output)
     else:
         from ..render.xlsx import write_appendix
 
         write_appendix(result, output)
-        err.print(f"Đã ghi {output}", highlight=False, markup=False)
-    _store_history(result, not no_history)
-    if strict and any(p.severity == "error" for p in result.problems):
-        raise typer.Exit(EXIT_FLAGGED)
+        wrote(output)
+    store_history(result, not no_history)
+    finish(result, strict)
 
 
-@app.command()
+@command()
+@with_inputs()
 def flag(
-    period: PeriodOption,
-    members: MembersOption = None,
-    usage: UsageOption = None,
-    meetings: MeetingsOption = None,
-    units: UnitsOption = None,
-    level: LevelOption = "all",
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table hoặc csv (mặc định: table trên màn hình, "
-                                     "csv khi chuyển tiếp qua ống).")] = "",
+    inputs: Inputs,
+    level: LevelOption = Level.all,
+    fmt: Annotated[Optional[FlagFormat], typer.Option("--format", "-f", help="Mặc định: bảng trên màn hình, CSV "
+                                                      "khi chuyển tiếp qua ống hay ghi ra tệp.")] = None,
     fail_on_flag: Annotated[bool, typer.Option("--fail-on-flag", help="Thoát mã 1 khi có đơn vị dưới chỉ tiêu "
                                                "(dùng cho cron).")] = False,
     output: Annotated[Optional[str], typer.Option("--output", "-o", help="Ghi CSV ra tệp; '-' là đầu ra "
@@ -81,115 +89,79 @@ def flag(
     force: ForceOption = False,
     strict: StrictOption = False,
     no_history: NoHistoryOption = False,
-    config: ConfigOption = None,
 ) -> None:
     """Chỉ các đơn vị dưới chỉ tiêu, gấp nhất trước, kèm số đảng viên còn thiếu."""
     from ..render import stats as render
 
-    _check_level(level)
     to_file = output not in (None, "-")
-    fmt = fmt or ("table" if out.is_terminal and not to_file else "csv")
-    if fmt not in ("table", "csv"):
-        raise fail("--format phải là table hoặc csv.")
-    if fmt == "table" and to_file:
+    fmt = fmt or (FlagFormat.table if out.is_terminal and not to_file else FlagFormat.csv)
+    if fmt is FlagFormat.table and to_file:
         raise fail("--output ghi CSV; bỏ --format table hoặc dùng --format csv.")
-    result = _analyse(period, config, members, usage, meetings, units)
-    _outputs(force, [output], result)
-    _compare_history(result, not no_history)
-    flags = render.select_flags(result, level)
-    if fmt == "table":
+    result = inputs.analyse()
+    outputs(force, [output], result)
+    compare_history(result, not no_history)
+    flags = render.select_flags(result, level.value)
+    if fmt is FlagFormat.table:
         render.print_flags(out, result, flags)
     else:
-        _emit(render.flags_csv(result, flags), output)
-    _store_history(result, not no_history)
-    if (fail_on_flag and flags) or (strict and any(p.severity == "error" for p in result.problems)):
-        raise typer.Exit(EXIT_FLAGGED)
+        emit(render.flags_csv(result, flags), output)
+    store_history(result, not no_history)
+    finish(result, strict, flagged=fail_on_flag and bool(flags))
 
 
-
-@app.command()
+@command()
+@with_inputs()
 def rank(
-    period: PeriodOption,
-    metric: Annotated[str, typer.Option("--metric", "-m", help="installed_rate, active_rate, active_of_installed, "
-                                        "attendance_rate hoặc meeting_rate.")] = "installed_rate",
-    level: Annotated[str, typer.Option("--level", "-l", help="Cấp xếp hạng: chi-bo, co-so, xa.")] = "chi-bo",
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv hoặc json.")] = "table",
+    inputs: Inputs,
+    metric: MetricOption = Metric.installed_rate,
+    level: Annotated[RankLevel, typer.Option("--level", "-l", help="Cấp xếp hạng.")] = RankLevel.chi_bo,
+    fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="Bảng, CSV hoặc JSON.")] = ListFormat.table,
+    output: OutputOption = None,
+    force: ForceOption = False,
     no_history: NoHistoryOption = False,
-    config: ConfigOption = None,
 ) -> None:
     """Xếp hạng đơn vị để thi đua: đồng hạng ghi rõ, kèm thay đổi thứ hạng so với kỳ trước."""
-    from rich.markup import escape
-
-    from ..metrics import RATES
     from ..ranking import rank as ranking
+    from ..render import lists
     from ..render.columns import LEVEL_OPTIONS
-    from ..targets import METRIC_LABELS
 
-    if metric not in RATES:
-        raise fail(f"--metric phải là một trong: {', '.join(RATES)}.")
-    if level not in LEVEL_OPTIONS:
-        raise fail(f"--level phải là một trong: {', '.join(LEVEL_OPTIONS)}.")
-    if fmt not in ("table", "csv", "json"):
-        raise fail("--format phải là table, csv hoặc json.")
-    result = _analyse(period, config, None, None, None, None)
-    _compare_history(result, not no_history)
-    table = ranking(result, metric, LEVEL_OPTIONS[level])
-    from ..fmt import percent
-
-    shown = table.assign(
-        value_text=[percent(v, mode=result.rounding) for v in table["value"]],
-        rank_text=[f"{r} (đồng hạng)" if t else str(r) for r, t in zip(table["rank"], table["tied"])],
-        move_text=["—" if pd.isna(m) else ("=" if m == 0 else f"{'↑' if m > 0 else '↓'}{abs(int(m))}")
-                   for m in table["move"]])
-    if fmt == "json":
-        records = [{"rank": int(r.rank), "unit": r.unit, "value": float(r.value), "tied": bool(r.tied),
-                    "previous_rank": None if pd.isna(r.previous_rank) else int(r.previous_rank),
-                    "move": None if pd.isna(r.move) else int(r.move)} for r in table.itertuples()]
-        sys.stdout.write(json.dumps({"period": result.period.label, "metric": metric, "units": records},
-                                    ensure_ascii=False, indent=2) + "\n")
-    elif fmt == "csv":
-        sys.stdout.write(shown.rename(columns={"rank_text": "Hạng", "unit": "Đơn vị", "value_text": METRIC_LABELS[metric],
-                                               "move_text": "So với kỳ trước"})
-                         [["Hạng", "Đơn vị", METRIC_LABELS[metric], "So với kỳ trước"]].pipe(spreadsheet_safe).to_csv(index=False))
+    result = inputs.analyse()
+    outputs(force, [output], result)
+    compare_history(result, not no_history)
+    table = ranking(result, metric.value, LEVEL_OPTIONS[level.value])
+    if fmt is ListFormat.json:
+        emit(lists.rank_json(result, table, metric.value), output)
+    elif fmt is ListFormat.csv:
+        emit(lists.rank_csv(result, table, metric.value), output)
     else:
-        grid = RichTable(title=f"Xếp hạng theo {METRIC_LABELS[metric]} — {result.period.words}", title_justify="left")
-        for header, justify in (("Hạng", "right"), ("Đơn vị", "left"), ("Tỷ lệ", "right"), ("So với kỳ trước", "right")):
-            grid.add_column(header, justify=justify)
-        for r in shown.itertuples():
-            grid.add_row(r.rank_text, escape(str(r.unit)), r.value_text, r.move_text)
-        out.print(grid)
-    _store_history(result, not no_history)
+        out.print(lists.rank_table(result, table, metric.value))
+    store_history(result, not no_history)
 
 
-
-@app.command()
+@command()
 def history(
-    unit: Annotated[Optional[str], typer.Option("--unit", "-u", help="Chuỗi số liệu của một đơn vị.")] = None,
-    metric: Annotated[str, typer.Option("--metric", "-m", help="Chỉ số của chuỗi (mặc định installed_rate).")]
-    = "installed_rate",
+    unit: Annotated[Optional[str], typer.Option("--unit", "-u", help="Chuỗi số liệu của một đơn vị (mã hoặc "
+                                                "tên).")] = None,
+    metric: MetricOption = Metric.installed_rate,
     org: Annotated[Optional[str], typer.Option("--org", help="Tổ chức (đảng bộ gốc) cần xem; mặc định: root trong "
                                                "mục organisation của sotay.toml.")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv hoặc json.")] = "table",
+    fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="Bảng, CSV hoặc JSON.")] = ListFormat.table,
+    output: OutputOption = None,
+    force: ForceOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Các kỳ đã lưu của tổ chức đang làm việc; với --unit, chuỗi số liệu của đơn vị qua các kỳ."""
+    import pandas as pd
     from rich.markup import escape
 
     from ..config import load_config
-    from ..fmt import percent
-    from ..history import HistoryError, default_path, figures, organisations, periods, read_history
-    from ..metrics import RATES
+    from ..history import default_path, figures, organisations, periods, read_history
+    from ..render import lists
 
-    if metric not in RATES:
-        raise fail(f"--metric phải là một trong: {', '.join(RATES)}.")
-    if fmt not in ("table", "csv", "json"):
-        raise fail("--format phải là table, csv hoặc json.")
-    try:
-        settings = load_config(config)
-        path = default_path(settings)
-        con = read_history(path)
-    except (HistoryError, InputError) as exc:
-        raise fail(str(exc))
+    settings = load_config(config)
+    path = default_path(settings)
+    outputs(force, [output])
+    con = read_history(path)
     if settings.is_sample:
         err.print(f"[dim]Không có sotay.toml ở thư mục này: đang xem lịch sử của dữ liệu mẫu "
                   f"({escape(str(path))}).[/dim]", highlight=False)
@@ -211,7 +183,6 @@ def history(
     finally:
         if con is not None:
             con.close()
-    several = chosen is None and len(stored) > 1  # no organisation chosen: each row says whose it is
     if unit is not None and (frame is None or frame.empty):
         raise fail(f"chưa có số liệu nào của '{unit}' trong lịch sử ({path}).")
     if frame is None:
@@ -220,38 +191,17 @@ def history(
     elif unit is None:
         frame = frame.drop(columns=["inputs"])
     else:
-        frame = frame[["org", "period", "unit", "eligible", "installed", "active", metric]]
-    if fmt == "json":
-        sys.stdout.write(frame.to_json(orient="records", force_ascii=False, indent=2) + "\n")
-    elif fmt == "csv":
-        sys.stdout.write(spreadsheet_safe(frame).to_csv(index=False))
+        frame = frame[["org", "period", "unit", "eligible", "installed", "active", metric.value]]
+    if fmt is ListFormat.json:
+        emit(lists.history_json(frame), output)
+    elif fmt is ListFormat.csv:
+        emit(lists.history_csv(frame), output)
+    elif frame.empty:
+        whose = f" của {chosen}" if chosen is not None else ""
+        out.print(f"Chưa lưu kỳ nào{whose} ({path}). Chạy sotay stats hoặc sotay report để lưu.", highlight=False,
+                  markup=False)
     else:
         whose = f" của {chosen}" if chosen is not None else ""
-        if frame.empty:
-            out.print(f"Chưa lưu kỳ nào{whose} ({path}). Chạy sotay stats hoặc sotay report để lưu.", highlight=False,
-                      markup=False)
-            return
-        grid = RichTable(title=escape(f"Lịch sử số liệu{whose} ({path})"), title_justify="left")
-        if several:
-            grid.add_column("Tổ chức")
-        if unit is None:
-            for header in ("Kỳ", "Số đơn vị", "Tính lúc"):
-                grid.add_column(header)
-            for r in frame.itertuples():
-                grid.add_row(*([escape(r.org)] if several else []), r.period, number(r.units), r.computed_at)
-        else:
-            from ..targets import METRIC_LABELS
-
-            units = frame["unit"].nunique() > 1  # a name under two parents: each row says which unit
-            if units:
-                grid.add_column("Đơn vị")
-            for header in ("Kỳ", "Đang SH", "Đã cài", "Sử dụng", METRIC_LABELS[metric]):
-                grid.add_column(header, justify="right")
-            for r in frame.itertuples():
-                grid.add_row(*([escape(r.org)] if several else []), *([escape(r.unit)] if units else []), r.period,
-                             _count(r.eligible), _count(r.installed), _count(r.active), percent(getattr(r, metric)))
-        out.print(grid)
-
-
-def _count(value) -> str:
-    return "—" if pd.isna(value) else number(int(value))
+        several = chosen is None and len(stored) > 1  # no organisation chosen: each row says whose it is
+        out.print(lists.history_table(frame, f"Lịch sử số liệu{whose} ({path})", metric.value, unit is not None,
+                                      several))

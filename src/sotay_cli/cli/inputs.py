@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import sys
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -12,20 +11,36 @@ from rich.markup import escape
 from rich.table import Table as RichTable
 
 from ..fmt import number
-from ..ingest import KIND_LABELS, KINDS, Dataset, load_table, reconcile
+from ..ingest import KIND_LABELS, Dataset, load_table, reconcile
 from ..ingest.schema import COLUMN_LABELS, MEETINGS, MEMBERS, UNITS, USAGE
 from ..ingest.table import say_missing_smartphone
 from ..problems import InputError, Problem, count_by_severity
-from .common import (EXIT_FLAGGED, EXIT_OK, MAX_PROBLEMS_SHOWN, ConfigOption, ForceOption, KindOption, SheetOption,
-                     _outputs, _progress, app, fail, out)
+from .common import (
+    EXIT_FLAGGED,
+    EXIT_OK,
+    MAX_PROBLEMS_SHOWN,
+    CheckFormat,
+    ConfigOption,
+    ForceOption,
+    KindOption,
+    SampleFormat,
+    SheetOption,
+    command,
+    emit,
+    fail,
+    out,
+    outputs,
+    progress,
+)
 
 
-@app.command()
+@command()
 def check(
     files: Annotated[list[str], typer.Argument(help="Các tệp xuất (CSV, TXT, XLSX, XLS, ODS); '-' là đầu vào chuẩn.")],
     kind: KindOption = None,
     sheet: SheetOption = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table (bảng cho người đọc) hoặc json.")] = "table",
+    fmt: Annotated[CheckFormat, typer.Option("--format", "-f", help="Bảng cho người đọc, hoặc JSON.")]
+    = CheckFormat.table,
     show_all: Annotated[bool, typer.Option("--all", help=f"Hiện mọi vấn đề (mặc định {MAX_PROBLEMS_SHOWN} "
                                            "vấn đề đầu mỗi tệp).")] = False,
     config: ConfigOption = None,
@@ -34,41 +49,56 @@ def check(
 
     Thoát 0 khi không có lỗi, 1 khi có lỗi dữ liệu, 2 khi không đọc được tệp.
     """
-    if kind is not None and kind not in KINDS:
-        raise fail(f"--kind phải là một trong: {', '.join(KINDS)}.")
-    if fmt not in ("table", "json"):
-        raise fail("--format phải là table hoặc json.")
     if files.count("-") > 1:
         raise fail("chỉ một tệp được đọc từ đầu vào chuẩn ('-'); các tệp khác cần tên tệp.")
     try:
         settings = _settings(config)
         overrides = settings.columns if settings else {}
-        tables = [load_table(f, kind=kind, sheet=sheet, overrides=overrides) for f in files]
+        tables = [load_table(f, kind=kind.value if kind else None, sheet=sheet, overrides=overrides) for f in files]
     except InputError as exc:
         raise fail(str(exc))
     if settings and settings.rules.get("smartphone_only"):
         for t in tables:
             say_missing_smartphone(t)
     by_kind = {t.kind: t for t in tables}
+    tree_problems: list[Problem] = []
     if MEMBERS in by_kind:
-        reconcile(Dataset(by_kind[MEMBERS], by_kind.get(USAGE), by_kind.get(MEETINGS), by_kind.get(UNITS)))
-    problems = [p for t in tables for p in t.problems]
+        data = Dataset(by_kind[MEMBERS], by_kind.get(USAGE), by_kind.get(MEETINGS), by_kind.get(UNITS))
+        reconcile(data)
+        tree_problems = _place(data, settings)
+    problems = [p for t in tables for p in t.problems] + tree_problems
     counts = count_by_severity(problems)
-    if fmt == "json":
+    if fmt is CheckFormat.json:
+        from ..render.lists import json_bytes
+
         payload = {
             "files": [_table_summary(t) for t in tables],
             "errors": counts["error"],
             "warnings": counts["warning"],
+            "by_code": dict(sorted(Counter(p.code for p in problems).items())),
             "problems": [p.as_dict() for p in problems],
         }
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        emit(json_bytes(payload), None)
     else:
         for t in tables:
             _print_table_summary(t, show_all)
+        if tree_problems:
+            out.rule("Cây tổ chức")
+            _print_problems(tree_problems, show_all)
         verdict = "[green]Không có lỗi.[/green]" if not counts["error"] else f"[red]{counts['error']} lỗi[/red]"
         notes = f" {counts['info']} lưu ý." if counts["info"] else ""
         out.print(f"\nTổng: {verdict} {counts['warning']} cảnh báo.{notes}", highlight=False)
     raise typer.Exit(EXIT_FLAGGED if counts["error"] else EXIT_OK)
+
+
+def _place(data: Dataset, settings) -> list[Problem]:
+    """The tree of the files given, as `stats` builds it: same-named units, ambiguous chi bộ, accounts
+    filed under another chi bộ, meetings of unknown chi bộ."""
+    from ..analysis import place
+    from ..config import Config
+
+    tree = place(data, settings or Config())
+    return tree.problems
 
 
 def _settings(config_path: Path | None):
@@ -132,13 +162,13 @@ def _print_problems(problems: list[Problem], show_all: bool) -> None:
                   highlight=False)
 
 
-@app.command()
+@command()
 def sample(
     out_dir: Annotated[Path, typer.Option("--output", "-o", help="Thư mục ghi tệp mẫu.")] = Path("du-lieu-mau"),
     members: Annotated[int, typer.Option("--members", "-n", min=1, help="Số đảng viên đang sinh hoạt.")] = 1920,
     seed: Annotated[int, typer.Option("--seed", help="Hạt giống ngẫu nhiên (cùng hạt giống, cùng dữ liệu).")] = 2026,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="xlsx hoặc csv (CSV ';' có BOM như Excel "
-                                     "tiếng Việt).")] = "xlsx",
+    fmt: Annotated[SampleFormat, typer.Option("--format", "-f", help="Excel, hoặc CSV ';' có BOM như Excel "
+                                              "tiếng Việt.")] = SampleFormat.xlsx,
     province: Annotated[bool, typer.Option("--tinh", help="Sinh dữ liệu cấp tỉnh (đảng bộ xã, cơ sở, chi bộ) "
                                            "thay vì một xã.")] = False,
     force: ForceOption = False,
@@ -150,15 +180,13 @@ def sample(
     """
     from ..sample import Commune, write_sample
 
-    if fmt not in ("xlsx", "csv"):
-        raise fail("--format phải là xlsx hoặc csv.")
-    _outputs(force, folders=[out_dir])
+    outputs(force, folders=[out_dir])
     commune = Commune(members=members, seed=seed)
     if province:
         commune.chi_bo = max(3, members // 17)
         commune.co_so = max(2, commune.chi_bo // 8)
         commune.xa = max(1, commune.co_so // 11)
-    with _progress("Đang sinh dữ liệu mẫu…"):
-        paths = write_sample(out_dir, commune, fmt)
+    with progress("Đang sinh dữ liệu mẫu…"):
+        paths = write_sample(out_dir, commune, fmt.value)
     for path in paths:
         out.print(str(path), highlight=False)

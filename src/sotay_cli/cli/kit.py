@@ -7,10 +7,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import app, err, fail, out
+from .common import app, command, err, fail, out
 
 
-@app.command()
+@command()
 def kit(
     output: Annotated[Path, typer.Option("--output", "-o", help="Thư mục ghi bộ cài (sẽ được tạo).")],
     windows: Annotated[bool, typer.Option("--windows", help="Bộ cài cho máy Windows 64-bit (hiện chỉ có loại "

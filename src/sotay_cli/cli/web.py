@@ -7,10 +7,10 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from .common import app, err, fail
+from .common import command, err, fail
 
 
-@app.command()
+@command()
 def web(
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Cổng (0: một cổng trống bất kỳ).")] = 8765,
     host: Annotated[str, typer.Option("--host", help="Địa chỉ lắng nghe. Mặc định 127.0.0.1: chỉ máy này mở "
