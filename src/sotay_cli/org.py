@@ -35,6 +35,7 @@ class Tree:
     root: str
     problems: list[Problem] = field(default_factory=list)
     member_units: pd.Series | None = None
+    _index: "_PathIndex | None" = field(default=None, repr=False)
 
     def locate(self, names: pd.Series, uppers: list[pd.Series] | None = None) -> tuple[pd.Series, pd.Series]:
         """The id of the unit each row names (its name, with the names of units above it when the
@@ -44,8 +45,9 @@ class Tree:
             frame[f"up{i}"] = up.fillna("").astype(object).to_numpy()
         keys = list(frame.columns)
         distinct = frame.drop_duplicates().reset_index(drop=True)
-        by_name = self._by_name()
-        hits = [_match([c for c in row[1:] if c] + [row[0]], by_name, self.root)
+        paths = self._paths()
+        root_key = fold(self.root)
+        hits = [[SEP.join(p) for p in paths.matching(row[0], [c for c in row[1:] if c and fold(c) != root_key])]
                 for row in distinct.itertuples(index=False, name=None)]
         distinct["_id"] = [h[0] if len(h) == 1 else None for h in hits]
         distinct["_ambiguous"] = [len(h) > 1 for h in hits]
@@ -53,13 +55,10 @@ class Tree:
         return (pd.Series(placed["_id"].to_numpy(dtype=object), index=names.index),
                 pd.Series(placed["_ambiguous"].to_numpy(dtype=bool), index=names.index))
 
-    def _by_name(self) -> dict[str, list[tuple[str, ...]]]:
-        out: dict[str, list[tuple[str, ...]]] = defaultdict(list)
-        for uid in self.units.index:
-            if uid != self.root:
-                path = tuple(uid.split(SEP))
-                out[fold(path[-1])].append(path)
-        return out
+    def _paths(self) -> "_PathIndex":
+        if self._index is None:
+            self._index = _PathIndex(tuple(uid.split(SEP)) for uid in self.units.index if uid != self.root)
+        return self._index
 
     def below(self, unit: str) -> set[str]:
         """Ids at or below `unit`."""
@@ -77,21 +76,42 @@ class Tree:
         return None
 
 
-def _match(chain: list[str], by_name: dict, root: str) -> list[str]:
-    """Ids of the units whose path ends with chain[-1] and contains the other names of `chain`, in order."""
-    uppers = [fold(c) for c in chain[:-1] if fold(c) != fold(root)]
-    hits = []
-    for path in by_name.get(fold(chain[-1]), []):
-        folded = [fold(p) for p in path[:-1]]
-        pos = 0
-        for up in uppers:
-            try:
-                pos = folded.index(up, pos) + 1
-            except ValueError:
-                break
-        else:
-            hits.append(SEP.join(path))
-    return hits
+class _PathIndex:
+    """Unit paths found by their last name and the names above it, folded. A province has 1,500
+    "Chi bộ thôn 1": scanning every one of them for each name to place made placing quadratic
+    (a minute at 12,000 chi bộ); a name is looked up among those under its most telling upper."""
+
+    def __init__(self, paths):
+        self.paths: list[tuple[tuple[str, ...], tuple[str, ...]]] = []  # (path, its uppers folded)
+        self.by_name: dict[str, list[int]] = defaultdict(list)
+        self.by_pair: dict[tuple[str, str], list[int]] = defaultdict(list)  # (name, one upper) folded
+        for path in paths:
+            i = len(self.paths)
+            uppers = tuple(fold(p) for p in path[:-1])
+            self.paths.append((path, uppers))
+            name = fold(path[-1])
+            self.by_name[name].append(i)
+            for up in dict.fromkeys(uppers):
+                self.by_pair[(name, up)].append(i)
+
+    def matching(self, name: str, uppers) -> list[tuple[str, ...]]:
+        """The paths ending with `name` whose names above contain `uppers` in order, as listed."""
+        key = fold(name)
+        folded = [fold(u) for u in uppers]
+        if not folded:
+            return [self.paths[i][0] for i in self.by_name.get(key, [])]
+        candidates = min((self.by_pair.get((key, up), []) for up in folded), key=len)
+        return [self.paths[i][0] for i in candidates if _in_order(folded, self.paths[i][1])]
+
+
+def _in_order(wanted: list[str], folded: tuple[str, ...]) -> bool:
+    pos = 0
+    for up in wanted:
+        try:
+            pos = folded.index(up, pos) + 1
+        except ValueError:
+            return False
+    return True
 
 
 def _roster_chains(members: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, ...]]]:
@@ -249,13 +269,16 @@ def build_tree(
     # each roster chain placed: on the units file's unit when there is one, else where the roster says
     chain_paths: list[tuple[str, ...] | None] = []
     if node_paths:
-        by_name: dict[str, list[tuple]] = defaultdict(list)
-        for p in node_paths:
-            by_name[fold(p[-1])].append(p)
+        listed = _PathIndex(node_paths)
+        suffixes: dict[tuple[str, ...], list[tuple]] = defaultdict(list)  # the last k names of a path, folded
+        for p, folded in listed.paths:
+            whole = (*folded, fold(p[-1]))
+            for k in range(1, len(p) + 1):
+                suffixes[whole[-k:]].append(p)
         added, unclear = Counter(), {}
         for chain in chains:
             chain = strip(chain)
-            hits = [p for p in by_name.get(fold(chain[-1]), []) if _contains(p[:-1], chain[:-1])] if chain else []
+            hits = listed.matching(chain[-1], chain[:-1]) if chain else []
             if len(hits) == 1:
                 chain_paths.append(hits[0])
             elif len(hits) > 1:
@@ -265,7 +288,7 @@ def build_tree(
                 # not in the units file: placed under the deepest named parent it has there
                 up = tuple(chain[:-1])
                 for k in range(len(up), 0, -1):
-                    parents = [p for p in node_paths if tuple(fold(x) for x in p[-k:]) == tuple(fold(x) for x in up[:k])]
+                    parents = suffixes.get(tuple(fold(x) for x in up[:k]), [])
                     if len(parents) == 1:
                         up = parents[0] + up[k:]
                         break
@@ -347,17 +370,6 @@ def build_tree(
     member_codes = chain_codes[codes] if chains else np.full(len(members), -1, dtype=np.int64)
     member_units = pd.Series(pd.Categorical.from_codes(member_codes, categories=index), index=members.index)
     return Tree(frame.sort_values("order"), closure, root, problems, member_units)
-
-
-def _contains(path: tuple[str, ...], uppers: tuple[str, ...]) -> bool:
-    folded = [fold(p) for p in path]
-    pos = 0
-    for up in uppers:
-        try:
-            pos = folded.index(fold(up), pos) + 1
-        except ValueError:
-            return False
-    return True
 
 
 def _labels(frame: pd.DataFrame, root: str) -> pd.Series:
