@@ -28,6 +28,11 @@ runner = CliRunner()
 JUNE = parse_period("2026-06")
 
 
+def table(text: str) -> list[list[str]]:
+    """Rows written as lines of cells separated by '|' (an empty cell is an empty string)."""
+    return [[c.strip() for c in line.split("|")] for line in text.strip("\n").splitlines() if line.strip()]
+
+
 def write(folder: Path, name: str, rows: list[list]) -> str:
     path = folder / name
     path.write_text(csv_text(rows), encoding="utf-8")
@@ -49,13 +54,13 @@ def province(tmp_path: Path) -> dict[str, str]:
         ["02.000003", "Giang", "1982", "Chi bộ thôn 1", "Đảng bộ xã Bình Minh", "Đang sinh hoạt"],
         ["02.000004", "Hà", "1983", "Chi bộ Công an", "Đảng bộ xã Bình Minh", "Đang sinh hoạt"],
     ])
-    usage = write(tmp_path, "tk.csv", [
-        ["Số thẻ", "Trạng thái", "Lần truy cập gần nhất"],
-        ["01.000001", "Đã kích hoạt", "10/06/2026"],
-        ["02.000001", "Đã kích hoạt", "10/06/2026"],
-        ["02.000002", "Đã kích hoạt", "01/05/2026"],
-        ["02.000003", "Đã kích hoạt", "12/06/2026"],
-    ])
+    usage = write(tmp_path, "tk.csv", table("""
+        Số thẻ | Trạng thái | Lần truy cập gần nhất
+        01.000001 | Đã kích hoạt | 10/06/2026
+        02.000001 | Đã kích hoạt | 10/06/2026
+        02.000002 | Đã kích hoạt | 01/05/2026
+        02.000003 | Đã kích hoạt | 12/06/2026
+    """))
     return {"members": members, "usage": usage}
 
 
@@ -79,15 +84,15 @@ def test_same_named_chi_bo_in_two_xa_stay_two_units(tmp_path):
 
 def test_same_named_units_in_a_units_file_are_placed_by_their_parents(tmp_path):
     inputs = province(tmp_path)
-    units = write(tmp_path, "dm.csv", [
-        ["Tên tổ chức đảng", "Trực thuộc", "Loại tổ chức", "Lực lượng vũ trang"],
-        ["Đảng bộ xã An Bình", "Đảng bộ tỉnh T", "Đảng bộ xã", ""],
-        ["Đảng bộ xã Bình Minh", "Đảng bộ tỉnh T", "Đảng bộ xã", ""],
-        ["Chi bộ thôn 1", "Đảng bộ xã An Bình", "Chi bộ", ""],
-        ["Chi bộ Công an", "Đảng bộ xã An Bình", "Chi bộ", "x"],
-        ["Chi bộ thôn 1", "Đảng bộ xã Bình Minh", "Chi bộ", ""],
-        ["Chi bộ Công an", "Đảng bộ xã Bình Minh", "Chi bộ", "x"],
-    ])
+    units = write(tmp_path, "dm.csv", table("""
+        Tên tổ chức đảng | Trực thuộc | Loại tổ chức | Lực lượng vũ trang
+        Đảng bộ xã An Bình | Đảng bộ tỉnh T | Đảng bộ xã | 
+        Đảng bộ xã Bình Minh | Đảng bộ tỉnh T | Đảng bộ xã | 
+        Chi bộ thôn 1 | Đảng bộ xã An Bình | Chi bộ | 
+        Chi bộ Công an | Đảng bộ xã An Bình | Chi bộ | x
+        Chi bộ thôn 1 | Đảng bộ xã Bình Minh | Chi bộ | 
+        Chi bộ Công an | Đảng bộ xã Bình Minh | Chi bộ | x
+    """))
     config = Config(organisation={"root": "Đảng bộ tỉnh T", "level": "tinh"}, inputs=inputs | {"units": units})
     a = analyse(config, JUNE)
     f = a.figures
@@ -97,25 +102,22 @@ def test_same_named_units_in_a_units_file_are_placed_by_their_parents(tmp_path):
     assert not [p for p in a.problems if p.severity == "error"]
 
 
+def two_chi_bo_thon_1(tmp_path: Path, second_parent: str) -> str:
+    """A units file with 'Chi bộ thôn 1' under Đảng bộ xã An Bình, and again under `second_parent`."""
+    return write(tmp_path, "dm.csv", [["Tên tổ chức đảng", "Trực thuộc"], ["Chi bộ thôn 1", "Đảng bộ xã An Bình"],
+                                      ["Chi bộ thôn 1", second_parent]])
+
+
 def test_the_same_name_twice_under_one_parent_is_an_error_naming_both_rows(tmp_path):
     inputs = province(tmp_path)
-    units = write(tmp_path, "dm.csv", [
-        ["Tên tổ chức đảng", "Trực thuộc"],
-        ["Chi bộ thôn 1", "Đảng bộ xã An Bình"],
-        ["Chi bộ thôn 1", "Đảng bộ xã An Bình"],
-    ])
+    units = two_chi_bo_thon_1(tmp_path, "Đảng bộ xã An Bình")
     a = analyse(Config(inputs=inputs | {"units": units}), JUNE)
     dup = [p for p in a.problems if p.code == "duplicate_unit"]
     assert len(dup) == 1 and dup[0].severity == "error" and "dòng 2 và dòng 3" in dup[0].message
 
 
 def test_an_ambiguous_chi_bo_name_without_parent_columns_is_not_guessed(tmp_path):
-    inputs = province(tmp_path)
-    units = write(tmp_path, "dm.csv", [
-        ["Tên tổ chức đảng", "Trực thuộc"],
-        ["Chi bộ thôn 1", "Đảng bộ xã An Bình"],
-        ["Chi bộ thôn 1", "Đảng bộ xã Bình Minh"],
-    ])
+    units = two_chi_bo_thon_1(tmp_path, "Đảng bộ xã Bình Minh")
     members = write(tmp_path, "dv2.csv", [["Số thẻ", "Họ và tên", "Chi bộ"], ["9", "X", "Chi bộ thôn 1"]])
     a = analyse(Config(inputs={"members": members, "units": units}), JUNE)
     assert [p.code for p in a.problems if p.severity == "error"] == ["ambiguous_unit"]
@@ -124,15 +126,16 @@ def test_an_ambiguous_chi_bo_name_without_parent_columns_is_not_guessed(tmp_path
 
 
 def test_chi_bo_co_so_counts_as_a_base_organisation_and_as_a_chi_bo(tmp_path):
-    members = write(tmp_path, "dv.csv", [
-        ["Số thẻ", "Họ và tên", "Chi bộ"],
-        ["1", "A", "Chi bộ Trường THCS"], ["2", "B", "Chi bộ thôn 2"],
-    ])
-    units = write(tmp_path, "dm.csv", [
-        ["Tên tổ chức đảng", "Trực thuộc", "Loại tổ chức"],
-        ["Chi bộ Trường THCS", "Đảng bộ xã T", "Chi bộ cơ sở"],
-        ["Chi bộ thôn 2", "Đảng bộ xã T", "Chi bộ"],
-    ])
+    members = write(tmp_path, "dv.csv", table("""
+        Số thẻ | Họ và tên | Chi bộ
+        1 | A | Chi bộ Trường THCS
+        2 | B | Chi bộ thôn 2
+    """))
+    units = write(tmp_path, "dm.csv", table("""
+        Tên tổ chức đảng | Trực thuộc | Loại tổ chức
+        Chi bộ Trường THCS | Đảng bộ xã T | Chi bộ cơ sở
+        Chi bộ thôn 2 | Đảng bộ xã T | Chi bộ
+    """))
     meetings = write(tmp_path, "sh.csv", [["Chi bộ", "Ngày sinh hoạt", "Loại"], ["Chi bộ thôn 2", "03/06/2026", "Định kỳ"]])
     a = analyse(Config(organisation={"root": "Đảng bộ xã T"},
                        inputs={"members": members, "units": units, "meetings": meetings}), JUNE)
@@ -197,13 +200,13 @@ def test_cards_written_differently_match_their_accounts(tmp_path):
 
 
 def test_two_people_on_one_card_is_an_error_naming_both_rows(tmp_path):
-    members = write(tmp_path, "dv.csv", [
-        ["Số thẻ", "Họ và tên", "Ngày sinh", "Chi bộ"],
-        ["38.300002", "Nguyễn Văn A", "01/01/1970", "Chi bộ 1"],
-        ["38300002", "Trần Thị B", "02/02/1990", "Chi bộ 1"],
-        ["38.300005", "Lê C", "01/01/1970", "Chi bộ 1"],
-        ["38.300005", "Lê C", "01/01/1970", "Chi bộ 1"],
-    ])
+    members = write(tmp_path, "dv.csv", table("""
+        Số thẻ | Họ và tên | Ngày sinh | Chi bộ
+        38.300002 | Nguyễn Văn A | 01/01/1970 | Chi bộ 1
+        38300002 | Trần Thị B | 02/02/1990 | Chi bộ 1
+        38.300005 | Lê C | 01/01/1970 | Chi bộ 1
+        38.300005 | Lê C | 01/01/1970 | Chi bộ 1
+    """))
     a = analyse(Config(inputs={"members": members}), JUNE)
     codes = {p.code: p for p in a.problems if p.severity == "error"}
     assert set(codes) == {"card_conflict", "duplicate_card"}
@@ -214,10 +217,12 @@ def test_two_people_on_one_card_is_an_error_naming_both_rows(tmp_path):
 
 
 def test_smartphone_rule_is_said_counted_and_kept_in_the_followup(tmp_path):
-    members = write(tmp_path, "dv.csv", [
-        ["Số thẻ", "Họ và tên", "Chi bộ", "Điện thoại thông minh"],
-        ["1", "A", "Chi bộ 1", "Có"], ["2", "B", "Chi bộ 1", "Không"], ["3", "C", "Chi bộ 1", ""],
-    ])
+    members = write(tmp_path, "dv.csv", table("""
+        Số thẻ | Họ và tên | Chi bộ | Điện thoại thông minh
+        1 | A | Chi bộ 1 | Có
+        2 | B | Chi bộ 1 | Không
+        3 | C | Chi bộ 1 | 
+    """))
     usage = write(tmp_path, "tk.csv", [["Số thẻ", "Trạng thái", "Lần truy cập gần nhất"],
                                        ["1", "Đã kích hoạt", "05/06/2026"]])
     config = Config(inputs={"members": members, "usage": usage}, rules={"smartphone_only": True})
@@ -254,12 +259,12 @@ def test_target_wording_and_strict_targets(tmp_path):
 
 def test_counts_per_level_and_group_rows(tmp_path):
     inputs = province(tmp_path)
-    units = write(tmp_path, "dm.csv", [
-        ["Tên tổ chức đảng", "Trực thuộc", "Lực lượng vũ trang", "Cơ quan nhà nước"],
-        ["Chi bộ Công an", "Đảng bộ xã An Bình", "x", ""],
-        ["Chi bộ Công an", "Đảng bộ xã Bình Minh", "x", ""],
-        ["Chi bộ thôn 1", "Đảng bộ xã An Bình", "", "x"],
-    ])
+    units = write(tmp_path, "dm.csv", table("""
+        Tên tổ chức đảng | Trực thuộc | Lực lượng vũ trang | Cơ quan nhà nước
+        Chi bộ Công an | Đảng bộ xã An Bình | x | 
+        Chi bộ Công an | Đảng bộ xã Bình Minh | x | 
+        Chi bộ thôn 1 | Đảng bộ xã An Bình |  | x
+    """))
     a = analyse(Config(organisation={"root": "Đảng bộ tỉnh T", "level": "tinh"}, inputs=inputs | {"units": units}),
                 JUNE)
     payload = a.to_dict()
@@ -272,10 +277,12 @@ def test_counts_per_level_and_group_rows(tmp_path):
 
 
 def test_every_guess_is_a_warning_with_a_count(tmp_path):
-    members = write(tmp_path, "dv.csv", [
-        ["Số thẻ", "Họ và tên", "Chi bộ", "Tình trạng"],
-        ["1", "A", "Chi bộ 1", ""], ["2", "B", "Chi bộ 1", ""], ["3", "C", "Chi bộ 2", "Đang sinh hoạt"],
-    ])
+    members = write(tmp_path, "dv.csv", table("""
+        Số thẻ | Họ và tên | Chi bộ | Tình trạng
+        1 | A | Chi bộ 1 | 
+        2 | B | Chi bộ 1 | 
+        3 | C | Chi bộ 2 | Đang sinh hoạt
+    """))
     usage = write(tmp_path, "tk.csv", [["Số thẻ", "Tên chi bộ", "Trạng thái", "Lần truy cập gần nhất"],
                                        ["1", "Chi bộ 2", "Đã kích hoạt", "05/06/2026"]])
     meetings = write(tmp_path, "sh.csv", [["Chi bộ", "Ngày sinh hoạt", "Số đảng viên dự"],

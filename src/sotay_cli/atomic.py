@@ -171,7 +171,7 @@ def sweep(folder: Path, now: float | None = None) -> list[Path]:
             continue
         try:
             old = now - entry.stat(follow_symlinks=False).st_mtime > STALE_AFTER
-            if old or not _alive(int(match.group(1))):
+            if old or not process_alive(int(match.group(1))):
                 os.unlink(entry.path)
                 removed.append(Path(entry.path))
         except OSError:
@@ -179,7 +179,8 @@ def sweep(folder: Path, now: float | None = None) -> list[Path]:
     return removed
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` still runs (True when it cannot be told: on Windows only age tells)."""
     if os.name == "nt":  # no signal 0 there: only age tells
         return True
     try:

@@ -300,13 +300,7 @@ def store(con: sqlite3.Connection, analysis) -> bool:
 def save(path: Path, analysis) -> bool:
     """Open (create, migrate) the file at `path` and store `analysis` in it; True when it replaced the
     organisation's earlier run of the period. HistoryUnavailable or HistoryError as `open_history`."""
-    con = open_history(path)
-    try:
-        return store(con, analysis)
-    except sqlite3.Error as exc:
-        raise _refusal(exc, path) from exc
-    finally:
-        con.close()
+    return _on(open_history(path), path, store, analysis)
 
 
 def organisations(con: sqlite3.Connection) -> list[str]:
@@ -390,9 +384,13 @@ def compare(con: sqlite3.Connection | None, analysis) -> Comparison:
 
 def read_comparison(path: Path, analysis) -> Comparison:
     """`compare` against the file at `path`, read only; HistoryUnavailable or HistoryError as `read_history`."""
-    con = read_history(path)
+    return _on(read_history(path), path, compare, analysis)
+
+
+def _on(con: sqlite3.Connection | None, path: Path, work, analysis):
+    """`work(con, analysis)`, a database error refused as about the file at `path`, `con` closed after."""
     try:
-        return compare(con, analysis)
+        return work(con, analysis)
     except sqlite3.Error as exc:
         raise _refusal(exc, path) from exc
     finally:

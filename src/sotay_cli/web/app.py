@@ -88,13 +88,9 @@ def _alive(pid: int, folder: Path) -> bool:
             return time.time() - folder.stat().st_mtime < STALE_DAYS * 86400
         except OSError:
             return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # someone else's, alive
-    return True
+    from ..atomic import process_alive
+
+    return process_alive(pid)
 
 
 class Refused(Exception):
