@@ -32,7 +32,7 @@ def test_check_json_has_files_and_problems(tmp_path):
     assert payload["files"][0]["rows_used"] == 1
     assert payload["problems"][0] | {"message": ""} == {
         "file": str(path), "code": "duplicate_card", "severity": "error", "message": "",
-        "sheet": None, "row": 3, "column": "Số thẻ"}
+        "sheet": None, "row": 3, "column": "Số thẻ", "value": None, "title": "Thẻ trùng"}
 
 
 def test_check_reads_stdin():

@@ -6,6 +6,7 @@ This is what every command that needs figures calls; it never prints.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -76,7 +77,8 @@ class Analysis:
 
     @property
     def duplicate_cards(self) -> int:
-        return sum(p.code in ("duplicate_card", "card_conflict", "two_chi_bo") for p in self.problems)
+        codes = sum((t.codes for t in self.data.tables()), Counter())  # whole, past the listing limit too
+        return sum(codes[c] for c in ("duplicate_card", "card_conflict", "two_chi_bo"))
 
     @property
     def eligible_means(self) -> str:

@@ -75,7 +75,8 @@ def check(
             "files": [_table_summary(t) for t in tables],
             "errors": counts["error"],
             "warnings": counts["warning"],
-            "by_code": dict(sorted(Counter(p.code for p in problems).items())),
+            "by_code": dict(sorted((sum((t.codes for t in tables), Counter())
+                                    + Counter(p.code for p in tree_problems)).items())),
             "problems": [p.as_dict() for p in problems],
         }
         emit(json_bytes(payload), None)

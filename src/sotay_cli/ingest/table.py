@@ -13,9 +13,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.api.types import is_datetime64_any_dtype
 
-from ..problems import InputError, Problem
+from ..problems import LIMIT, InputError, Problem
 from . import values as v
-from .readers import Grid, read_grid
+from .readers import read_grid
 from .header import Rival, Suggestion, cell_str, find_header, is_numbering
 from .schema import COLUMN_LABELS, KIND_LABELS, config_line, KINDS, MEETINGS, MEMBERS, SCHEMAS, UNITS, USAGE
 
@@ -38,14 +38,25 @@ class Table:
     rows_read: int = 0
     left_out: Counter = field(default_factory=Counter)  # reason (Vietnamese) -> rows
     problems: list[Problem] = field(default_factory=list)
+    codes: Counter = field(default_factory=Counter)  # every problem per code, listed or not
 
     @property
     def rows_used(self) -> int:
         return len(self.frame)
 
-    def problem(self, code: str, severity: str, message: str, row=None, column=None) -> Problem:
+    def problem(self, code: str, severity: str, message: str, row=None, column=None, value=None) -> Problem | None:
+        """Record a problem (CATALOGUE lists the codes); past LIMIT per file only counted, said once."""
+        self.codes[code] += 1
+        if len(self.problems) >= LIMIT:
+            if len(self.problems) == LIMIT:
+                self.codes["problem_limit"] += 1
+                self.problems.append(Problem(self.source, "problem_limit", "warning",
+                                             f"Đã dừng liệt kê sau {LIMIT:,} vấn đề".replace(",", ".") + "; các vấn "
+                                             "đề sau vẫn được đếm (số dòng bỏ ra vẫn đủ) nhưng không liệt kê từng dòng.",
+                                             self.sheet))
+            return None
         p = Problem(self.source, code, severity, message, self.sheet,
-                    None if row is None else int(row), column)
+                    None if row is None else int(row), column, None if value is None else str(value))
         self.problems.append(p)
         return p
 
@@ -210,7 +221,7 @@ def _report_bad(table: Table, raw: pd.DataFrame, bad: pd.Series, column: str, co
     header = table.header_of(column)
     shown = v.text(raw.loc[bad.to_numpy(), column])
     for row, value in shown.items():
-        table.problem(code, severity, message.format(value=value), row=row, column=header)
+        table.problem(code, severity, message.format(value=value), row=row, column=header, value=value)
 
 
 def _parse_common(table: Table, raw: pd.DataFrame, spec: dict[str, str]) -> pd.DataFrame:
