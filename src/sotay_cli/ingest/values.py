@@ -18,6 +18,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.api.types import infer_dtype
 
+from ..domain import ACTIVE, CHI_BO, CO_SO, EXEMPT, LEFT, LEVELS, REGULAR, THEMATIC, TINH, XA  # noqa: F401
+
+if int(pd.__version__.split(".")[0]) < 3:
+    # pandas 2.2: pandas 3's behaviour, which the code is written and tested for; otherwise every fillna on
+    # object cells warns (FutureWarning) and the CLI shows each warning to the user
+    pd.set_option("future.no_silent_downcasting", True)
+
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
@@ -259,7 +266,6 @@ def integer(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 # Statuses of a member's Party activity, as people write them.
-ACTIVE, EXEMPT, LEFT = "active", "exempt", "left"
 _STATUS_RULES: list[tuple[str, str]] = [
     (r"\bmien\b|\bmsh\b|\bmien sh\b", EXEMPT),
     (r"chuyen di|chuyen sinh hoat di|da chuyen|chuyen ra|tu tran|qua doi|tu vong|xoa ten|khai tru|"
@@ -267,7 +273,6 @@ _STATUS_RULES: list[tuple[str, str]] = [
     (r"dang sinh hoat|^sinh hoat$|^dang sh$|^dsh$|binh thuong|dang hoat dong|^hoat dong$|"
      r"chinh thuc|du bi|tam tru|sinh hoat tam thoi|^sh$", ACTIVE),
 ]
-STATUS_LABELS = {ACTIVE: "đang sinh hoạt", EXEMPT: "miễn sinh hoạt", LEFT: "đã chuyển đi/ra khỏi Đảng"}
 
 
 def status(s: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -284,9 +289,6 @@ def _status(s: pd.Series) -> tuple[pd.Series, pd.Series]:
         out[hit] = value
     bad = out.isna() & (key != "")
     return out.fillna(ACTIVE), bad
-
-
-REGULAR, THEMATIC = "regular", "thematic"
 
 
 def meeting_kind(s: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -324,11 +326,6 @@ def _gender(s: pd.Series) -> pd.Series:
     out[key.isin({"nam", "m", "male"})] = "Nam"
     out[key.isin({"nu", "f", "female"})] = "Nữ"
     return out
-
-
-# Levels of the organisation tree, from the leaves up.
-CHI_BO, CO_SO, XA, TINH = "chi_bo", "co_so", "xa", "tinh"
-LEVELS = [CHI_BO, CO_SO, XA, TINH]
 
 
 def unit_level(s: pd.Series) -> pd.Series:
