@@ -21,13 +21,12 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 
 from .ingest.schema import COLUMN_LABELS
-from .ingest.values import CHI_BO, CO_SO, LEVELS, TINH, XA
+from .domain import LEVEL_NAMES, LEVELS, TINH, XA
 from .metrics import RATES
-from .org import TAGS
+from .domain import TAGS
 from .problems import InputError
 
 CONFIG_NAME = "sotay.toml"
-INPUT_KINDS = ("members", "usage", "meetings", "units")
 
 ROUNDINGS = ("half-up", "truncate")
 QUARTER_RULES = ("every-month", "any-month", "last-month")
@@ -133,7 +132,7 @@ METRIC_DOCS = {
     "attendance_rate": "Tỷ lệ đảng viên dự sinh hoạt chi bộ trên ứng dụng.",
     "meeting_rate": "Tỷ lệ chi bộ sinh hoạt định kỳ trên ứng dụng đủ các tháng.",
 }
-LEVEL_WORDS = {CHI_BO: "chi bộ", CO_SO: "đảng bộ cơ sở", XA: "đảng bộ xã", TINH: "đảng bộ tỉnh"}
+LEVEL_WORDS = {level: name.lower() for level, name in LEVEL_NAMES.items()}
 LEVEL_DOCS = {level: f"Chỉ tiêu riêng cho cấp {LEVEL_WORDS.get(level, level)}." for level in LEVELS}
 TAG_WORDS = {"armed_forces": "lực lượng vũ trang", "state_agency": "tổ chức đảng trong cơ quan nhà nước",
              "excluded": "đơn vị không tính chỉ tiêu"}

@@ -17,7 +17,6 @@ from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
 
 LOCALE = "vi"
 ROUNDING_MODES = {"half-up": ROUND_HALF_UP, "truncate": ROUND_DOWN}
-ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 
 
 @lru_cache(maxsize=1 << 16)

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
-from .ingest.values import ACTIVE, CHI_BO, CO_SO, EXEMPT, LEFT, REGULAR, THEMATIC, XA, arrow_text
+from .domain import ACTIVE, CHI_BO, CO_SO, EXEMPT, LEFT, REGULAR, THEMATIC, XA
+from .ingest.values import arrow_text
 from .org import Tree
 from .periods import Period
 

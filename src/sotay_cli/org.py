@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .ingest.values import CHI_BO, CO_SO, TINH, XA, fold
+from .domain import CHI_BO, CO_SO, TAGS, TINH, XA
+from .ingest.values import fold
 from .problems import Problem
 
-TAGS = ("armed_forces", "state_agency", "excluded")
 MAX_DEPTH = 12
 SEP = " / "
 DEFAULT_ROOT = "Toàn đảng bộ"

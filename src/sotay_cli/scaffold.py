@@ -17,7 +17,7 @@ from tomlkit.items import Table
 from .atomic import write_bytes
 from .ingest.schema import COLUMN_LABELS
 from .config import CONFIG_NAME, LEVELS, METRIC_DOCS, TAG_WORDS, Settings
-from .org import TAGS
+from .domain import TAGS
 from .places import Place
 from .render.templating import SUFFIX, shipped_templates
 from .targets import DEFAULT_TARGETS

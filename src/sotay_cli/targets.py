@@ -10,7 +10,7 @@ import pandas as pd
 
 from .fmt import number, percent, target_percent
 from .metrics import RATES
-from .org import TAGS
+from .domain import TAGS
 
 # Defaults taken from the dispatches (see sotay.toml for the citations):
 # > 95 % of members access and use the app; 100 % of chi bộ hold their meetings on it;

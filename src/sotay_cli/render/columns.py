@@ -7,11 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..fmt import round_rate
-from ..ingest.values import CHI_BO, CO_SO, TINH, XA
-
-LEVEL_OPTIONS = {"chi-bo": CHI_BO, "co-so": CO_SO, "xa": XA, "tinh": TINH}
-LEVEL_NAMES = {CHI_BO: "Chi bộ", CO_SO: "Đảng bộ cơ sở", XA: "Đảng bộ xã", TINH: "Đảng bộ tỉnh"}
-LEVEL_PLURALS = {CHI_BO: "Các chi bộ", CO_SO: "Các đảng bộ cơ sở", XA: "Các đảng bộ xã", TINH: "Đảng bộ tỉnh"}
+from ..domain import LEVEL_NAMES, LEVEL_OPTIONS, LEVEL_PLURALS  # noqa: F401 (re-exported for render/)
 
 
 @dataclass(frozen=True)

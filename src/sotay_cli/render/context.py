@@ -9,7 +9,7 @@ import datetime as dt
 
 import pandas as pd
 
-from ..ingest.values import CHI_BO, XA
+from ..domain import CHI_BO, XA
 from ..fmt import number, percent
 from ..metrics import RATES
 from ..targets import METRIC_LABELS, target_words

@@ -15,11 +15,6 @@ import jinja2
 
 from .. import fmt
 
-TEMPLATE_KINDS = {
-    "cong-van": "công văn đôn đốc",
-    "bao-cao": "báo cáo định kỳ",
-    "thong-bao": "thông báo phân công nhiệm vụ",
-}
 SUFFIX = ".md"
 
 

@@ -13,7 +13,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from ..atomic import atomic_path
 from ..fmt import number, round_rate
-from ..ingest.values import CHI_BO, CO_SO, XA
+from ..domain import CHI_BO, CO_SO, XA
 from ..problems import Problem
 from .columns import LEVEL_PLURALS, formula_like, with_history
 

@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from ..fmt import number, percent, points
 from ..forecast import NOT_ENOUGH, pace_text
-from ..ingest.values import CHI_BO
+from ..domain import CHI_BO
 from ..render.columns import COLUMN_BY_KEY, LEVEL_NAMES, with_history
 from ..render.stats import TERMINAL_COLUMNS, summary_line
 from ..targets import METRIC_LABELS, target_words
