@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from sotay_cli import atomic
 from sotay_cli.cli import app, main
-from sotay_cli.followup import SHEET_MAX, SUMMARY_SHEET, _sheet_names
+from sotay_cli.render.followup import SHEET_MAX, SUMMARY_SHEET, _sheet_names
 from sotay_cli.ingest import load_table
 
 runner = CliRunner()

@@ -502,7 +502,8 @@ def test_rank_states_ties_and_orders_by_rate(june):
 
 
 def test_followup_lists_exactly_the_members_left_to_bring(june, tmp_path):
-    from sotay_cli.followup import NOT_ACTIVE, NOT_INSTALLED, followup_list, write_docx, write_xlsx
+    from sotay_cli.followup import NOT_ACTIVE, NOT_INSTALLED, followup_list
+    from sotay_cli.render.followup import write_docx, write_xlsx
     from sotay_cli.metrics import Rules, member_status
 
     todo = followup_list(june)

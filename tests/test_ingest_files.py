@@ -173,8 +173,11 @@ def test_unreadable_files_raise_input_error_with_a_reason(tmp_path, roster_rows,
         load_table(path)
 
 
-def test_exempt_members_row_values_come_from_the_rows_given():
-    assert [r[1] for r in MEMBER_ROWS] == EXPECTED_CARDS
+def test_each_member_keeps_the_status_of_its_own_row(tmp_path, roster_rows):
+    """The exempt member is the one whose row says so (Trần Thị Bình), the others are in activity."""
+    table = load_table(write_xlsx(tmp_path / "dv.xlsx", roster_rows), kind="members")
+    status = dict(zip(table.frame["name"], table.frame["status"]))
+    assert status == {"Nguyễn Văn An": "active", "Trần Thị Bình": "exempt", "Lê Văn Cường": "active"}
 
 
 @pytest.mark.parametrize("encode, arrow_from_disk", [

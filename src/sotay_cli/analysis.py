@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,9 @@ from .sources import resolve as resolve_sources
 from .problems import InputError, Problem
 from .targets import Flag, TargetError, flags, resolve
 
+if TYPE_CHECKING:
+    from .history import Comparison
+
 
 @dataclass
 class Analysis:
@@ -36,7 +40,7 @@ class Analysis:
     rounding: str = "half-up"
     inputs: dict[str, str] = field(default_factory=dict)
     _flag_dicts: list[dict] | None = field(default=None, repr=False)
-    comparison: object | None = None  # history.Comparison, when a history file is used
+    comparison: Comparison | None = None  # when a history file is used
     unknown: set[str] = field(default_factory=set)  # figures that need an input or column not given
     notes: list[Problem] = field(default_factory=list)  # what the analysis itself had to decide
     months_missing: list[str] = field(default_factory=list)  # months of the period without an export

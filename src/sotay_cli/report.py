@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -141,7 +141,7 @@ def write_report(analysis: Analysis, options: ReportOptions,
     if existing and not options.force:
         raise ReportExists(existing)
     step("Soạn dự thảo từ mẫu…")
-    options.extra = options.extra | history_context(analysis)
+    options = replace(options, extra=options.extra | history_context(analysis))  # the caller's stay as given
     draft = make_draft(analysis, options)  # a template error stops here, before any file is written
     written = []
     chart = None

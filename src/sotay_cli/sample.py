@@ -245,7 +245,8 @@ def write_sample(out_dir: str | Path, commune: Commune | None = None, fmt: str =
     return written
 
 
-def _with_stt_and_total(frame: pd.DataFrame, total_label: str) -> pd.DataFrame:
+def _with_stt_and_total(frame: pd.DataFrame, total_label: str) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The rows numbered in an STT column, and the 'Tổng cộng' row exports end with."""
     body = frame.copy()
     body.insert(0, "STT", np.arange(1, len(body) + 1))
     total = {column: "" for column in body.columns}

@@ -126,7 +126,8 @@ def followup(
 
     Đây là lệnh duy nhất ghi tên đảng viên; giữ các tệp này như hồ sơ đảng viên.
     """
-    from ..followup import followup_list, output_paths, write_lists
+    from ..followup import followup_list
+    from ..render.followup import output_paths, write_lists
     from ..report import ReportExists
 
     result = inputs.analyse()

@@ -41,7 +41,7 @@ MetricOption = Annotated[Metric, typer.Option("--metric", "-m", help="Tỷ lệ 
 def stats(
     inputs: Inputs,
     level: LevelOption = Level.all,
-    fmt: Annotated[StatsFormat, typer.Option("--format", "-f", help="Bảng trên màn hình, CSV, JSON hoặc Excel "
+    output_format: Annotated[StatsFormat, typer.Option("--format", "-f", help="Bảng trên màn hình, CSV, JSON hoặc Excel "
                                              "(xlsx cần --output).")] = StatsFormat.table,
     output: OutputOption = None,
     force: ForceOption = False,
@@ -55,16 +55,16 @@ def stats(
     """
     from ..render import stats as render
 
-    if fmt is StatsFormat.xlsx and output in (None, "-"):
+    if output_format is StatsFormat.xlsx and output in (None, "-"):
         raise fail("--format xlsx cần --output TỆP.xlsx.")
     result = inputs.analyse()
     outputs(force, [output], result)
     compare_history(result, not no_history)
-    if fmt is StatsFormat.table:
+    if output_format is StatsFormat.table:
         render.print_table(out, result, level.value)
-    elif fmt is StatsFormat.csv:
+    elif output_format is StatsFormat.csv:
         emit(("\ufeff" if bom else "") + render.to_csv(result, level.value), output)
-    elif fmt is StatsFormat.json:
+    elif output_format is StatsFormat.json:
         emit(render.to_json(result, level.value), output)
     else:
         from ..render.xlsx import write_appendix
@@ -80,7 +80,7 @@ def stats(
 def flag(
     inputs: Inputs,
     level: LevelOption = Level.all,
-    fmt: Annotated[Optional[FlagFormat], typer.Option("--format", "-f", help="Mặc định: bảng trên màn hình, CSV "
+    output_format: Annotated[Optional[FlagFormat], typer.Option("--format", "-f", help="Mặc định: bảng trên màn hình, CSV "
                                                       "khi chuyển tiếp qua ống hay ghi ra tệp.")] = None,
     fail_on_flag: Annotated[bool, typer.Option("--fail-on-flag", help="Thoát mã 1 khi có đơn vị dưới chỉ tiêu "
                                                "(dùng cho cron).")] = False,
@@ -94,14 +94,14 @@ def flag(
     from ..render import stats as render
 
     to_file = output not in (None, "-")
-    fmt = fmt or (FlagFormat.table if out.is_terminal and not to_file else FlagFormat.csv)
-    if fmt is FlagFormat.table and to_file:
+    output_format = output_format or (FlagFormat.table if out.is_terminal and not to_file else FlagFormat.csv)
+    if output_format is FlagFormat.table and to_file:
         raise fail("--output ghi CSV; bỏ --format table hoặc dùng --format csv.")
     result = inputs.analyse()
     outputs(force, [output], result)
     compare_history(result, not no_history)
     flags = render.select_flags(result, level.value)
-    if fmt is FlagFormat.table:
+    if output_format is FlagFormat.table:
         render.print_flags(out, result, flags)
     else:
         emit(render.flags_csv(result, flags), output)
@@ -115,7 +115,7 @@ def rank(
     inputs: Inputs,
     metric: MetricOption = Metric.installed_rate,
     level: Annotated[RankLevel, typer.Option("--level", "-l", help="Cấp xếp hạng.")] = RankLevel.chi_bo,
-    fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="Bảng, CSV hoặc JSON.")] = ListFormat.table,
+    output_format: Annotated[ListFormat, typer.Option("--format", "-f", help="Bảng, CSV hoặc JSON.")] = ListFormat.table,
     output: OutputOption = None,
     force: ForceOption = False,
     no_history: NoHistoryOption = False,
@@ -129,9 +129,9 @@ def rank(
     outputs(force, [output], result)
     compare_history(result, not no_history)
     table = ranking(result, metric.value, LEVEL_OPTIONS[level.value])
-    if fmt is ListFormat.json:
+    if output_format is ListFormat.json:
         emit(lists.rank_json(result, table, metric.value), output)
-    elif fmt is ListFormat.csv:
+    elif output_format is ListFormat.csv:
         emit(lists.rank_csv(result, table, metric.value), output)
     else:
         out.print(lists.rank_table(result, table, metric.value))
@@ -145,7 +145,7 @@ def history(
     metric: MetricOption = Metric.installed_rate,
     org: Annotated[Optional[str], typer.Option("--org", help="Tổ chức (đảng bộ gốc) cần xem; mặc định: root trong "
                                                "mục organisation của sotay.toml.")] = None,
-    fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="Bảng, CSV hoặc JSON.")] = ListFormat.table,
+    output_format: Annotated[ListFormat, typer.Option("--format", "-f", help="Bảng, CSV hoặc JSON.")] = ListFormat.table,
     output: OutputOption = None,
     force: ForceOption = False,
     config: ConfigOption = None,
@@ -192,9 +192,9 @@ def history(
         frame = frame.drop(columns=["inputs"])
     else:
         frame = frame[["org", "period", "unit", "eligible", "installed", "active", metric.value]]
-    if fmt is ListFormat.json:
+    if output_format is ListFormat.json:
         emit(lists.history_json(frame), output)
-    elif fmt is ListFormat.csv:
+    elif output_format is ListFormat.csv:
         emit(lists.history_csv(frame), output)
     elif frame.empty:
         whose = f" của {chosen}" if chosen is not None else ""

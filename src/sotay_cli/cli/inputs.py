@@ -39,7 +39,7 @@ def check(
     files: Annotated[list[str], typer.Argument(help="Các tệp xuất (CSV, TXT, XLSX, XLS, ODS); '-' là đầu vào chuẩn.")],
     kind: KindOption = None,
     sheet: SheetOption = None,
-    fmt: Annotated[CheckFormat, typer.Option("--format", "-f", help="Bảng cho người đọc, hoặc JSON.")]
+    output_format: Annotated[CheckFormat, typer.Option("--format", "-f", help="Bảng cho người đọc, hoặc JSON.")]
     = CheckFormat.table,
     show_all: Annotated[bool, typer.Option("--all", help=f"Hiện mọi vấn đề (mặc định {MAX_PROBLEMS_SHOWN} "
                                            "vấn đề đầu mỗi tệp).")] = False,
@@ -68,7 +68,7 @@ def check(
         tree_problems = _place(data, settings)
     problems = [p for t in tables for p in t.problems] + tree_problems
     counts = count_by_severity(problems)
-    if fmt is CheckFormat.json:
+    if output_format is CheckFormat.json:
         from ..render.lists import json_bytes
 
         payload = {
@@ -168,7 +168,7 @@ def sample(
     out_dir: Annotated[Path, typer.Option("--output", "-o", help="Thư mục ghi tệp mẫu.")] = Path("du-lieu-mau"),
     members: Annotated[int, typer.Option("--members", "-n", min=1, help="Số đảng viên đang sinh hoạt.")] = 1920,
     seed: Annotated[int, typer.Option("--seed", help="Hạt giống ngẫu nhiên (cùng hạt giống, cùng dữ liệu).")] = 2026,
-    fmt: Annotated[SampleFormat, typer.Option("--format", "-f", help="Excel, hoặc CSV ';' có BOM như Excel "
+    output_format: Annotated[SampleFormat, typer.Option("--format", "-f", help="Excel, hoặc CSV ';' có BOM như Excel "
                                               "tiếng Việt.")] = SampleFormat.xlsx,
     province: Annotated[bool, typer.Option("--tinh", help="Sinh dữ liệu cấp tỉnh (đảng bộ xã, cơ sở, chi bộ) "
                                            "thay vì một xã.")] = False,
@@ -188,6 +188,6 @@ def sample(
         commune.co_so = max(2, commune.chi_bo // 8)
         commune.xa = max(1, commune.co_so // 11)
     with progress("Đang sinh dữ liệu mẫu…"):
-        paths = write_sample(out_dir, commune, fmt.value)
+        paths = write_sample(out_dir, commune, output_format.value)
     for path in paths:
         out.print(str(path), highlight=False)

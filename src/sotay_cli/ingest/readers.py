@@ -9,9 +9,13 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import csv
+import hashlib
 import io
+import os
+import queue
 import re
 import sys
+import threading
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -56,6 +60,71 @@ class Grid:
     sheet: str | None = None
 
 
+class _Digest:
+    """The sha256 of a file's bytes, computed on another thread from the bytes as they are read (hashlib
+    lets go of the GIL): the history stores it without reading the file a second time, and the hashing
+    runs on the second core while the first parses."""
+
+    def __init__(self) -> None:
+        self._sha = hashlib.sha256()
+        self._chunks: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="sotay-sha256", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (chunk := self._chunks.get()) is not None:
+            self._sha.update(chunk)
+
+    def feed(self, chunk) -> None:
+        if chunk:
+            self._chunks.put(chunk)
+
+    def close(self) -> None:
+        self._chunks.put(None)
+
+    def hexdigest(self) -> str:
+        self._thread.join()
+        return self._sha.hexdigest()
+
+
+_DIGESTS: dict[str, tuple[tuple, _Digest]] = {}  # absolute path -> (the file's stat when read, its digest)
+_DIGESTS_KEPT = 64  # a long-running `sotay web` reads many uploads: only the latest are kept
+
+
+def _signature(path: str) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _digesting(name: str) -> _Digest | None:
+    """A digest fed by the reading of the file `name`, registered for `digest`; None for stdin."""
+    if name == STDIN:
+        return None
+    signature = _signature(name)
+    if signature is None:
+        return None
+    digest = _Digest()
+    key = os.path.abspath(name)
+    _DIGESTS.pop(key, None)
+    _DIGESTS[key] = (signature, digest)
+    while len(_DIGESTS) > _DIGESTS_KEPT:
+        _DIGESTS.pop(next(iter(_DIGESTS)))
+    return digest
+
+
+def digest(path: str | Path) -> str | None:
+    """The sha256 (hex) of the file at `path` as this process read it, or None when it was not read here
+    or has changed since (size, time or inode)."""
+    key = os.path.abspath(str(path))
+    known = _DIGESTS.get(key)
+    if known is None or known[0] != _signature(key):
+        return None
+    return known[1].hexdigest()
+
+
 def read_grid(path: str | Path, sheet: str | None = None, data: bytes | None = None) -> Grid:
     """Read `path` ('-' for stdin) into a grid of cells, or raise InputError saying why not."""
     name = str(path)
@@ -65,6 +134,10 @@ def read_grid(path: str | Path, sheet: str | None = None, data: bytes | None = N
             return grid
     if data is None:
         data = _read_bytes(name)
+        hashing = _digesting(name)
+        if hashing is not None:
+            hashing.feed(data)
+            hashing.close()
     on_disk = name != STDIN and Path(name).is_file()
     shown = stdin_label() if name == STDIN else name  # in messages
     if _blank(data):
@@ -274,19 +347,40 @@ def _read_large_utf8(name: str) -> Grid | None:
     if _looks_binary(head_text):
         return None
     delim, _, width, start = _layout(head_text)
+    hashing = _digesting(name)
     try:
-        cells = _read_body_arrow(path, delim, start, width)
+        with path.open("rb", buffering=0) as raw:
+            cells = _read_body_arrow(_Hashed(raw, hashing), delim, start, width)
     except (pa.ArrowInvalid, OSError):
         return None  # ragged rows or a byte that is not UTF-8 further down: the general path copes
+    finally:
+        if hashing is not None:
+            hashing.close()
     if cells.empty:
         return None
     return Grid(cells, start + 1, name, None)
 
 
-def _read_body_arrow(body: bytes | memoryview | Path, delim: str, start: int, width: int) -> pd.DataFrame:
+class _Hashed(io.RawIOBase):
+    """A file whose bytes are handed to a digest as Arrow reads them."""
+
+    def __init__(self, raw, digest: _Digest | None) -> None:
+        self._raw, self._digest = raw, digest
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._raw.read(size)
+        if self._digest is not None:
+            self._digest.feed(chunk)
+        return chunk
+
+
+def _read_body_arrow(body: bytes | memoryview | io.RawIOBase, delim: str, start: int, width: int) -> pd.DataFrame:
     names = [f"c{i}" for i in range(width)]
     table = pacsv.read_csv(
-        str(body) if isinstance(body, Path) else pa.BufferReader(pa.py_buffer(body)),
+        body if isinstance(body, io.RawIOBase) else pa.BufferReader(pa.py_buffer(body)),
         read_options=pacsv.ReadOptions(skip_rows=start, column_names=names),
         parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True, ignore_empty_lines=False),
         convert_options=pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},

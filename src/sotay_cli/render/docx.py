@@ -40,9 +40,9 @@ HEAD_FILL = "F2F2F2"
 def write_docx(draft: Draft, path: str | Path, appendix: "Appendix | None" = None, chart: Path | None = None) -> Path:
     """Write `draft` (and its appendix table) to `path`, through a temporary file."""
     doc = Document()
-    _base_style(doc)
+    base_style(doc)
     section = doc.sections[0]
-    _page(section, landscape=False)
+    page_layout(section, landscape=False)
     _page_numbers(section)
     _header_block(doc, draft)
     _title_block(doc, draft)
@@ -66,7 +66,7 @@ def write_docx(draft: Draft, path: str | Path, appendix: "Appendix | None" = Non
 
 # --- page and styles ------------------------------------------------------------------------------
 
-def _base_style(doc) -> None:
+def base_style(doc) -> None:
     style = doc.styles["Normal"]
     style.font.name = FONT
     style.font.size = Pt(14)
@@ -84,7 +84,7 @@ def _base_style(doc) -> None:
     doc.core_properties.language = "vi-VN"
 
 
-def _page(section, landscape: bool) -> None:
+def page_layout(section, landscape: bool) -> None:
     if landscape:
         section.orientation = WD_ORIENT.LANDSCAPE
         section.page_width, section.page_height = Mm(297), Mm(210)
@@ -109,7 +109,7 @@ def _page_numbers(section) -> None:
         "</w:fldSimple>"))
 
 
-def _para(container, text: str = "", size: float | None = None, bold=False, italic=False, underline=False,
+def para(container, text: str = "", size: float | None = None, bold=False, italic=False, underline=False,
           align=WD_ALIGN_PARAGRAPH.CENTER):
     p = container.add_paragraph()
     p.alignment = align
@@ -159,31 +159,31 @@ def _header_block(doc, draft: Draft) -> None:
     table = _borderless_table(doc, [left_w, TEXT_WIDTH_MM - left_w])
     left, right = table.rows[0].cells
     if h.superior:
-        _para(left, h.superior, 14)
-    _para(left, h.issuer, 14, bold=True)
-    _para(left, "*", 14)
-    _para(left, h.number_line(draft.symbol), 14)
+        para(left, h.superior, 14)
+    para(left, h.issuer, 14, bold=True)
+    para(left, "*", 14)
+    para(left, h.number_line(draft.symbol), 14)
     if not draft.title and draft.summary:
-        _para(left, draft.summary, 12, italic=True)
-    _para(right, "ĐẢNG CỘNG SẢN VIỆT NAM", 15, bold=True, underline=True)
-    _para(right, "", 14)
-    _para(right, h.date_line(), 14, italic=True)
+        para(left, draft.summary, 12, italic=True)
+    para(right, "ĐẢNG CỘNG SẢN VIỆT NAM", 15, bold=True, underline=True)
+    para(right, "", 14)
+    para(right, h.date_line(), 14, italic=True)
     doc.add_paragraph()
 
 
 def _title_block(doc, draft: Draft) -> None:
     if draft.title:
-        _para(doc, draft.title, 16, bold=True).paragraph_format.space_before = Pt(6)
+        para(doc, draft.title, 16, bold=True).paragraph_format.space_before = Pt(6)
         if draft.summary:
-            _para(doc, draft.summary, 14, bold=True)
-        _para(doc, "-----", 14)
+            para(doc, draft.summary, 14, bold=True)
+        para(doc, "-----", 14)
     if draft.to:
         if len(draft.to) == 1:
-            p = _para(doc, f"Kính gửi: {draft.to[0]}", 14)
+            p = para(doc, f"Kính gửi: {draft.to[0]}", 14)
         else:
-            p = _para(doc, "Kính gửi:", 14)
+            p = para(doc, "Kính gửi:", 14)
             for item in draft.to:
-                _para(doc, f"- {item}", 14, align=WD_ALIGN_PARAGRAPH.LEFT).paragraph_format.left_indent = Mm(45)
+                para(doc, f"- {item}", 14, align=WD_ALIGN_PARAGRAPH.LEFT).paragraph_format.left_indent = Mm(45)
         p.paragraph_format.space_before = Pt(6)
     doc.add_paragraph().paragraph_format.space_after = Pt(3)
 
@@ -192,18 +192,18 @@ def _signing_block(doc, draft: Draft) -> None:
     doc.add_paragraph()
     table = _borderless_table(doc, [85, TEXT_WIDTH_MM - 85])
     left, right = table.rows[0].cells
-    p = _para(left, "", align=WD_ALIGN_PARAGRAPH.LEFT)
+    p = para(left, "", align=WD_ALIGN_PARAGRAPH.LEFT)
     run = p.add_run("Nơi nhận:")
     run.bold, run.italic, run.underline, run.font.size = True, True, True, Pt(12)
     for i, item in enumerate(draft.recipients):
         end = "." if i == len(draft.recipients) - 1 else ","
-        _para(left, f"- {item.rstrip(',.;')}{end}", 12, align=WD_ALIGN_PARAGRAPH.LEFT)
+        para(left, f"- {item.rstrip(',.;')}{end}", 12, align=WD_ALIGN_PARAGRAPH.LEFT)
     s = draft.signature
-    _para(right, s.on_behalf, 14, bold=True)
-    _para(right, s.position, 14, bold=True)
+    para(right, s.on_behalf, 14, bold=True)
+    para(right, s.position, 14, bold=True)
     for _ in range(4):
-        _para(right, "", 14)
-    _para(right, s.name, 14, bold=True) if s.name else _para(right, "", 14)
+        para(right, "", 14)
+    para(right, s.name, 14, bold=True) if s.name else para(right, "", 14)
 
 
 # --- the appendix -------------------------------------------------------------------------------------
@@ -223,14 +223,14 @@ class Appendix:
 
 def _appendix(doc, draft: Draft, appendix: Appendix) -> None:
     section = doc.add_section(WD_SECTION.NEW_PAGE)
-    _page(section, landscape=True)
+    page_layout(section, landscape=True)
     section.different_first_page_header_footer = False  # the appendix pages are numbered too
-    _para(doc, "PHỤ LỤC", 14, bold=True)
-    _para(doc, appendix.title, 14, bold=True)
-    _para(doc, appendix.subtitle, 13, italic=True)
+    para(doc, "PHỤ LỤC", 14, bold=True)
+    para(doc, appendix.title, 14, bold=True)
+    para(doc, appendix.subtitle, 13, italic=True)
     p = doc.add_paragraph()
     p._p.addnext(parse_xml(_table_xml(appendix)))
-    note = _para(doc, "Ô nền đỏ: dưới chỉ tiêu. Tỷ lệ tính trên số đảng viên đang sinh hoạt (không tính đảng viên "
+    note = para(doc, "Ô nền đỏ: dưới chỉ tiêu. Tỷ lệ tính trên số đảng viên đang sinh hoạt (không tính đảng viên "
                  "miễn sinh hoạt).", 11, italic=True, align=WD_ALIGN_PARAGRAPH.LEFT)
     note.paragraph_format.space_before = Pt(6)
 
@@ -246,8 +246,8 @@ def _table_xml(appendix: Appendix) -> str:
     widths = [10, 262 - 10 - figure_width * len(columns)] + [figure_width] * len(columns)
     twips = [round(w * 56.7) for w in widths]
     head = ["STT", "Tổ chức đảng", *[c.header for c in columns]]
-    rows = [_row([(h, "center", True, HEAD_FILL) for h in head], twips, header=True, size=20),
-            _row([(f"({j})", "center", False, None) for j in range(1, len(head) + 1)], twips, header=True, size=18,
+    rows = [table_row([(h, "center", True, HEAD_FILL) for h in head], twips, header=True, size=20),
+            table_row([(f"({j})", "center", False, None) for j in range(1, len(head) + 1)], twips, header=True, size=18,
                  italic=True)]
     figures = appendix.units
     values = {c.key: figures[c.key].to_numpy() for c in columns}
@@ -257,23 +257,23 @@ def _table_xml(appendix: Appendix) -> str:
         for c in columns:
             target = targets[c.key][i] if targets[c.key] is not None else None
             cells.append(_figure(values[c.key][i], c, target, appendix.rounding))
-        rows.append(_row(cells, twips))
+        rows.append(table_row(cells, twips))
     total = [("", "center", True, None), ("Tổng cộng", "center", True, None)]
     for c in columns:
         cell = _figure(appendix.total[c.key], c, appendix.total_targets.get(c.key), appendix.rounding)
         total.append((cell[0], cell[1], True, cell[3]))
-    rows.append(_row(total, twips))
+    rows.append(table_row(total, twips))
     for label, group in appendix.groups:
         cells = [("", "center", False, None), (label, "left", False, None)]
         for c in columns:
             cells.append(_figure(group[c.key], c, None, appendix.rounding) if c.key in group
                          else ("", "center", False, None))
-        rows.append(_row(cells, twips, italic=True))
+        rows.append(table_row(cells, twips, italic=True))
     return table_xml(rows, twips, cell_margin=50)
 
 
 def table_xml(rows: list[str], twips: list[int], cell_margin: int | None = None) -> str:
-    """A centred, fully bordered, fixed-layout table around rows made by `_row` (widths in twips)."""
+    """A centred, fully bordered, fixed-layout table around rows made by `table_row` (widths in twips)."""
     borders = "".join(f'<w:{side} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
                       for side in ("top", "left", "bottom", "right", "insideH", "insideV"))
     margins = ("" if cell_margin is None else
@@ -296,7 +296,7 @@ def _figure(value, column, target, rounding: str) -> tuple[str, str, bool, str |
     return percent(value, mode=rounding), "right", False, BELOW_FILL if below else None
 
 
-def _row(cells, twips, header: bool = False, size: int = 20, italic: bool = False) -> str:
+def table_row(cells, twips, header: bool = False, size: int = 20, italic: bool = False) -> str:
     tr_pr = "<w:trPr><w:tblHeader/><w:cantSplit/></w:trPr>" if header else "<w:trPr><w:cantSplit/></w:trPr>"
     out = [f"<w:tr>{tr_pr}"]
     for (text, align, bold, fill), width in zip(cells, twips):

@@ -171,7 +171,8 @@ def run(config: Config, period: Period, inputs: dict[str, str], folder: Path, te
 def followup_files(result: Result) -> dict[str, Path]:
     """The follow-up lists (XLSX, DOCX) of `result`, written the first time they are asked for; PageError
     when they cannot be made (no accounts file)."""
-    from ..followup import followup_list, write_lists
+    from ..followup import followup_list
+    from ..render.followup import write_lists
 
     with result.lock:
         if "followup-xlsx" not in result.files:

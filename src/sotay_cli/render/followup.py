@@ -1,0 +1,153 @@
+"""The follow-up lists as files: an Excel workbook (a summary, then one sheet per chi bộ) and a Word
+document (one page per chi bộ secretary). These are the only files sotay writes with members' names."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from ..atomic import atomic_path
+from ..followup import NO_SMARTPHONE, NOT_ACTIVE, NOT_INSTALLED, summary
+from .xlsx import FONT, Workbook
+
+SUMMARY_SHEET = "Tổng hợp"
+SHEET_MAX = 31  # characters (UTF-16 units) in an Excel sheet name
+_NOT_IN_SHEET_NAMES = re.compile(r"[\x00-\x1f\x7f\[\]:*?/\\]+")
+
+
+def _sheet_names(units: list[str], taken: tuple[str, ...] = (SUMMARY_SHEET,)) -> list[str]:
+    """One Excel sheet name per unit, in order: at most 31 characters, none of []:*?/\\ nor a control
+    character, no apostrophe at either end, not Excel's reserved 'History', and unique without regard
+    to case, the names in `taken` (the summary sheet) included."""
+    used = {t.casefold() for t in taken} | {"history"}
+    names = []
+    for unit in units:
+        base = _sheet_fit(" ".join(_NOT_IN_SHEET_NAMES.sub(" ", unit.removeprefix("Chi bộ ")).split())) or "Chi bộ"
+        name, k = base, 2
+        while name.casefold() in used:
+            suffix = f" ({k})"
+            name = (_sheet_fit(base, SHEET_MAX - len(suffix)) or "Chi bộ") + suffix
+            k += 1
+        used.add(name.casefold())
+        names.append(name)
+    return names
+
+
+def _sheet_fit(text: str, limit: int = SHEET_MAX) -> str:
+    """`text` cut to `limit` UTF-16 units, without apostrophes or spaces at either end."""
+    text = text.strip("' ")
+    while len(text.encode("utf-16-le")) // 2 > limit:
+        text = text[:-1].rstrip("' ")
+    return text
+
+
+def write_xlsx(analysis, todo: pd.DataFrame, path: Path) -> Path:
+    with atomic_path(path) as tmp:
+        book = Workbook(tmp, path)  # formula-like text kept as written, under Excel's quote prefix
+        base = {"font_name": FONT, "font_size": 12}
+        title = book.add_format(base | {"bold": True, "font_size": 13})
+        head = book.add_format(base | {"bold": True, "border": 1, "bg_color": "#F2F2F2", "text_wrap": True,
+                                       "align": "center", "valign": "vcenter"})
+        cell = book.add_format(base | {"border": 1})
+        ws = book.add_worksheet(SUMMARY_SHEET)
+        ws.write_string(0, 0, f"Đảng viên cần đôn đốc cài đặt, sử dụng ứng dụng — {analysis.period.words}",
+                        title)
+        headers = ["STT", "Chi bộ", "Đang sinh hoạt", "Đã cài đặt", "Sử dụng trong kỳ", NOT_INSTALLED, NOT_ACTIVE,
+                   NO_SMARTPHONE]
+        labels = analysis.figures["label"]
+        for j, h in enumerate(headers):
+            ws.write_string(2, j, h, head)
+        s = summary(analysis, todo)
+        for i, (unit, row) in enumerate(s.iterrows(), start=1):
+            ws.write_number(2 + i, 0, i, cell)
+            ws.write_string(2 + i, 1, labels[unit], cell)
+            for j, key in enumerate(["eligible", "installed", "active", NOT_INSTALLED, NOT_ACTIVE, NO_SMARTPHONE],
+                                    start=2):
+                ws.write_number(2 + i, j, int(row[key]), cell)
+        ws.set_column(0, 0, 5)
+        ws.set_column(1, 1, 45)
+        ws.set_column(2, 7, 16)
+        ws.freeze_panes(3, 0)
+        names = dict(zip(s.index, _sheet_names([labels[u] for u in s.index])))
+        for unit, group in todo.groupby("chi_bo", sort=False):
+            sheet = book.add_worksheet(names[unit])
+            sheet.write_string(0, 0, labels[unit], title)
+            for j, h in enumerate(["STT", "Họ và tên", "Năm sinh", "Điện thoại", "Tình trạng"]):
+                sheet.write_string(2, j, h, head)
+            for i, r in enumerate(group.itertuples(index=False), start=1):
+                sheet.write_number(2 + i, 0, i, cell)
+                sheet.write_string(2 + i, 1, str(r.name), cell)
+                if pd.isna(r.birth_year):
+                    sheet.write_string(2 + i, 2, "", cell)
+                else:
+                    sheet.write_number(2 + i, 2, int(r.birth_year), cell)
+                sheet.write_string(2 + i, 3, str(r.phone), cell)
+                sheet.write_string(2 + i, 4, r.reason, cell)
+            sheet.set_column(0, 0, 5)
+            sheet.set_column(1, 1, 30)
+            sheet.set_column(2, 2, 10)
+            sheet.set_column(3, 3, 16)
+            sheet.set_column(4, 4, 34)
+            sheet.freeze_panes(3, 0)
+            sheet.repeat_rows(2)
+            sheet.set_paper(9)
+        book.close()
+    return path
+
+
+def write_docx(analysis, todo: pd.DataFrame, path: Path) -> Path:
+    """One page per chi bộ, addressed to its secretary."""
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+    from docx.oxml import parse_xml
+
+    from .docx import base_style, page_layout, para, table_row, table_xml
+
+    doc = Document()
+    base_style(doc)
+    page_layout(doc.sections[0], landscape=False)
+    widths = [round(w * 56.7) for w in (10, 60, 20, 32, 43)]
+    first = True
+    for unit, group in todo.groupby("chi_bo", sort=False):
+        if not first:
+            doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+        first = False
+        para(doc, f"Kính gửi: Đồng chí Bí thư {analysis.figures.at[unit, 'label']}", 14, bold=True)
+        p = para(doc, f"Danh sách đảng viên cần đôn đốc cài đặt, sử dụng ứng dụng Sổ tay đảng viên điện tử "
+                  f"({analysis.period.words}): {len(group)} đồng chí.", 13, italic=True)
+        p.paragraph_format.space_after = p.paragraph_format.space_before = None
+        rows = [table_row([(h, "center", True, "F2F2F2") for h in ("STT", "Họ và tên", "Năm sinh", "Điện thoại",
+                                                               "Tình trạng")], widths, header=True, size=24)]
+        for i, r in enumerate(group.itertuples(index=False), start=1):
+            year = "" if pd.isna(r.birth_year) else str(int(r.birth_year))
+            rows.append(table_row([(str(i), "center", False, None), (str(r.name), "left", False, None),
+                              (year, "center", False, None), (str(r.phone), "center", False, None),
+                              (r.reason, "left", False, None)], widths, size=24))
+        anchor = doc.add_paragraph()
+        anchor._p.addnext(parse_xml(table_xml(rows, widths)))
+        para(doc, "Đề nghị đồng chí phân công đảng viên hướng dẫn trực tiếp từng đồng chí trong danh sách.", 13,
+              align=WD_ALIGN_PARAGRAPH.LEFT).paragraph_format.space_before = None
+    if first:
+        para(doc, f"Mọi đảng viên đang sinh hoạt đã cài đặt và sử dụng ứng dụng trong {analysis.period.words}.", 14)
+    with atomic_path(path) as tmp:
+        doc.save(str(tmp))
+    return path
+
+
+def output_paths(period_label: str, out_dir: Path) -> list[Path]:
+    """`out_dir/<period>/doi-chieu-<period>.xlsx` and `.docx`."""
+    return [out_dir / period_label / f"doi-chieu-{period_label}.{suffix}" for suffix in ("xlsx", "docx")]
+
+
+def write_lists(analysis, todo: pd.DataFrame, out_dir: Path, force: bool = False) -> list[Path]:
+    """The lists at `output_paths`; report.ReportExists when either is there already and `force` is
+    off, the same rule as `sotay report`."""
+    from ..report import ReportExists
+
+    paths = output_paths(analysis.period.label, out_dir)
+    existing = [p for p in paths if p.exists()]
+    if existing and not force:
+        raise ReportExists(existing)
+    return [write_xlsx(analysis, todo, paths[0]), write_docx(analysis, todo, paths[1])]
