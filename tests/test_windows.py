@@ -62,8 +62,6 @@ def test_a_windows_path_in_sotay_toml_is_kept_as_written(tmp_path, monkeypatch):
     assert "D:\\Dữ liệu\\đảng viên.xlsx" in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="config reads sotay.toml as UTF-8 without BOM; Notepad on Windows 10 "
-                   "before 1903 saves one (reported to the owner of config.py)")
 def test_sotay_toml_saved_by_notepad_with_a_bom_loads(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     sample = ROOT / "sample_data"
@@ -136,3 +134,17 @@ def test_the_guard_is_recognised_and_an_unguarded_kill_is_not(tmp_path):
     assert posix_only_uses(tmp_path) == set()
     (tmp_path / "b.py").write_text(unguarded + "import fcntl\n", encoding="utf-8")
     assert posix_only_uses(tmp_path) == {"b.py: os.kill", "b.py: import fcntl"}
+
+
+def test_a_backslash_path_in_double_quotes_gets_a_hint(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("sotay.toml").write_text('[inputs]\nmembers = "D:\\Du lieu\\dang-vien.xlsx"\n', encoding="utf-8")
+    result = runner.invoke(app, ["stats", "-p", "2026-06"])
+    assert result.exit_code == 2 and "nháy đơn" in result.stderr
+
+
+def test_a_file_open_in_excel_on_windows_is_said_so():
+    from sotay_cli.atomic import reason
+
+    said = reason(PermissionError(13, "Access is denied"), windows=True)
+    assert "đang mở trong chương trình khác" in said

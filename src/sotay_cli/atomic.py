@@ -74,8 +74,11 @@ _REASONS = {
 }
 
 
-def reason(exc: OSError) -> str:
-    """The Vietnamese words for an OS error (the system's own text when there are none)."""
+def reason(exc: OSError, windows: bool = os.name == "nt") -> str:
+    """The Vietnamese words for an OS error (the system's own text when there are none). On Windows a
+    file open in Excel cannot be replaced, and the system calls that a permission error."""
+    if windows and isinstance(exc, PermissionError):
+        return "tệp đang mở trong chương trình khác (ví dụ Excel, Word) hoặc không có quyền ghi; đóng tệp rồi chạy lại"
     return _REASONS.get(exc.errno, exc.strerror or type(exc).__name__)
 
 

@@ -271,11 +271,15 @@ def load_config(path: str | Path | None = None, inputs_given: bool = False) -> C
 
 def _read(path: Path, label: str) -> Config:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # Notepad may save a BOM in front
     except (FileNotFoundError, IsADirectoryError) as exc:
         raise InputError(f"{label}: không tìm thấy tệp cấu hình.") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{label}: tệp cấu hình sai cú pháp TOML ({exc}).") from exc
+        hint = ""
+        if "escape" in str(exc).lower() or "\\" in str(exc):
+            hint = (" Đường dẫn Windows có dấu \\: ghi trong nháy đơn ('D:\\Du lieu\\dang-vien.xlsx') hoặc "
+                    "dùng dấu / (\"D:/Du lieu/dang-vien.xlsx\").")
+        raise InputError(f"{label}: tệp cấu hình sai cú pháp TOML ({exc}).{hint}") from exc
     except UnicodeDecodeError as exc:
         raise InputError(f"{label}: tệp cấu hình phải lưu dạng UTF-8.") from exc
     return Config(path=path.resolve(), **validate(data, label).sections())
