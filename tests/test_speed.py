@@ -1,0 +1,82 @@
+"""What the speed work must not change: inputs hashed while they are read give the hash of the file,
+history rows stored from whole columns are the rows of the figures, and a comparison keeps what it needs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from conftest import csv_text
+from sotay_cli import history
+from sotay_cli.analysis import analyse
+from sotay_cli.config import load_config
+from sotay_cli.ingest import readers
+from sotay_cli.periods import parse_period
+
+
+def roster(folder: Path, n: int = 40) -> Path:
+    rows = [["Số thẻ", "Họ và tên", "Chi bộ", "Tình trạng"]]
+    rows += [[f"{i:06d}", f"Người {i}", f"Chi bộ {i % 3}", "Đang sinh hoạt"] for i in range(n)]
+    path = folder / "dv.csv"
+    path.write_text(csv_text(rows), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("arrow_from_disk", [False, True])
+def test_a_file_is_hashed_as_it_is_read(tmp_path, monkeypatch, arrow_from_disk):
+    if arrow_from_disk:  # the path of files above readers.LARGE, forced on a small one
+        monkeypatch.setattr(readers, "LARGE", 0)
+    path = roster(tmp_path)
+    readers.read_grid(path)
+    assert readers.digest(path) == hashlib.sha256(path.read_bytes()).hexdigest()
+    path.write_text(path.read_text(encoding="utf-8") + "999;Người mới;Chi bộ 1;Đang sinh hoạt\n", encoding="utf-8")
+    assert readers.digest(path) is None  # changed since it was read: history reads it again
+    assert history.file_digest(str(path))["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_history_stores_every_figure_and_target_of_the_run(tmp_path):
+    a = analyse(load_config("sample_data/sotay.toml"), parse_period("2026-06"))
+    path = tmp_path / "h.sqlite"
+    history.save(path, a)
+    history.save(path, a)  # replaced, not doubled
+    con = sqlite3.connect(path)
+    stored = {row[0]: row[1:] for row in con.execute(
+        f"SELECT unit, label, parent, level, {', '.join(history.COUNTS)} FROM figures")}
+    assert len(stored) == len(a.figures)
+    for unit, row in a.figures.iterrows():
+        expected = [row["label"], row["parent"] if isinstance(row["parent"], str) else None, row["level"]]
+        expected += [None if row[c] != row[c] else int(row[c]) for c in history.COUNTS]
+        assert list(stored[unit]) == expected, unit
+    targets = sorted(con.execute("SELECT unit, metric, target FROM targets"))
+    assert targets == sorted((u, m, t) for (u, m), t in a.targets.stack().dropna().items())
+    inputs = json.loads(con.execute("SELECT inputs FROM runs").fetchone()[0])
+    for item in inputs:
+        file = Path(a.inputs[item["kind"]])
+        assert item == {"kind": item["kind"], "name": file.name, "sha256": hashlib.sha256(file.read_bytes()).hexdigest()}
+
+
+def test_a_comparison_reads_only_earlier_periods_of_its_kind(tmp_path):
+    config = load_config("sample_data/sotay.toml")
+    path = tmp_path / "h.sqlite"
+    for label in ("2026-04", "2026-05", "2026-06", "2026-Q2"):
+        history.save(path, analyse(config, parse_period(label)))
+    may = analyse(config, parse_period("2026-05"))
+    c = history.read_comparison(path, may)
+    assert list(c.series["period"].unique()) == ["2026-04", "2026-05"]
+    assert list(c.series.columns) == [*history.SERIES_COLUMNS, *history.RATES]
+    assert c.previous.label == "2026-04"
+    assert (c.series["period"] == "2026-05").sum() == len(may.figures)
+
+
+def test_hashing_threads_end(tmp_path):
+    import threading
+
+    before = {t for t in threading.enumerate() if t.name == "sotay-sha256"}
+    path = roster(tmp_path)
+    readers.read_grid(path)
+    readers.digest(path)
+    assert {t for t in threading.enumerate() if t.name == "sotay-sha256"} <= before
