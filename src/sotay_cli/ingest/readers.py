@@ -315,7 +315,7 @@ def _read_text(name: str, data: bytes) -> Grid:
         first_row = start + 1
     except pa.ArrowInvalid:
         # ragged rows inside the table: the slower parser copes with them
-        cells, first_row = _read_body_pandas(name, bytes(body), delim, head_rows), 1
+        cells, first_row = _read_body_pandas(name, bytes(body), delim), 1
     if cells.empty:
         raise InputError(f"{name}: tệp rỗng, không có dữ liệu.")
     return Grid(cells, first_row, name, None)
@@ -390,7 +390,7 @@ def _read_body_arrow(body: bytes | memoryview | io.RawIOBase, delim: str, start:
     return frame.set_axis(range(width), axis=1)
 
 
-def _read_body_pandas(name: str, body: bytes, delim: str, head_rows: list[list[str]]) -> pd.DataFrame:
+def _read_body_pandas(name: str, body: bytes, delim: str) -> pd.DataFrame:
     text = body.decode("utf-8", errors="replace")
     width = max(line.count(delim) for line in text.splitlines()) + 1
     try:
