@@ -148,3 +148,18 @@ def test_the_draft_says_tinh_den_ngay_and_refuses_a_date_before_it(tmp_path):
                                 "-f", "md", "--no-history", *sample])
     assert early.exit_code == 2 and "trước ngày số liệu (30/06/2026)" in early.output
     assert not (tmp_path / "b").exists()
+
+
+def test_the_flag_csv_gives_each_unit_its_deadline_sentence(tmp_path):
+    import csv
+    import io
+
+    from sotay_cli.render.stats import flags_csv
+
+    config = month_folders(tmp_path)
+    config.targets = {"installed_rate": 1.0, "active_rate": 0.95, "deadlines": {"active_rate": "2026-07-31"}}
+    a = analyse(config, parse_period("2026-06"))
+    rows = list(csv.DictReader(io.StringIO(flags_csv(a, a.flags))))
+    active = [r for r in rows if r["Mã chỉ tiêu"] == "active_rate"]
+    assert active and all(r["Hạn"].endswith("trước ngày 31/7/2026") for r in active)
+    assert all(r["Hạn"] == "" for r in rows if r["Mã chỉ tiêu"] != "active_rate")

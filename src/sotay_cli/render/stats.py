@@ -115,27 +115,30 @@ def print_flags(console: Console, analysis, flags) -> None:
     table = Table(title=f"Đơn vị dưới chỉ tiêu — {analysis.period.words}", title_justify="left",
                   header_style="bold")
     with_pace = any(f.pace for f in flags)
+    with_deadline = any(f.deadline for f in flags)
     headers = [("#", "right"), ("Đơn vị", "left"), ("Chỉ tiêu", "left"), ("Đạt", "right"), ("Yêu cầu", "right"),
-               ("Còn thiếu", "right")] + ([("Theo tốc độ hiện nay", "left")] if with_pace else [])
+               ("Còn thiếu", "right")] + ([("Theo tốc độ hiện nay", "left")] if with_pace else []) + (
+               [("Hạn", "left")] if with_deadline else [])
     for header, justify in headers:
         table.add_column(header, justify=justify, overflow="fold")
-    labels = analysis.figures["label"]
+    labels = dict(zip(analysis.figures.index, analysis.figures["label"]))
     for i, f in enumerate(flags, start=1):
         cells = [str(i), escape(str(labels.get(f.unit, f.unit))), METRIC_LABELS[f.metric], f"[red]{percent(f.value, mode=analysis.rounding)}[/red]",
                  percent(f.target, mode=analysis.rounding), f"{number(f.gap)} {f.gap_unit}"]
-        table.add_row(*cells, *([pace_text(f)] if with_pace else []))
+        table.add_row(*cells, *([pace_text(f)] if with_pace else []),
+                      *([escape(f.deadline_text() or "")] if with_deadline else []))
     console.print(table)
 
 
 def flags_csv(analysis, flags) -> str:
-    labels = analysis.figures["label"]
+    labels = dict(zip(analysis.figures.index, analysis.figures["label"]))
     frame = pd.DataFrame([{
         "Đơn vị": labels.get(f.unit, f.unit), "Mã đơn vị": f.unit, "Cấp": LEVEL_NAMES.get(f.level, f.level), "Chỉ tiêu": METRIC_LABELS[f.metric],
         "Mã chỉ tiêu": f.metric, "Đạt (%)": _pct(f.value, analysis.rounding),
         "Yêu cầu (%)": _pct(f.target, analysis.rounding), "Còn thiếu": f.gap, "Đơn vị tính": f.gap_unit,
-        "Nội dung": f.message(analysis.rounding), "Dự kiến": pace_text(f),
-    } for f in flags], columns=["Đơn vị", "Mã đơn vị", "Cấp", "Chỉ tiêu", "Mã chỉ tiêu", "Đạt (%)", "Yêu cầu (%)", "Còn thiếu",
-                                "Đơn vị tính", "Nội dung", "Dự kiến"])
+        "Nội dung": f.message(analysis.rounding), "Dự kiến": pace_text(f), "Hạn": f.deadline_text() or "",
+    } for f in flags], columns=["Đơn vị", "Mã đơn vị", "Cấp", "Chỉ tiêu", "Mã chỉ tiêu", "Đạt (%)", "Yêu cầu (%)",
+                                "Còn thiếu", "Đơn vị tính", "Nội dung", "Dự kiến", "Hạn"])
     buf = io.StringIO()
     spreadsheet_safe(frame).to_csv(buf, index=False, lineterminator="\n")
     return buf.getvalue()
