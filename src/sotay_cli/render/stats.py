@@ -71,9 +71,14 @@ def summary_line(analysis) -> str:
     """One sentence for the root; an unknown figure is said to be unknown, never given as 0."""
     t, r = analysis.total(), analysis.rounding
     c = analysis.counts()
-    structure = (f"{number(c['co_so'])} tổ chức cơ sở đảng ({number(c['dang_bo_co_so'])} đảng bộ cơ sở, "
-                 f"{number(c['chi_bo_co_so'])} chi bộ cơ sở), {number(c['chi_bo'])} chi bộ, "
-                 f"{number(c['members'])} đảng viên")
+    if c["dang_bo_co_so"] and c["chi_bo_co_so"]:
+        kinds = f"{number(c['dang_bo_co_so'])} đảng bộ cơ sở, {number(c['chi_bo_co_so'])} chi bộ cơ sở"
+    else:
+        kinds = "đều là chi bộ cơ sở" if c["chi_bo_co_so"] else "đều là đảng bộ cơ sở"
+    structure = f"{number(c['co_so'])} tổ chức cơ sở đảng ({kinds})"
+    if c["chi_bo"] != c["chi_bo_co_so"]:
+        structure += f", {number(c['chi_bo'])} chi bộ"
+    structure += f", {number(c['members'])} đảng viên"
     if c["xa"] > 1:
         structure = f"{number(c['xa'])} đảng bộ xã, " + structure
     whole = analysis.root if analysis.root.lower().startswith("toàn") else f"Toàn {analysis.root}"
