@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from .ingest import Dataset
@@ -131,12 +132,16 @@ def note_unit_mismatch(data: Dataset, tree: Tree) -> None:
     # each account's roster row, found by hashing the cards in Arrow (both are unique by now)
     pos = pc.index_in(arrow_text(f["card"]), value_set=arrow_text(roster["card"]))
     pos = np.asarray(pc.fill_null(pos, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
-    roster_names = roster["chi_bo"].astype(object).to_numpy()
-    theirs = pd.Series(np.where(pos >= 0, roster_names[np.maximum(pos, 0)], None), index=f.index, dtype=object)
-    given = f["chi_bo"].astype(object)
-    differ = (theirs.notna() & given.ne("") & given.ne(theirs)).to_numpy(dtype=bool, copy=True)
+    # compared in Arrow: a Python string per account would cost more than the whole comparison
+    found = pos >= 0
+    theirs = pc.take(arrow_text(roster["chi_bo"]), pa.array(np.maximum(pos, 0)))
+    given = arrow_text(f["chi_bo"])
+    differ = found & np.asarray(pc.fill_null(pc.and_(pc.not_equal(given, ""), pc.not_equal(given, theirs)), False)
+                                .to_numpy(zero_copy_only=False), dtype=bool)
     if differ.any():  # written differently: the same name unless it differs folded too
-        differ[differ] = fold_series(given[differ]).to_numpy() != fold_series(theirs[differ]).to_numpy()
+        at = pa.array(np.flatnonzero(differ))
+        differ[differ] = (fold_series(pd.Series(pc.take(given, at).to_pylist(), dtype=object)).to_numpy()
+                          != fold_series(pd.Series(pc.take(theirs, at).to_pylist(), dtype=object)).to_numpy())
     differ = pd.Series(differ, index=f.index)
     n = int(differ.sum())
     if n:

@@ -40,20 +40,15 @@ class Tree:
     def locate(self, names: pd.Series, uppers: list[pd.Series] | None = None) -> tuple[pd.Series, pd.Series]:
         """The id of the unit each row names (its name, with the names of units above it when the
         export has them); None where no unit or several units match. Returns (ids, ambiguous)."""
-        frame = pd.DataFrame({"name": names.fillna("").astype(object).to_numpy()})
-        for i, up in enumerate(uppers or []):
-            frame[f"up{i}"] = up.fillna("").astype(object).to_numpy()
-        keys = list(frame.columns)
-        distinct = frame.drop_duplicates().reset_index(drop=True)
+        inverse, rows = _distinct_rows([names, *(uppers or [])])
         paths = self._paths()
         root_key = fold(self.root)
         hits = [[SEP.join(p) for p in paths.matching(row[0], [c for c in row[1:] if c and fold(c) != root_key])]
-                for row in distinct.itertuples(index=False, name=None)]
-        distinct["_id"] = [h[0] if len(h) == 1 else None for h in hits]
-        distinct["_ambiguous"] = [len(h) > 1 for h in hits]
-        placed = frame.merge(distinct, on=keys, how="left")
-        return (pd.Series(placed["_id"].to_numpy(dtype=object), index=names.index),
-                pd.Series(placed["_ambiguous"].to_numpy(dtype=bool), index=names.index))
+                for row in rows]
+        ids = np.array([h[0] if len(h) == 1 else None for h in hits], dtype=object)
+        ambiguous = np.array([len(h) > 1 for h in hits], dtype=bool)
+        return (pd.Series(ids[inverse], index=names.index, dtype=object),
+                pd.Series(ambiguous[inverse], index=names.index, dtype=bool))
 
     def _paths(self) -> "_PathIndex":
         if self._index is None:
@@ -122,27 +117,31 @@ def _roster_chains(members: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, .
     columns = [c for c in ROSTER_COLUMNS if c in members]
     if "chi_bo" not in columns or members.empty:
         return np.zeros(len(members), dtype=np.int64), []
-    codes, uniques = [], []
-    for c in columns:
-        code, unique = pd.factorize(members[c].fillna(""))
-        codes.append(code.astype(np.int64))
-        uniques.append(np.asarray(unique, dtype=object))
-    combined = codes[0]
-    for code, unique in zip(codes[1:], uniques[1:]):
-        combined = combined * len(unique) + code
-    distinct, inverse = np.unique(combined, return_inverse=True)
+    inverse, rows = _distinct_rows([members[c] for c in columns])
     chains = []
-    for key in distinct.tolist():
-        names = []
-        for unique in reversed(uniques):
-            key, code = divmod(key, len(unique))
-            names.append(str(unique[code]))
+    for names in rows:
         chain: list[str] = []
-        for name in reversed(names):  # top first, blanks and repeats (a chi bộ cơ sở) left out
+        for name in names:  # top first, blanks and repeats (a chi bộ cơ sở) left out
             if name and (not chain or fold(chain[-1]) != fold(name)):
                 chain.append(name)
         chains.append(tuple(chain))
-    return inverse.astype(np.int64), chains
+    return inverse, chains
+
+
+def _distinct_rows(columns: list[pd.Series]) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+    """Each row's position among the distinct rows of `columns` (text; missing read as ''), and those rows
+    in the order of their first codes: hashed column by column, never a Python object per row."""
+    codes, uniques = [], []
+    for column in columns:
+        code, unique = pd.factorize(column.fillna(""))
+        codes.append(code.astype(np.int64))
+        uniques.append(np.asarray(unique, dtype=object))
+    key = codes[0]
+    for code, unique in zip(codes[1:], uniques[1:]):
+        key = np.unique(key * len(unique) + code, return_inverse=True)[1].reshape(-1)  # dense: no overflow
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    rows = list(zip(*(unique[code[first]].tolist() for code, unique in zip(codes, uniques))))
+    return inverse.reshape(-1).astype(np.int64), rows
 
 
 @dataclass
