@@ -8,13 +8,16 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import csv_text
 from sotay_cli import history
 from sotay_cli.analysis import analyse
 from sotay_cli.config import load_config
-from sotay_cli.ingest import readers
+from sotay_cli.ingest import readers, values
 from sotay_cli.periods import parse_period
 
 
@@ -80,3 +83,21 @@ def test_hashing_threads_end(tmp_path):
     readers.read_grid(path)
     readers.digest(path)
     assert {t for t in threading.enumerate() if t.name == "sotay-sha256"} <= before
+
+
+DATE_PARTS = st.sampled_from(["1", "01", "5", "12", "31", "1952", "26", "69", "2026", "0", "١٢", "٢٠٢٦", "45000", " "])
+DATE_TEXT = st.builds(lambda a, s1, b, s2, c, t: f"{a}{s1}{b}{s2}{c}{t}", DATE_PARTS, st.sampled_from(["/", ".", "-", " ", ""]),
+                      DATE_PARTS, st.sampled_from(["/", ".", "-", ""]), DATE_PARTS,
+                      st.sampled_from(["", " 10:30", "T10:30:00", " 10:30 sáng", "x"])) | st.text(max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(DATE_TEXT, min_size=1, max_size=20))
+def test_dates_are_found_by_arrow_as_by_python(cells):
+    """values._extract runs the date patterns in Arrow's RE2; Python's re (its \\d reading every script's
+    digits) must find the same parts."""
+    raw = values.text(pd.Series(cells, dtype=object))
+    for pattern in (values._DMY, values._YMD):
+        python = raw.astype(object).str.extract(pattern).astype(object)
+        expected = python.where(python.notna(), None)
+        assert values._extract(raw, pattern).to_dict("list") == expected.to_dict("list")

@@ -155,8 +155,15 @@ def card(s: pd.Series) -> pd.Series:
     Spaces and Excel's leading ' go; the usual 'dd.dddddd' number is written with its dot whatever
     separator (or none) the export used: '38300002', ' 38.300002 ', '38,300002' are all '38.300002'.
     Other forms are kept, upper-cased."""
-    cleaned = text(s).str.lstrip("'").str.replace(" ", "", regex=False).str.upper()
-    return cleaned.str.replace(_CARD_DD_6, r"\1.\2", regex=True)
+    arr = pc.utf8_upper(pc.replace_substring(pc.utf8_ltrim(arrow_text(text(s)), "'"), " ", ""))
+    out = pd.Series(pd.arrays.ArrowStringArray(pc.replace_substring_regex(arr, _CARD_DD_6, r"\1.\2")), index=s.index)
+    # RE2's \d is ASCII; Python's reads every script's digits: cells with other characters go through re
+    # (pandas sent the whole column through re for one such cell: 0.7 s for a province's cards)
+    other = ~np.asarray(pc.fill_null(pc.string_is_ascii(arr), True).to_numpy(zero_copy_only=False), dtype=bool)
+    if other.any():
+        cells = pd.Series(pc.filter(arr, pa.array(other)).to_pylist(), dtype=object)
+        out[other] = cells.str.replace(_CARD_DD_6, r"\1.\2", regex=True).to_numpy()
+    return out
 
 
 _YES = {"co", "x", "v", "1", "true", "yes", "y", "dung", "roi", "ok", "da", "dat", "co su dung"}
@@ -191,8 +198,9 @@ def _boolean(s: pd.Series, empty: bool | None) -> tuple[pd.Series, pd.Series]:
 
 
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
-_DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})(?:[ T]+\d{1,2}:\d{2}(?::\d{2})?.*)?$")
-_YMD = re.compile(r"^(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})(?:[ T]+\d{1,2}:\d{2}(?::\d{2})?.*)?$")
+_DMY = re.compile(r"^(?P<day>\d{1,2})[/.\-](?P<month>\d{1,2})[/.\-](?P<year>\d{2}|\d{4})"
+                  r"(?:[ T]+\d{1,2}:\d{2}(?::\d{2})?.*)?$")
+_YMD = re.compile(r"^(?P<year>\d{4})[/.\-](?P<month>\d{1,2})[/.\-](?P<day>\d{1,2})(?:[ T]+\d{1,2}:\d{2}(?::\d{2})?.*)?$")
 
 
 _FIRST_DAY, _LAST_DAY = pd.Timestamp("1900-01-01"), pd.Timestamp("2100-12-31 23:59:59")
@@ -224,8 +232,11 @@ def _date(s: pd.Series, allow_year: bool) -> tuple[pd.Series, pd.Series]:
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
     if s.empty:
         return out, pd.Series(False, index=s.index)
-    is_date = s.map(lambda v: isinstance(v, (dt.date, pd.Timestamp)), na_action="ignore")
-    is_date = is_date.fillna(False).astype(bool)
+    if infer_dtype(s, skipna=True) in ("string", "empty"):  # text cells (every CSV): no date objects
+        is_date = pd.Series(False, index=s.index)
+    else:
+        is_date = s.map(lambda v: isinstance(v, (dt.date, pd.Timestamp)), na_action="ignore")
+        is_date = is_date.fillna(False).astype(bool)
     if is_date.any():
         out[is_date] = _bounded(pd.to_datetime(s[is_date].astype(object), errors="coerce")).to_numpy()
     rest = ~is_date
@@ -238,19 +249,33 @@ def _date(s: pd.Series, allow_year: bool) -> tuple[pd.Series, pd.Series]:
     serial = number.between(1, 73415)  # Excel's days up to 31/12/2100; later ones are not a real date here
     if serial.any():
         out[serial] = _EXCEL_EPOCH + pd.to_timedelta(number[serial].round(6), unit="D")
-    dmy = raw.str.extract(_DMY)
-    has_dmy = dmy[0].notna()
+    dmy = _extract(raw, _DMY)
+    has_dmy = dmy["day"].notna()
     if has_dmy.any():
-        year = dmy.loc[has_dmy, 2].astype(int)
+        year = dmy.loc[has_dmy, "year"].astype(int)
         year = year.where(year >= 100, np.where(year <= 69, 2000 + year, 1900 + year))
-        out[has_dmy] = _from_parts(year, dmy.loc[has_dmy, 1], dmy.loc[has_dmy, 0])
-    ymd = raw.str.extract(_YMD)
-    has_ymd = ymd[0].notna()
+        out[has_dmy] = _from_parts(year, dmy.loc[has_dmy, "month"], dmy.loc[has_dmy, "day"])
+    ymd = _extract(raw, _YMD)
+    has_ymd = ymd["year"].notna()
     if has_ymd.any():
-        out[has_ymd] = _from_parts(ymd.loc[has_ymd, 0], ymd.loc[has_ymd, 1], ymd.loc[has_ymd, 2])
+        out[has_ymd] = _from_parts(ymd.loc[has_ymd, "year"], ymd.loc[has_ymd, "month"], ymd.loc[has_ymd, "day"])
     bad = (raw != "") & rest & out.isna()
     bad |= is_date & out.isna()
     return out.dt.normalize(), bad
+
+
+def _extract(raw: pd.Series, pattern: re.Pattern) -> pd.DataFrame:
+    """`raw.str.extract(pattern)` (named groups; None where it does not match), run by Arrow's RE2 on ASCII
+    text and by Python's re on the rest, whose \\d also reads other scripts' digits as it always did."""
+    arr = arrow_text(raw)
+    groups = pc.extract_regex(arr, pattern.pattern).flatten()  # a non-match is null in every group
+    out = pd.DataFrame({name: pd.Series(g.to_numpy(zero_copy_only=False), index=raw.index, dtype=object)
+                        for name, g in zip(pattern.groupindex, groups)})
+    other = ~np.asarray(pc.fill_null(pc.string_is_ascii(arr), True).to_numpy(zero_copy_only=False), dtype=bool)
+    if other.any():
+        python = raw[other].astype(object).str.extract(pattern).astype(object)
+        out.loc[other] = python.where(python.notna(), None).to_numpy()
+    return out
 
 
 def integer(s: pd.Series) -> tuple[pd.Series, pd.Series]:
