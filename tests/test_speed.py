@@ -9,6 +9,8 @@ import sqlite3
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -101,3 +103,21 @@ def test_dates_are_found_by_arrow_as_by_python(cells):
         python = raw.astype(object).str.extract(pattern).astype(object)
         expected = python.where(python.notna(), None)
         assert values._extract(raw, pattern).to_dict("list") == expected.to_dict("list")
+
+
+UNTIDY_CHARS = st.sampled_from(list("ab é\t\n\r\f\x0b") + ["\u00a0", "e\u0301", "\u036f", "\u0370", "Đ", "  "])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(UNTIDY_CHARS, max_size=6).map("".join), min_size=1, max_size=8), st.integers(0, 3))
+def test_untidy_cells_are_found_from_the_column_bytes_as_by_the_regex(cells, cut):
+    """values._untidy reads a column's UTF-8 bytes at once: exactly the regex for one cell, and for a column
+    (sliced, in chunks) never a miss."""
+    def regex(arr):
+        return bool(pc.any(pc.match_substring_regex(arr, values._UNTIDY)).as_py()) if len(arr) else False
+
+    for cell in cells:
+        assert values._untidy(pa.array([cell])) == regex(pa.array([cell])), repr(cell)
+    column = pa.array(cells, type=pa.large_string())
+    for arr in (column.slice(min(cut, len(column))), pa.chunked_array([column.slice(0, 1), column.slice(1)])):
+        assert values._untidy(arr) or not regex(arr)
