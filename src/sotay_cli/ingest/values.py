@@ -55,9 +55,14 @@ def per_unique(s: pd.Series, fn) -> pd.Series:
 
 def isin(s: pd.Series, values) -> pd.Series:
     """`s.isin(values)` through Arrow's hash set: pandas' own isin on Arrow strings walks a Python list."""
-    value_set = arrow_text(pd.Series(list(values) if isinstance(values, (set, frozenset)) else values,
-                                     dtype=object).astype(str))
-    return pd.Series(pc.is_in(arrow_text(s), value_set=value_set).fill_null(False).to_numpy(zero_copy_only=False),
+    arr = arrow_text(s)
+    held = getattr(getattr(values, "array", None), "_pa_array", None)  # a column or index already in Arrow
+    if held is not None and held.type in (pa.string(), pa.large_string()):
+        value_set = held if held.type == arr.type else held.cast(arr.type)
+    else:
+        value_set = arrow_text(pd.Series(list(values) if isinstance(values, (set, frozenset)) else values,
+                                         dtype=object).astype(str))
+    return pd.Series(pc.is_in(arr, value_set=value_set).fill_null(False).to_numpy(zero_copy_only=False),
                      index=s.index)
 
 
