@@ -106,3 +106,29 @@ def test_sheet_chooses_the_worksheet_for_every_analysing_command(tmp_path):
                                  "--sheet", "DS"])
     assert chosen.exit_code == 0, chosen.output
     assert json.loads(chosen.stdout)["total"]["members"] == 1
+
+
+def test_output_format_follows_the_file_name_and_a_table_is_for_the_screen(tmp_path):
+    base = ["-p", "2026-06", "--no-history", *SAMPLE]
+    ok = runner.invoke(app, ["stats", *base, "-o", str(tmp_path / "s.json")])
+    assert ok.exit_code == 0 and json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))["period"] == "2026-06"
+    table = runner.invoke(app, ["stats", *base, "-o", str(tmp_path / "s.txt")])
+    assert table.exit_code == 2 and "bảng chỉ in ra màn hình" in table.output
+    clash = runner.invoke(app, ["stats", *base, "-f", "xlsx", "-o", str(tmp_path / "s.csv")])
+    assert clash.exit_code == 2 and not (tmp_path / "s.csv").exists()
+    ranked = runner.invoke(app, ["rank", *base, "-o", str(tmp_path / "r.csv")])
+    assert ranked.exit_code == 0 and (tmp_path / "r.csv").read_text(encoding="utf-8").startswith("Hạng,")
+
+
+def test_what_the_period_decided_is_said_on_screen_not_only_counted(tmp_path):
+    result = runner.invoke(app, ["stats", "-p", "2026-08", "--no-history", *SAMPLE])
+    assert result.exit_code == 0
+    said = [line for line in result.stderr.splitlines() if line.startswith("Cảnh báo:")]
+    assert any("tai-khoan.xlsx" in line and "tệp xuất cũ" in line for line in said)
+
+
+def test_followup_takes_the_same_inputs_and_a_date_before_the_figures_is_refused_first(tmp_path):
+    result = runner.invoke(app, ["followup", "-p", "2026-06", "-o", str(tmp_path), *SAMPLE])
+    assert result.exit_code == 0, result.output
+    early = runner.invoke(app, ["report", "-p", "2026-Q2", "--ngay", "15/06/2026", "--members", "khong-co.xlsx"])
+    assert early.exit_code == 2 and "--as-of 15/06/2026" in early.output and "khong-co" not in early.output

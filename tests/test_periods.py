@@ -83,7 +83,11 @@ def test_a_file_for_the_quarter_itself_wins_over_the_months(tmp_path):
                                                  [CARDS[0], "Đã kích hoạt", "01/06/2026"]]), encoding="utf-8")
     a = analyse(config, Q2)
     assert a.total()["installed"] == 1
+    # one export cannot say who used the app in every month of the quarter: unknown, said
+    assert a.to_dict()["total"]["active"] is None
     assert "one_file_for_period" in {p.code for p in a.problems}
+    config.rules["quarter_active"] = "any-month"
+    assert analyse(config, Q2).total()["active"] == 1
 
 
 def test_an_old_export_is_said_with_its_latest_date(tmp_path):
@@ -146,7 +150,7 @@ def test_the_draft_says_tinh_den_ngay_and_refuses_a_date_before_it(tmp_path):
     assert "Tính đến ngày 20/06/2026" in text
     early = runner.invoke(app, ["report", "-p", "2026-06", "--ngay", "16/06/2026", "-o", str(tmp_path / "b"),
                                 "-f", "md", "--no-history", *sample])
-    assert early.exit_code == 2 and "trước ngày số liệu (30/06/2026)" in early.output
+    assert early.exit_code == 2 and "trước ngày số liệu (30/06/2026); thêm --as-of 16/06/2026" in early.output
     assert not (tmp_path / "b").exists()
 
 

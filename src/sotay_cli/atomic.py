@@ -98,6 +98,9 @@ def target_of(path: str | Path, rules: Rules | None = None) -> Path:
         above = _existing_above(real)
         if not above.is_dir():
             raise OutputError(f"{path}: {above} là tệp, không phải thư mục; chọn chỗ ghi khác.")
+        for source in rules.inputs:  # an input not made yet (the history file of a first run)
+            if os.path.realpath(source) == str(real):
+                raise OutputError(f"{path}: là tệp sotay dùng cho việc khác ({source}); ghi ra tệp khác.")
         return real
     if stat.S_ISDIR(st.st_mode):
         raise OutputError(f"{path}: là thư mục; hãy cho tên một tệp.")

@@ -279,7 +279,10 @@ def _read(path: Path, label: str) -> Config:
         if "escape" in str(exc).lower() or "\\" in str(exc):
             hint = (" Đường dẫn Windows có dấu \\: ghi trong nháy đơn ('D:\\Du lieu\\dang-vien.xlsx') hoặc "
                     "dùng dấu / (\"D:/Du lieu/dang-vien.xlsx\").")
-        raise InputError(f"{label}: tệp cấu hình sai cú pháp TOML ({exc}).{hint}") from exc
+        where = re.search(r"line (\d+), column (\d+)", str(exc))
+        at = f" ở dòng {where[1]}, cột {where[2]}" if where else ""
+        raise InputError(f"{label}: tệp cấu hình sai cú pháp TOML{at} (chữ phải trong ngoặc kép, ví dụ "
+                         f"rounding = \"half-up\"; số, true/false thì không).{hint}") from exc
     except UnicodeDecodeError as exc:
         raise InputError(f"{label}: tệp cấu hình phải lưu dạng UTF-8.") from exc
     return Config(path=path.resolve(), **validate(data, label).sections())

@@ -31,9 +31,14 @@ def active_by_rule(data: Dataset, sources, tree: Tree, period: Period, rules: Ru
         return None
     if not data.usage_months:
         if "usage" in sources.files and rule != "any-month":
+            # one export cannot tell who used the app in each month (or in the last one): unknown, not a guess
+            unknown |= set(NEEDS["access"])
             notes.append(Problem(data.usage.source, "one_file_for_period", "warning",
-                                 f"Một tệp tài khoản cho cả {period.words}: sử dụng thường xuyên tính theo lần truy cập "
-                                 f"trong cả kỳ (quy tắc quarter_active = \"{rule}\" cần tệp của từng tháng)."))
+                                 f"Một tệp tài khoản cho cả {period.words}: không biết đảng viên có sử dụng "
+                                 f"{'trong mọi tháng' if rule == 'every-month' else 'trong tháng cuối'} hay không "
+                                 f"(quarter_active = \"{rule}\"), nên số sử dụng thường xuyên là 'chưa có số liệu'. "
+                                 "Dùng tệp của từng tháng ({period} trong [inputs]) hoặc quarter_active = "
+                                 "\"any-month\"."))
         return None
     months = months_of(period)
     need = months[-1:] if rule == "last-month" else months

@@ -124,9 +124,8 @@ def check_date(analysis: Analysis, issued: dt.date | None) -> None:
     """A document cannot give figures 'tính đến' a day after its own date."""
     end = analysis.period.end
     if issued is not None and issued < end:
-        raise InputError(f"ngày ban hành {issued:%d/%m/%Y} trước ngày số liệu ({end:%d/%m/%Y}); dùng --period "
-                         f"{issued:%Y-%m-%d} (hoặc --as-of {issued:%d/%m/%Y}) để lấy số liệu tính đến ngày đó, "
-                         "hoặc ghi --ngay từ ngày cuối kỳ trở đi.")
+        raise InputError(f"ngày ban hành {issued:%d/%m/%Y} trước ngày số liệu ({end:%d/%m/%Y}): lấy số liệu tính đến "
+                         f"ngày ban hành, hoặc ghi ngày ban hành từ {end:%d/%m/%Y} trở đi.")
 
 
 def write_report(analysis: Analysis, options: ReportOptions,

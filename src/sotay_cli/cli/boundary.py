@@ -101,8 +101,9 @@ def usage_message(exc) -> str:
             if words in text:
                 return f"giá trị không hợp lệ cho {hint}: cần {kind}.{see}"
         return f"giá trị không hợp lệ cho {hint}.{see}"
-    if m := re.match(r"No such command '(.*)'", text):
-        return f"không có lệnh '{m[1]}'. Xem: sotay --help."
+    if m := re.match(r"No such command '([^']*)'", text):
+        close = re.search(r"Did you mean '([^']*)'", text)
+        return f"không có lệnh '{m[1]}'" + (f"; có phải '{close[1]}'?" if close else ".") + " Xem: sotay --help."
     if m := re.match(r"Got unexpected extra argument(?:\(s\)|s)? \((.*)\)", text):
         return f"thừa tham số: {m[1]}.{see}"
     return f"sai cú pháp lệnh ({text}).{see}"

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .. import __version__
-from ..problems import InputError, Problem, count_by_severity
+from ..problems import InputError, count_by_severity
 from .boundary import Command, Guarded
 
 app = typer.Typer(
@@ -123,19 +123,30 @@ class Inputs:
     def files(self) -> dict[str, str | None]:
         return {"members": self.members, "usage": self.usage, "meetings": self.meetings, "units": self.units}
 
+    def parsed_period(self):
+        """The period asked for, taken to --as-of's day when given; exits 2 with a reason."""
+        from ..periods import as_of, parse_day, parse_period
+
+        try:
+            period = parse_period(self.period)
+        except ValueError as exc:
+            raise fail(f"--period: {exc}.") from None
+        if self.as_of:
+            if period.cut_short:
+                raise fail(f"--period {self.period} đã là một ngày; bỏ --as-of, hoặc ghi --period theo tháng, quý, năm.")
+            try:
+                period = as_of(period, parse_day(self.as_of))
+            except ValueError as exc:
+                raise fail(f"--as-of: {exc}.") from None
+        return period
+
     def analyse(self):
         """Load, compute and summarise problems on stderr; exits 2 with a reason when it cannot."""
         from ..analysis import analyse
         from ..config import load_config
         from ..ingest.readers import STDIN, stdin_named
-        from ..periods import as_of, parse_day, parse_period
 
-        try:
-            period = parse_period(self.period)
-            if self.as_of:
-                period = as_of(period, parse_day(self.as_of))
-        except ValueError as exc:
-            raise fail(f"{'--as-of' if self.as_of and 'ngày' in str(exc) else '--period'}: {exc}.")
+        period = self.parsed_period()
         given = {f"--{kind}": path for kind, path in self.files().items()}
         on_stdin = [option for option, value in given.items() if value == STDIN]
         if len(on_stdin) > 1:
@@ -148,7 +159,7 @@ class Inputs:
                       highlight=False)
         with progress("Đang đọc dữ liệu và tính số liệu…"), stdin_named(*on_stdin):
             result = analyse(config, period, self.files(), sheet=self.sheet)
-        summarise_problems(result.problems, result.inputs)
+        summarise_problems(result)
         return result
 
 
@@ -204,19 +215,35 @@ def finish(result, strict: bool, flagged: bool = False) -> None:
 
 # --- outputs -------------------------------------------------------------------------------------
 
-def outputs(force: bool, paths=(), result=None, folders=()) -> None:
+def outputs(force: bool, paths=(), result=None, folders=(), inputs=()) -> None:
     """The output rules of this command (every writer follows them, see atomic.py), checked on `paths`
     and `folders` before anything is written: never an input of `result` (exports, sotay.toml, the
     history file), never an existing file without --force, never under a file or in a read-only folder."""
     from ..atomic import check_outputs, set_rules
 
-    inputs = []
+    inputs = list(inputs)
     if result is not None:
         from ..history import default_path
 
-        inputs = [*result.inputs.values(), result.config.path, default_path(result.config)]
+        inputs += [*result.inputs.values(), result.config.path, default_path(result.config)]
     set_rules(force, inputs)
     check_outputs([p for p in paths if p not in (None, "-")], folders)
+
+
+def chosen_format(given, output: str | None, choices, default):
+    """The --format given, else the one the output's name says (.csv, .json, .xlsx), else `default`;
+    a table is for the screen only, and a name that says another format is refused."""
+    suffix = Path(output).suffix.lower().lstrip(".") if output not in (None, "-") else ""
+    by_name = next((c for c in choices if c.value == suffix), None)
+    fmt = given or by_name or default
+    if output not in (None, "-"):
+        if fmt.value == "table":
+            allowed = ", ".join(c.value for c in choices if c.value != "table")
+            raise fail(f"--output {output}: bảng chỉ in ra màn hình; ghi ra tệp thì dùng --format {allowed} "
+                       "(hoặc đặt tên tệp có đuôi tương ứng).")
+        if by_name is not None and by_name is not fmt or (suffix in ("csv", "json", "xlsx") and by_name is None):
+            raise fail(f"--format {fmt.value} nhưng tệp '{output}' có đuôi .{suffix}; đổi đuôi tệp hoặc --format.")
+    return fmt
 
 
 def emit(data: str | bytes, output: str | None) -> None:
@@ -290,14 +317,21 @@ def progress(message: str):
     return err.status(message) if err.is_terminal else contextlib.nullcontext()
 
 
-def summarise_problems(problems: list[Problem], inputs: dict[str, str]) -> None:
-    counts = count_by_severity(problems)
+def summarise_problems(result) -> None:
+    """What the analysis itself decided or could not know (an old export, a month without a file, a
+    missing input) is said line by line: `sotay check` cannot see it, it depends on the period. The
+    problems of the files themselves are counted, with the command that lists them."""
+    for p in result.notes:
+        where = f"{Path(p.file).name}: " if p.file else ""
+        err.print(f"[yellow]Cảnh báo:[/yellow] {escape(where + p.message)}", highlight=False)
+    in_files = [p for p in result.problems if p not in result.notes]
+    counts = count_by_severity(in_files)
     if not counts["error"] and not counts["warning"]:
         return
-    files = sorted({Path(p.file).name for p in problems})
-    err.print(f"[yellow]Dữ liệu:[/yellow] {counts['error']} lỗi, {counts['warning']} cảnh báo "
+    files = sorted({Path(p.file).name for p in in_files})
+    err.print(f"[yellow]Dữ liệu:[/yellow] {counts['error']} lỗi, {counts['warning']} cảnh báo trong các tệp "
               f"({escape(', '.join(files))}); xem chi tiết bằng lệnh: sotay check "
-              + escape(" ".join(inputs.values())), highlight=False)
+              + escape(" ".join(str(v) for v in result.inputs.values())), highlight=False)
 
 
 def parse_date(text: str | None):

@@ -58,6 +58,10 @@ def report(
     if not chosen or any(f not in FORMATS for f in chosen):
         raise fail(f"--format chỉ gồm: {', '.join(FORMATS)} (ví dụ docx,xlsx).")
     issued = parse_date(date)
+    end = inputs.parsed_period().end
+    if issued is not None and issued < end:  # said before any file is read
+        raise fail(f"--ngay {issued:%d/%m/%Y} trước ngày số liệu ({end:%d/%m/%Y}); thêm --as-of {issued:%d/%m/%Y} để "
+                   f"lấy số liệu tính đến ngày đó, hoặc ghi --ngay từ {end:%d/%m/%Y} trở đi.")
     result = inputs.analyse()
     compare_history(result, not no_history)
     options = ReportOptions(template, chosen, out_dir, force, issued, doc_number)
@@ -113,7 +117,7 @@ def init(
 
 
 @command()
-@with_inputs(skip=("meetings",))
+@with_inputs()
 def followup(
     inputs: Inputs,
     unit: Annotated[Optional[str], typer.Option("--unit", "-u", help="Chỉ các chi bộ thuộc đơn vị này (mã hoặc "

@@ -20,6 +20,7 @@ from .common import (
     RankLevel,
     StatsFormat,
     StrictOption,
+    chosen_format,
     command,
     compare_history,
     emit,
@@ -41,8 +42,9 @@ MetricOption = Annotated[Metric, typer.Option("--metric", "-m", help="Tỷ lệ 
 def stats(
     inputs: Inputs,
     level: LevelOption = Level.all,
-    output_format: Annotated[StatsFormat, typer.Option("--format", "-f", help="Bảng trên màn hình, CSV, JSON hoặc Excel "
-                                             "(xlsx cần --output).")] = StatsFormat.table,
+    output_format: Annotated[Optional[StatsFormat], typer.Option(
+        "--format", "-f", help="Bảng trên màn hình (mặc định), CSV, JSON hoặc Excel (xlsx cần --output); với --output "
+        "mà không có --format thì theo đuôi tệp.")] = None,
     output: OutputOption = None,
     force: ForceOption = False,
     bom: Annotated[bool, typer.Option("--bom", help="CSV có BOM để Excel mở đúng tiếng Việt.")] = False,
@@ -55,6 +57,7 @@ def stats(
     """
     from ..render import stats as render
 
+    output_format = chosen_format(output_format, output, list(StatsFormat), StatsFormat.table)
     if output_format is StatsFormat.xlsx and output in (None, "-"):
         raise fail("--format xlsx cần --output TỆP.xlsx.")
     result = inputs.analyse()
@@ -115,7 +118,8 @@ def rank(
     inputs: Inputs,
     metric: MetricOption = Metric.installed_rate,
     level: Annotated[RankLevel, typer.Option("--level", "-l", help="Cấp xếp hạng.")] = RankLevel.chi_bo,
-    output_format: Annotated[ListFormat, typer.Option("--format", "-f", help="Bảng, CSV hoặc JSON.")] = ListFormat.table,
+    output_format: Annotated[Optional[ListFormat], typer.Option("--format", "-f", help="Bảng (mặc định), CSV hoặc "
+                                                                "JSON; với --output thì theo đuôi tệp.")] = None,
     output: OutputOption = None,
     force: ForceOption = False,
     no_history: NoHistoryOption = False,
@@ -125,6 +129,7 @@ def rank(
     from ..render import lists
     from ..render.columns import LEVEL_OPTIONS
 
+    output_format = chosen_format(output_format, output, list(ListFormat), ListFormat.table)
     result = inputs.analyse()
     outputs(force, [output], result)
     compare_history(result, not no_history)
@@ -145,7 +150,8 @@ def history(
     metric: MetricOption = Metric.installed_rate,
     org: Annotated[Optional[str], typer.Option("--org", help="Tổ chức (đảng bộ gốc) cần xem; mặc định: root trong "
                                                "mục organisation của sotay.toml.")] = None,
-    output_format: Annotated[ListFormat, typer.Option("--format", "-f", help="Bảng, CSV hoặc JSON.")] = ListFormat.table,
+    output_format: Annotated[Optional[ListFormat], typer.Option("--format", "-f", help="Bảng (mặc định), CSV hoặc "
+                                                                "JSON; với --output thì theo đuôi tệp.")] = None,
     output: OutputOption = None,
     force: ForceOption = False,
     config: ConfigOption = None,
@@ -158,9 +164,10 @@ def history(
     from ..history import default_path, figures, organisations, periods, read_history
     from ..render import lists
 
+    output_format = chosen_format(output_format, output, list(ListFormat), ListFormat.table)
     settings = load_config(config)
     path = default_path(settings)
-    outputs(force, [output])
+    outputs(force, [output], inputs=[path])
     con = read_history(path)
     if settings.is_sample:
         err.print(f"[dim]Không có sotay.toml ở thư mục này: đang xem lịch sử của dữ liệu mẫu "
