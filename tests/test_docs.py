@@ -4,6 +4,7 @@ choices equal to the library's names, usage errors in Vietnamese, the CLI's JSON
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -27,7 +28,11 @@ def test_docs_cli_md_is_in_step_with_the_help():
     produced = subprocess.run([sys.executable, "-m", "typer", "sotay_cli.cli", "utils", "docs", "--name", "sotay"],
                               capture_output=True, text=True, check=True, cwd=ROOT).stdout
     written = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
-    assert produced.strip() == written.strip(), f"docs/cli.md is out of step with --help; run: {REGENERATE}"
+
+    def words(text: str) -> str:  # Typer versions differ only in the type hints they print (`files... <list[str]>`)
+        return re.sub(r" <[^>`]*>(?=`)", "", text).strip()
+
+    assert words(produced) == words(written), f"docs/cli.md is out of step with --help; run: {REGENERATE}"
 
 
 def test_every_command_and_option_has_help_in_vietnamese():

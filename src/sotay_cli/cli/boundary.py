@@ -94,7 +94,8 @@ def usage_message(exc) -> str:
         if m := re.search(r"'([^']*)' is not one of (.*?)\.?$", text):
             return f"'{m[1]}' không hợp lệ cho {hint}; chọn một trong: {m[2].replace(chr(39), '')}.{see}"
         if m := re.search(r"'([^']*)' is not a valid (\w+)", text):
-            kind = {"integer": "một số nguyên", "float": "một số", "boolean": "có hoặc không"}.get(m[2], m[2])
+            kind = {"integer": "một số nguyên", "int": "một số nguyên", "float": "một số", "boolean": "có hoặc không",
+                    "bool": "có hoặc không"}.get(m[2], "giá trị đúng kiểu")
             return f"'{m[1]}' không hợp lệ cho {hint}: cần {kind}.{see}"
         for words, kind in (("valid integer", "một số nguyên"), ("valid number", "một số"),
                             ("greater than or equal", "một số không nhỏ hơn giới hạn"), ("valid boolean", "có/không")):
