@@ -79,7 +79,7 @@ def appendix_for(analysis: Analysis, draft: Draft):
     h = draft.header
     when = f"ngày {h.date.day:02d}/{h.date.month:02d}/{h.date.year}" if h.date else "ngày     /     /     "
     kind = KIND_WORDS.get(draft.symbol, "Văn bản")
-    subtitle = f"(Kèm theo {kind} số {h.number or '     '}-{draft.symbol}/{h.code}, {when} của {ctx.organisation(analysis.config, analysis.root)['issuer_title']})"
+    subtitle = f"(Kèm theo {kind} số {h.number or '     '}-{draft.symbol}/{h.code}, {when} của {ctx.organisation(analysis.config, analysis.root, analysis.figures.at[analysis.root, 'level'])['issuer_title']})"
     title = f"KẾT QUẢ CÀI ĐẶT, SỬ DỤNG ỨNG DỤNG SỔ TAY ĐẢNG VIÊN ĐIỆN TỬ {analysis.period.words.upper()}"
     from .analysis import GROUP_LABELS
 

@@ -126,7 +126,9 @@ def config_document(place: Place, signer: str = "", position: str = "PHÓ BÍ TH
         "organisation": {"root": place.root, "level": place.level, "superior": place.superior,
                          "issuer": place.issuer, "issuer_title": place.issuer_title, "place": place.place_name,
                          "code": place.code},
-        "signature": {"position": position, "name": signer},
+        # a xã's Ban Thường vụ signs through a deputy secretary; the province's Ban Tổ chức through a deputy head
+        "signature": ({"position": position, "name": signer} if place.ward else
+                      {"on_behalf": "K/T TRƯỞNG BAN", "position": "PHÓ TRƯỞNG BAN", "name": signer}),
         "inputs": {"members": "du-lieu/dang-vien.xlsx", "usage": "du-lieu/{period}/tai-khoan.xlsx",
                    "meetings": "du-lieu/{period}/sinh-hoat.xlsx"},
         "report": {"templates": "templates"},

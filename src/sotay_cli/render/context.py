@@ -9,7 +9,7 @@ import datetime as dt
 
 import pandas as pd
 
-from ..domain import CHI_BO, XA
+from ..domain import CHI_BO, TINH, XA
 from ..fmt import number, percent
 from ..metrics import RATES
 from ..targets import METRIC_LABELS, target_words
@@ -19,8 +19,11 @@ BEST_WORST = 5
 
 
 def report_units(figures: pd.DataFrame, root: str) -> pd.DataFrame:
-    """The units a document lists one by one: the base organisations (chi bộ cơ sở and đảng bộ cơ sở,
-    the children of a đảng bộ xã), or the root's children when there is no xã level."""
+    """The units a document lists one by one: those right under the issuer. For a xã, its base
+    organisations (chi bộ cơ sở and đảng bộ cơ sở); for a province, its đảng bộ xã and the other
+    đảng bộ trực thuộc; the root's children when the tree has no xã level."""
+    if root in figures.index and figures.at[root, "level"] == TINH:
+        return figures[figures["parent"] == root]
     parents = figures["parent"].map(figures["level"])
     base = figures[(parents == XA) & (figures.index != root)]
     if base.empty:
@@ -28,16 +31,36 @@ def report_units(figures: pd.DataFrame, root: str) -> pd.DataFrame:
     return base
 
 
-def organisation(config, root: str) -> dict:
+def organisation(config, root: str, level: str | None = None) -> dict:
+    """Who issues the document and whom it addresses, from [organisation] (or the root's name)."""
     org = config.organisation
-    issuer = org.get("issuer") or f"ĐẢNG ỦY {root.upper().removeprefix('ĐẢNG BỘ ')}"
+    level = org.get("level") or level or XA
+    bare = root.removeprefix("Đảng bộ ").removeprefix("đảng bộ ")
+    place = org.get("place") or bare.split(" ", 1)[-1]
+    if level == TINH:
+        committee = "Thành ủy" if bare.lower().startswith("thành phố") else "Tỉnh ủy"
+        default_issuer, default_code = f"{committee.upper()} {place.upper()}", "TU"
+    else:
+        committee = "Đảng ủy"
+        default_issuer, default_code = f"ĐẢNG ỦY {bare.upper()}", "ĐU"
+    issuer = org.get("issuer") or default_issuer
+    title = org.get("issuer_title") or _sentence_case(issuer)
+    # a Ban (Ban Tổ chức Tỉnh ủy) speaks for itself; a Party committee through its Ban Thường vụ
+    is_board = issuer.upper().startswith("BAN ")
+    whose = f"{committee} {place}" if is_board else title
+    under = "Các đảng bộ trực thuộc" if level == TINH else "Các chi bộ, đảng bộ cơ sở trực thuộc"
     return {
         "name": root,
+        "level": level,
         "superior": org.get("superior", ""),
         "issuer": issuer,
-        "issuer_title": org.get("issuer_title") or _sentence_case(issuer),
-        "place": org.get("place") or root.split(" ", 3)[-1],
-        "code": org.get("code", "ĐU"),
+        "issuer_title": title,
+        "standing": title if is_board else f"Ban Thường vụ {title}",
+        "committee": committee,
+        "addressees": f"{under} {whose}",
+        "archive": title if is_board else f"Văn phòng {committee}",
+        "place": place,
+        "code": org.get("code") or default_code,
     }
 
 
@@ -71,7 +94,7 @@ def build(analysis, date: dt.date | None = None, extra: dict | None = None) -> d
     strict = bool(analysis.config.rules.get("strict_targets", False))
     return {
         "period": {"label": p.label, "kind": p.kind, "words": p.words, "start": p.start, "end": p.end},
-        "org": organisation(analysis.config, root),
+        "org": organisation(analysis.config, root, analysis.figures.at[root, "level"]),
         "date": date,
         "rounding": analysis.rounding,
         "total": units[root],
