@@ -83,7 +83,7 @@ def member_status(members: pd.DataFrame, usage: pd.DataFrame | None, period: Per
     at = pos[found]
 
     def dates(name: str) -> np.ndarray:
-        values = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+        values = np.full(n, np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
         values[found] = usage[name].to_numpy(dtype="datetime64[ns]")[at]
         return values
 
