@@ -137,3 +137,13 @@ def test_followup_takes_the_same_inputs_and_a_date_before_the_figures_is_refused
     assert result.exit_code == 0, result.output
     early = runner.invoke(app, ["report", "-p", "2026-Q2", "--ngay", "15/06/2026", "--members", "khong-co.xlsx"])
     assert early.exit_code == 2 and "--as-of 15/06/2026" in early.output and "khong-co" not in early.output
+
+
+def test_every_missing_file_is_named_at_once_and_a_unit_target_suggests_the_name(tmp_path):
+    result = runner.invoke(app, ["stats", "-p", "2026-06", "--members", str(tmp_path / "a.xlsx"),
+                                 "--usage", str(tmp_path / "b.xlsx")])
+    assert result.exit_code == 2 and "không tìm thấy 2 tệp" in result.output
+    toml = tmp_path / "sotay.toml"
+    toml.write_text('[targets.units."Chi bộ thôn Phu Lộc"]\ninstalled_rate = 0.9\n', encoding="utf-8")
+    typo = runner.invoke(app, ["stats", "-p", "2026-06", "-c", str(toml), *SAMPLE])
+    assert typo.exit_code == 2 and "có phải 'Chi bộ thôn Phú Lộc'?" in typo.output

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -276,6 +277,10 @@ def analyse(config: Config, period: Period, inputs: dict[str, str | None] | None
 
     def monthly(kind):
         return sources.files[kind] if kind in sources.monthly else sources.single(kind)
+
+    gone = [p for files in sources.files.values() for p in files.values() if p != "-" and not Path(p).exists()]
+    if len(gone) > 1:  # one message for every file not found, not one run per file
+        raise InputError(f"không tìm thấy {len(gone)} tệp: {', '.join(gone)}.")
 
     data = load_dataset(sources.single("members"), monthly("usage"), monthly("meetings"), sources.single("units"),
                         overrides=config.columns, sheet=sheet)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import json
+import os
 import re
 import tomllib
 import types
@@ -247,7 +248,7 @@ class Config:
         if value == "-":
             return value
         path = Path(value)
-        return str(path if path.is_absolute() else self.base / path)
+        return os.path.normpath(path if path.is_absolute() else self.base / path)
 
     @property
     def root_name(self) -> str:

@@ -76,7 +76,11 @@ def resolve(figures: pd.DataFrame, config: dict | None = None, tree=None) -> pd.
             if same > 1:
                 raise TargetError(f"chỉ tiêu riêng cho '{named}' nhưng có {same} đơn vị cùng tên; ghi theo đường dẫn, "
                                   f"ví dụ \"{figures.index[(figures['name'] == named).to_numpy()][0]}\"")
-            raise TargetError(f"chỉ tiêu riêng cho đơn vị '{named}' nhưng không có đơn vị này trong dữ liệu")
+            import difflib
+
+            close = difflib.get_close_matches(named, figures["label"].tolist(), n=1, cutoff=0.8)
+            raise TargetError(f"chỉ tiêu riêng cho đơn vị '{named}' nhưng không có đơn vị này trong dữ liệu"
+                              + (f"; có phải '{close[0]}'?" if close else ""))
         for metric, raw in rules.items():
             _check_metric(metric)
             targets.loc[unit, metric] = _value(metric, raw)

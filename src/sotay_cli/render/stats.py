@@ -93,7 +93,7 @@ def summary_line(analysis) -> str:
         else:
             text += (f"{number(t['active'])} sử dụng thường xuyên ({percent(t['active_rate'], mode=r)} số đang "
                      f"sinh hoạt, {percent(t['active_of_installed'], mode=r)} số đã cài đặt).")
-    return text + f" {len(analysis.flags)} chỉ tiêu chưa đạt (sotay flag)."
+    return text + f" {number(len(analysis.flags))} chỉ tiêu chưa đạt (sotay flag)."
 
 
 def _cell(value, column, target, rounding: str) -> str:
