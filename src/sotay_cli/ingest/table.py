@@ -204,10 +204,22 @@ def _total_rows(body: pd.DataFrame, key: pd.Series) -> np.ndarray:
     maybe = np.flatnonzero(np.asarray(wordy.to_numpy(zero_copy_only=False), dtype=bool))
     if not len(maybe) or body.empty:
         return out
-    head = body.iloc[maybe, :4].to_numpy(dtype=object)
-    empty = pd.isna(head) | (head == "")
-    first = pd.Series(head[np.arange(len(head)), empty.argmin(axis=1)], dtype=object)
-    out[maybe] = v.fold_series(first).str.match(_TOTAL.pattern).fillna(False).to_numpy(dtype=bool)
+    # the first filled cell of each of those rows, in Arrow (a Python object per cell cost seconds for a
+    # country's meetings, whose chi bộ names are all wordy)
+    first = None
+    for j in reversed(range(min(4, body.shape[1]))):
+        cells = v.to_arrow_text(body.iloc[maybe, j])
+        if first is None:
+            first = cells
+        else:
+            filled = pc.fill_null(pc.not_equal(cells, ""), False)
+            first = pc.if_else(filled, cells, first)
+    # only a cell with a letter can fold to 'tổng cộng' and the like (an STT number never does)
+    lettered = np.flatnonzero(np.asarray(pc.fill_null(pc.match_substring_regex(first, r"\pL"), False)
+                                         .to_numpy(zero_copy_only=False), dtype=bool))
+    if len(lettered):
+        words = pd.Series(pc.take(first, pa.array(lettered)).to_pylist(), dtype=object)
+        out[maybe[lettered]] = v.fold_series(words).str.match(_TOTAL.pattern).fillna(False).to_numpy(dtype=bool)
     return out
 
 
@@ -301,11 +313,11 @@ def _drop_duplicate_cards(table: Table) -> None:
     (the same person in two), or two different people on one card (another name or birth date):
     every case an error naming both rows; only the first row is counted."""
     f = table.frame
-    cards = pa.array(f["card"].array)
-    if len(pc.unique(cards)) == len(cards):  # the usual case, found without pandas' slower duplicated()
+    codes, first = v.first_seen(f["card"])
+    if first is None:  # the usual case: every card once
         return
-    dup = f.duplicated("card", keep="first")
-    involved = f[f["card"].isin(set(f.loc[dup, "card"]))]
+    dup = pd.Series(~first, index=f.index)
+    involved = f[np.bincount(codes)[codes] > 1]
     first = involved[~involved.duplicated("card", keep="first")].set_index("card")
     header = table.header_of("card")
     for rec in involved[dup.loc[involved.index]].to_dict("records"):

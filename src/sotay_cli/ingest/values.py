@@ -66,6 +66,19 @@ def isin(s: pd.Series, values) -> pd.Series:
                      index=s.index)
 
 
+def first_seen(s: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
+    """Each row's code among the distinct values (numbered in order of first appearance, missing values
+    one value) and the mask of the rows where a value appears first: `~s.duplicated()`. The mask is None
+    when every value is distinct. Hashed by Arrow, then numpy: pandas' duplicated() on a country's
+    5.6 million cards takes seconds."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=False)
+    if len(uniques) == len(s):
+        return codes, None
+    first = np.ones(len(codes), dtype=bool)
+    first[1:] = codes[1:] > np.maximum.accumulate(codes)[:-1]
+    return codes, first
+
+
 def arrow_text(s: pd.Series) -> pa.Array | pa.ChunkedArray:
     """A column of text as Arrow large strings, without a copy when pandas already holds it in Arrow."""
     if isinstance(s.dtype, (pd.StringDtype, pd.ArrowDtype)) and hasattr(s.array, "_pa_array"):
