@@ -121,3 +121,25 @@ def test_untidy_cells_are_found_from_the_column_bytes_as_by_the_regex(cells, cut
     column = pa.array(cells, type=pa.large_string())
     for arr in (column.slice(min(cut, len(column))), pa.chunked_array([column.slice(0, 1), column.slice(1)])):
         assert values._untidy(arr) or not regex(arr)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(), st.text())
+def test_a_label_with_its_parent_folds_as_its_two_names(name, parent):
+    """org._labels folds each name once and joins them: the same as folding 'name (parent)'."""
+    assert values.fold(f"{name} ({parent})") == (values.fold(name) + " " + values.fold(parent)).strip()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["", "a", "b", "Đ", None]), st.sampled_from(["x", "y", "", None]),
+                          st.sampled_from(["1", "2", "3"])), max_size=25))
+def test_distinct_rows_are_numbered_in_the_order_of_their_codes(rows):
+    from sotay_cli.org import _distinct_rows
+
+    columns = [pd.Series([r[i] for r in rows], dtype=object) for i in range(3)]
+    inverse, distinct = _distinct_rows(columns)
+    cells = [tuple("" if c is None else c for c in r) for r in rows]
+    assert [distinct[i] for i in inverse] == cells
+    codes = [pd.factorize(c.fillna(""))[0] for c in columns]
+    keys = sorted(set(zip(*codes)))  # lexicographic in each column's order of first appearance
+    assert len(distinct) == len(keys) and list(inverse) == [keys.index(k) for k in zip(*codes)]

@@ -138,10 +138,21 @@ def _distinct_rows(columns: list[pd.Series]) -> tuple[np.ndarray, list[tuple[str
         uniques.append(np.asarray(unique, dtype=object))
     key = codes[0]
     for code, unique in zip(codes[1:], uniques[1:]):
-        key = np.unique(key * len(unique) + code, return_inverse=True)[1].reshape(-1)  # dense: no overflow
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        key = _ranks(key * len(unique) + code)  # dense again: never overflows
+    inverse = _ranks(key)
+    first = np.empty(int(inverse.max()) + 1 if len(inverse) else 0, dtype=np.int64)
+    first[inverse[::-1]] = np.arange(len(inverse) - 1, -1, -1)  # the last write is the first row
     rows = list(zip(*(unique[code[first]].tolist() for code, unique in zip(codes, uniques))))
-    return inverse.reshape(-1).astype(np.int64), rows
+    return inverse, rows
+
+
+def _ranks(keys: np.ndarray) -> np.ndarray:
+    """Each key's rank among the distinct keys (`np.unique(keys, return_inverse=True)[1]`), found by hashing
+    and sorting only the distinct keys: a country's 5.6 million rows are never sorted."""
+    codes, distinct = pd.factorize(keys)
+    rank = np.empty(len(distinct), dtype=np.int64)
+    rank[np.argsort(distinct, kind="stable")] = np.arange(len(distinct))
+    return rank[codes]
 
 
 @dataclass
@@ -323,16 +334,9 @@ def build_tree(
                           "name": pd.Series([root, *names], index=index, dtype=object)})
     frame["depth"] = pd.Series([0, *(len(p) for p in paths)], index=index)
 
-    up = frame["parent"]
-    closure = [pd.DataFrame({"unit": frame.index, "ancestor": frame.index})]
-    current = pd.Series(frame.index, index=frame.index)
-    for _ in range(MAX_DEPTH + 1):
-        current = current.map(up)
-        alive = current.notna()
-        if not alive.any():
-            break
-        closure.append(pd.DataFrame({"unit": current.index[alive], "ancestor": current[alive].to_numpy()}))
-    closure = pd.concat(closure, ignore_index=True)
+    # every unit's parent as a position: the closure, the tags and the order follow parents in numpy
+    parent_pos = frame.index.get_indexer(frame["parent"])  # -1: the root
+    closure = _closure(frame.index.to_numpy(dtype=object), parent_pos)
 
     # levels: the units file's when it says, else by place in the tree
     given = {SEP.join(p): n.level for p, n in node_paths.items() if n.level}
@@ -360,9 +364,15 @@ def build_tree(
     if root_node is not None:
         for t, on in root_node.tags.items():
             own.loc[root, t] = on
-    inherited = closure.join(own, on="ancestor").groupby("unit")[list(TAGS)].any()
-    frame = frame.join(inherited)
-    frame["order"] = _tree_order(frame, root)
+    # a tag holds for everything under a tagged unit: parents before children, depth by depth
+    inherited = own[list(TAGS)].to_numpy(dtype=bool, copy=True)
+    depth = frame["depth"].to_numpy()
+    for d in range(1, int(depth.max()) + 1 if len(depth) else 0):
+        rows = np.flatnonzero(depth == d)
+        inherited[rows] |= inherited[parent_pos[rows]]
+    for i, t in enumerate(TAGS):
+        frame[t] = inherited[:, i]
+    frame["order"] = _tree_order(frame, root, parent_pos)
 
     # each member's unit, per distinct chain (never per member)
     chain_codes = index.get_indexer(pd.Index([SEP.join(p) if p else None for p in chain_paths], dtype=object))
@@ -380,13 +390,53 @@ def _labels(frame: pd.DataFrame, root: str) -> pd.Series:
     parent_names = frame["parent"].map(frame["name"]).fillna("")
     with_parent = names + " (" + parent_names + ")"
     labels[repeated] = with_parent[repeated]
-    still = labels.map(fold).duplicated(keep=False).to_numpy()
+    # fold("name (parent)") is fold(name) and fold(parent) joined by a space (the brackets fold away): each
+    # distinct name is folded once (cached), never each of a country's 380,000 labels
+    joined = (folded + " " + parent_names.map(fold)).str.strip()
+    still = folded.where(~repeated, joined).duplicated(keep=False).to_numpy()
     labels[still] = pd.Series(frame.index, index=frame.index)[still]
     return labels
 
 
-def _tree_order(frame: pd.DataFrame, root: str) -> pd.Series:
-    """Depth-first position, children in the order they first appear, so tables read as a tree."""
+def _closure(ids: np.ndarray, parent_pos: np.ndarray) -> pd.DataFrame:
+    """(unit, ancestor) for every unit and each of its ancestors, itself first: all units paired with
+    themselves, then with their parents, their grandparents…, in the units' order."""
+    owner = current = np.arange(len(ids))
+    units, ancestors = [owner], [current]
+    for _ in range(MAX_DEPTH + 1):
+        up = parent_pos[current]
+        alive = up >= 0
+        if not alive.any():
+            break
+        owner, current = owner[alive], up[alive]
+        units.append(owner)
+        ancestors.append(current)
+    return pd.DataFrame({"unit": ids[np.concatenate(units)], "ancestor": ids[np.concatenate(ancestors)]},
+                        dtype=object)
+
+
+def _tree_order(frame: pd.DataFrame, root: str, parent_pos: np.ndarray | None = None) -> pd.Series:
+    """Depth-first position, children in the order they first appear, so tables read as a tree.
+
+    That is the order of each unit's positions from the root down (a parent's a prefix of its children's),
+    sorted in numpy; a walk in Python when some unit does not lead up to the root."""
+    depth = frame["depth"].to_numpy()
+    if parent_pos is not None and len(frame) and frame.index[0] == root:
+        chain = np.full((len(frame), int(depth.max()) + 1), -1, dtype=np.int64)
+        rows = np.arange(len(frame))
+        chain[rows, depth] = rows
+        current, whole = rows.copy(), True
+        for step in range(1, chain.shape[1]):
+            up = np.flatnonzero(depth >= step)
+            current[up] = parent_pos[current[up]]
+            if (current[up] < 0).any():
+                whole = False
+                break
+            chain[up, depth[up] - step] = current[up]
+        if whole and (chain[:, 0] == 0).all():
+            order = np.empty(len(frame), dtype=np.int64)
+            order[np.lexsort(chain.T[::-1])] = np.arange(len(frame))
+            return pd.Series(order, index=frame.index)
     kids: dict[str, list[str]] = {}
     for unit, up in frame["parent"].items():
         if up is not None and isinstance(up, str):
