@@ -157,8 +157,20 @@ def compute(
     if active is not None:
         people["active"] = people["eligible"].to_numpy() & people["installed"].to_numpy() & active
     sums = ["member", "exempt", "eligible", "installed", "active", "no_smartphone"]
-    own = people.groupby("unit", observed=True)[sums].sum()
-    own = own.rename(columns={"member": "members"}).reindex(tree.units.index, fill_value=0)
+    if isinstance(people["unit"].dtype, pd.CategoricalDtype):  # the tree's unit of each member: count by code
+        codes = people["unit"].cat.codes.to_numpy()
+        at = tree.units.index.get_indexer(people["unit"].cat.categories)
+        kept = at >= 0
+        placed = codes >= 0
+        totals = {}
+        for c in sums:
+            counts = np.bincount(codes[placed & people[c].to_numpy(dtype=bool)], minlength=len(at))
+            totals[c] = np.zeros(len(tree.units), dtype=np.int64)
+            totals[c][at[kept]] = counts[kept]
+        own = pd.DataFrame(totals, index=tree.units.index)
+    else:
+        own = people.groupby("unit", observed=True)[sums].sum().reindex(tree.units.index, fill_value=0)
+    own = own.rename(columns={"member": "members"})
     if meetings is not None and "unit" not in meetings and "chi_bo" in meetings:
         meetings = meetings.assign(unit=tree.locate(meetings["chi_bo"])[0])
     meet = meeting_counts(meetings, period).reindex(tree.units.index, fill_value=0)
@@ -184,8 +196,15 @@ def compute(
     own["n_dang_bo_co_so"] = (base & (units["level"] == CO_SO).to_numpy()).astype(int)
     own["n_chi_bo_co_so"] = (base & is_chi_bo).astype(int)
     rolled = COUNTS + ["no_smartphone"] + STRUCTURE
-    # roll up: every unit sums what lies at or below it
-    summed = tree.closure.join(own[rolled], on="unit").groupby("ancestor")[rolled].sum()
+    # roll up: every unit sums what lies at or below it, each level added into its parents from the deepest up
+    # (positions in numpy: joining and grouping a country's 1.5 million closure rows by id took seconds)
+    values = own[rolled].to_numpy(dtype="int64", copy=True)
+    parent_pos = units.index.get_indexer(units["parent"])
+    depth = units["depth"].to_numpy()
+    for d in range(int(depth.max()), 0, -1):
+        rows = np.flatnonzero(depth == d)
+        np.add.at(values, parent_pos[rows], values[rows])
+    summed = pd.DataFrame(values, index=units.index, columns=rolled)
     figures = units[["parent", "name", "label", "parent_label", "level", "depth", "order", "base", "armed_forces",
                      "state_agency", "excluded"]].join(summed.astype("int64"))
     figures["held_meetings"] = own["held_meetings"]
