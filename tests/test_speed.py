@@ -143,3 +143,14 @@ def test_distinct_rows_are_numbered_in_the_order_of_their_codes(rows):
     codes = [pd.factorize(c.fillna(""))[0] for c in columns]
     keys = sorted(set(zip(*codes)))  # lexicographic in each column's order of first appearance
     assert len(distinct) == len(keys) and list(inverse) == [keys.index(k) for k in zip(*codes)]
+
+
+def test_flag_objects_say_what_each_flag_says():
+    """Analysis.flag_dicts writes each distinct flag once and copies it with its unit: every dict must be
+    the flag's own as_dict with its unit's label."""
+    a = analyse(load_config("sample_data/sotay.toml"), parse_period("2026-06"))
+    labels = a.figures["label"]
+    assert len(a.flags) > 1
+    assert a.flag_dicts() == [f.as_dict(a.rounding) | {"label": labels[f.unit]} for f in a.flags]
+    units = [d["unit"] for d in a.flag_dicts()]
+    assert units == [f.unit for f in a.flags]
