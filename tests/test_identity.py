@@ -334,3 +334,53 @@ def test_one_xa_never_changes_another_xa_figures(n_a, n_b, seed, change):
         else:
             changed = b_rows
         pd.testing.assert_frame_equal(figures_of_b(changed), before)
+
+
+def test_a_guest_at_another_chi_bo_meeting_does_not_credit_his_own_chi_bo(tmp_path):
+    members = write(tmp_path, "dv.csv", [["Số thẻ", "Họ và tên", "Chi bộ"], ["1", "A", "Chi bộ thôn 1"],
+                                         ["2", "B", "Chi bộ thôn 2"]])
+    meetings = write(tmp_path, "sh.csv", [["Chi bộ", "Ngày sinh hoạt", "Số thẻ"],
+                                          ["Chi bộ thôn 1", "05/06/2026", "1"], ["Chi bộ thôn 1", "05/06/2026", "2"]])
+    f = analyse(Config(organisation={"root": "Xã T"}, inputs={"members": members, "meetings": meetings}), JUNE).figures
+    assert f.loc["Chi bộ thôn 1", "regular_meetings"] == 1 and f.loc["Chi bộ thôn 2", "regular_meetings"] == 0
+
+
+def test_names_differing_only_in_case_are_one_chi_bo(tmp_path):
+    members = write(tmp_path, "dv.csv", [["Số thẻ", "Họ và tên", "Chi bộ"], ["1", "A", "Chi bộ thôn 1"],
+                                         ["2", "B", "Chi bộ Thôn 1"], ["3", "C", "Chi bộ thôn 2"]])
+    meetings = write(tmp_path, "sh.csv", [["Chi bộ", "Ngày sinh hoạt"], ["Chi bộ THÔN 1", "05/06/2026"],
+                                          ["Chi bộ thôn 2", "06/06/2026"]])
+    a = analyse(Config(organisation={"root": "Xã T"}, inputs={"members": members, "meetings": meetings}), JUNE)
+    assert a.total()["chi_bo"] == 2 and a.total()["chi_bo_met"] == 2
+    assert a.figures.loc["Chi bộ thôn 1", "members"] == 2
+
+
+def test_a_blank_co_so_cell_means_right_under_the_xa_and_a_repeated_name_is_no_upper(tmp_path):
+    members = write(tmp_path, "dv.csv", [
+        ["Số thẻ", "Họ và tên", "Chi bộ", "Đảng bộ cơ sở", "Đảng bộ xã"],
+        ["1", "A", "Chi bộ Công an", "", "Đảng bộ xã T"], ["2", "B", "Chi bộ Công an", "", "Đảng bộ xã T"],
+        ["3", "C", "Chi bộ Công an", "Đảng bộ Trường THPT", "Đảng bộ xã T"],
+        ["4", "D", "Chi bộ Trường TH", "Chi bộ Trường TH", "Đảng bộ xã T"]])
+    meetings = write(tmp_path, "sh.csv", [["Chi bộ", "Đảng bộ cơ sở", "Ngày sinh hoạt"],
+                                          ["Chi bộ Công an", "", "05/06/2026"],
+                                          ["Chi bộ Trường TH", "Chi bộ Trường TH", "06/06/2026"]])
+    a = analyse(Config(organisation={"root": "Đảng bộ xã T"}, inputs={"members": members, "meetings": meetings}), JUNE)
+    f = a.figures
+    assert f.loc["Chi bộ Công an", "members"] == 2 and f.loc["Đảng bộ Trường THPT / Chi bộ Công an", "members"] == 1
+    assert f.loc["Chi bộ Công an", "regular_meetings"] == 1 and f.loc["Chi bộ Trường TH", "regular_meetings"] == 1
+    assert not [p for p in a.problems if p.code in ("ambiguous_unit", "unknown_unit")]
+
+
+def test_as_of_a_day_never_uses_an_access_count_of_the_whole_month(tmp_path):
+    import dataclasses
+    import datetime as dt
+
+    members = write(tmp_path, "dv.csv", [["Số thẻ", "Họ và tên", "Chi bộ"], ["1", "A", "Chi bộ 1"], ["2", "B", "Chi bộ 1"]])
+    usage = write(tmp_path, "tk.csv", [["Số thẻ", "Trạng thái", "Lần truy cập gần nhất", "Số lần truy cập"],
+                                       ["1", "Đã kích hoạt", "10/06/2026", "3"], ["2", "Đã kích hoạt", "01/07/2026", "5"]])
+    day = dataclasses.replace(JUNE, end=dt.date(2026, 6, 15))
+    a = analyse(Config(inputs={"members": members, "usage": usage}), day)
+    assert a.total()["active"] == 1 and "accesses_not_cut" in {p.code for p in a.problems}
+    after = next(p for p in analyse(Config(inputs={"members": members, "usage": usage}), JUNE).problems
+                 if p.code == "access_after_end")
+    assert after.message.startswith("1 tài khoản")

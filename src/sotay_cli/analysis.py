@@ -328,7 +328,12 @@ def analyse(config: Config, period: Period, inputs: dict[str, str | None] | None
     if rules.smartphone_only:
         crosscheck.note_smartphone(members, notes)
     unknown = unknown_figures(set(data.usage.mapping) if data.usage is not None else None,
-                              set(data.meetings.mapping) if data.meetings is not None else None)
+                              set(data.meetings.mapping) if data.meetings is not None else None, period.cut_short)
+    if period.cut_short and data.usage is not None and "accesses" in data.usage.mapping:
+        notes.append(Problem(data.usage.source, "accesses_not_cut", "warning",
+                             f"Số lần truy cập trong tệp tính cho cả kỳ, không cắt được ở ngày {period.end:%d/%m/%Y}: "
+                             + ("sử dụng thường xuyên tính theo lần truy cập gần nhất." if "last_access" in
+                                data.usage.mapping else "số sử dụng thường xuyên là 'chưa có số liệu'.")))
     crosscheck.note_unknown(data, unknown, notes)
     crosscheck.note_stale(data, period, int(config.rules.get("stale_days", 20)), notes)
     active = crosscheck.active_by_rule(data, sources, tree, period, rules, config.rules.get("quarter_active", "every-month"),

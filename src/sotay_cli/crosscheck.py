@@ -83,7 +83,7 @@ def note_stale(data: Dataset, period: Period, stale_days: int, notes: list[Probl
                                  f"Ngày truy cập, kích hoạt gần nhất trong tệp là {latest:%d/%m/%Y}, trước cuối kỳ "
                                  f"({end:%d/%m/%Y}) {(pd.Timestamp(end) - latest).days} ngày: có thể là tệp xuất cũ."))
         if "last_access" in f:
-            after = int((f["last_access"] > pd.Timestamp(end) + pd.Timedelta(days=1)).sum())
+            after = int((f["last_access"] >= pd.Timestamp(end) + pd.Timedelta(days=1)).sum())
             if after:
                 notes.append(Problem(table.source, "access_after_end", "warning",
                                      f"{after} tài khoản có lần truy cập gần nhất sau ngày {end:%d/%m/%Y}: không biết "
@@ -111,8 +111,10 @@ def place_meetings(data: Dataset, meetings, tree: Tree) -> None:
         by_card = pd.Series(tree.member_units.astype(object).to_numpy(), index=roster["card"].to_numpy())
         by_card = by_card[~by_card.index.duplicated()]
         from_card = f["card"].map(by_card)
-        ids = from_card.where(from_card.notna(), ids)
-        ambiguous &= from_card.isna()
+        # the meeting's own chi bộ first (a guest from another chi bộ attends *this* meeting); the
+        # member's chi bộ only where the row's name cannot be placed
+        ids = ids.where(ids.notna(), from_card)
+        ambiguous &= ids.isna()
     header = meetings.header_of("chi_bo")
     for row, name in f.loc[ambiguous.to_numpy(), ["row", "chi_bo"]].itertuples(index=False):
         meetings.problem("ambiguous_unit", "error",

@@ -97,7 +97,8 @@ def member_status(members: pd.DataFrame, usage: pd.DataFrame | None, period: Per
     if "last_access" in usage:
         last = dates("last_access")
         used |= (last >= start) & (last <= end)
-    if "accesses" in usage:
+    # an export's access count covers its whole period: figures taken to an earlier day cannot use it
+    if "accesses" in usage and not getattr(period, "cut_short", False):
         counts = np.full(n, np.nan)
         counts[found] = usage["accesses"].astype("float64").to_numpy()[at]
         counted = ~np.isnan(counts)
@@ -220,12 +221,13 @@ def compute(
 STRUCTURE = ["n_xa", "n_co_so", "n_dang_bo_co_so", "n_chi_bo_co_so"]
 
 
-def unknown_figures(usage_columns: set[str] | None, meeting_columns: set[str] | None) -> set[str]:
+def unknown_figures(usage_columns: set[str] | None, meeting_columns: set[str] | None,
+                    cut_short: bool = False) -> set[str]:
     """The figures that cannot be known without an input (columns None: no such file) or a column."""
     unknown: set[str] = set()
     if usage_columns is None:
         unknown |= set(NEEDS["usage"])
-    elif not usage_columns & {"last_access", "accesses"}:
+    elif not usage_columns & ({"last_access"} if cut_short else {"last_access", "accesses"}):
         unknown |= set(NEEDS["access"])
     if meeting_columns is None:
         unknown |= set(NEEDS["meetings"])

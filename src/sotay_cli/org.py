@@ -43,7 +43,9 @@ class Tree:
         inverse, rows = _distinct_rows([names, *(uppers or [])])
         paths = self._paths()
         root_key = fold(self.root)
-        hits = [[SEP.join(p) for p in paths.matching(row[0], [c for c in row[1:] if c and fold(c) != root_key])]
+        # the root and the unit itself (a chi bộ cơ sở written again as its own cơ sở) are no uppers
+        hits = [[SEP.join(p) for p in paths.matching(
+                    row[0], [c for c in row[1:] if c and fold(c) not in (root_key, fold(row[0]))])]
                 for row in rows]
         ids = np.array([h[0] if len(h) == 1 else None for h in hits], dtype=object)
         ambiguous = np.array([len(h) > 1 for h in hits], dtype=bool)
@@ -94,9 +96,20 @@ class _PathIndex:
         key = fold(name)
         folded = [fold(u) for u in uppers]
         if not folded:
-            return [self.paths[i][0] for i in self.by_name.get(key, [])]
+            return _direct([self.paths[i][0] for i in self.by_name.get(key, [])], 0)
         candidates = min((self.by_pair.get((key, up), []) for up in folded), key=len)
-        return [self.paths[i][0] for i in candidates if _in_order(folded, self.paths[i][1])]
+        hits = [self.paths[i][0] for i in candidates if _in_order(folded, self.paths[i][1])]
+        return _direct(hits, len(folded))
+
+
+def _direct(hits: list[tuple[str, ...]], named: int) -> list[tuple[str, ...]]:
+    """Among several units of that name, the one right under the names given (a blank 'Đảng bộ cơ sở'
+    cell means the chi bộ sits right under the xã, not in some đảng bộ cơ sở of the xã)."""
+    if len(hits) > 1:
+        direct = [h for h in hits if len(h) == named + 1]
+        if len(direct) == 1:
+            return direct
+    return hits
 
 
 def _in_order(wanted: list[str], folded: tuple[str, ...]) -> bool:
@@ -107,6 +120,21 @@ def _in_order(wanted: list[str], folded: tuple[str, ...]) -> bool:
         except ValueError:
             return False
     return True
+
+
+def _one_spelling(members: pd.DataFrame) -> pd.DataFrame:
+    """Each unit name written one way: 'Chi bộ Thôn 1' and 'Chi bộ thôn 1' are one chi bộ (the first
+    spelling met is kept). Names are folded once per distinct name, never per member."""
+    columns = [c for c in ROSTER_COLUMNS if c in members]
+    changed = {}
+    for c in columns:
+        codes, names = pd.factorize(members[c].fillna(""))
+        names = pd.Series(np.asarray(names, dtype=object))
+        keys = names.map(fold)
+        first = names.groupby(keys, sort=False).transform("first")
+        if not first.equals(names):
+            changed[c] = pd.Series(first.to_numpy(dtype=object)[codes], index=members.index, dtype=object)
+    return members.assign(**changed) if changed else members
 
 
 def _roster_chains(members: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, ...]]]:
@@ -249,6 +277,7 @@ def build_tree(
 ) -> Tree:
     root = root or DEFAULT_ROOT
     problems: list[Problem] = []
+    members = _one_spelling(members)
     codes, chains = _roster_chains(members)
     nodes = _units_file_paths(units, root, units_source or "danh mục tổ chức", problems) \
         if units is not None and len(units) else []

@@ -99,6 +99,7 @@ CATALOGUE: dict[str, Kind] = {
     "one_file_for_period": Kind("warning", "Một tệp cho cả kỳ"),
     "stale_export": Kind("warning", "Tệp xuất cũ"),
     "access_after_end": Kind("warning", "Truy cập sau cuối kỳ"),
+    "accesses_not_cut": Kind("warning", "Số lần truy cập không cắt được theo ngày"),
     "attendance_capped": Kind("warning", "Số dự sinh hoạt vượt số đảng viên"),
     "smartphone_blank": Kind("warning", "Điện thoại thông minh để trống"),
 }

@@ -10,7 +10,7 @@ import pandas as pd
 from ..problems import Problem
 from .schema import MEETINGS, MEMBERS, UNITS, USAGE
 from .table import Table, load_table
-from .values import isin
+from .values import fold_series, isin
 
 
 @dataclass
@@ -59,7 +59,7 @@ def load_dataset(
     data = Dataset(load(members, MEMBERS),
                    usage_months[max(usage_months)] if usage_months else load(usage, USAGE),
                    meeting_list[0] if meeting_list else None, load(units, UNITS),
-                   usage_months if len(usage_months) > 1 else {}, meeting_list[1:])
+                   usage_months, meeting_list[1:])
     reconcile(data)
     return data
 
@@ -81,10 +81,11 @@ def reconcile(data: Dataset) -> None:
     for meetings in data.meeting_tables():
         if "chi_bo" not in meetings.frame or "chi_bo" not in roster:
             continue
-        known = set(roster["chi_bo"].unique())
+        names = pd.Series(pd.unique(roster["chi_bo"].astype(object)))
         if data.units is not None and "unit" in data.units.frame:
-            known |= set(data.units.frame["unit"])
-        unknown = ~isin(meetings.frame["chi_bo"], known)
+            names = pd.concat([names, data.units.frame["unit"].astype(object)], ignore_index=True)
+        known = set(fold_series(names))  # 'Chi bộ Thôn 1' is 'Chi bộ thôn 1'
+        unknown = ~isin(fold_series(meetings.frame["chi_bo"]), known)
         for row, unit in meetings.frame.loc[unknown, ["row", "chi_bo"]].itertuples(index=False):
             meetings.problem("unknown_unit", "warning",
                              f"Chi bộ '{unit}' không có trong danh sách đảng viên; buổi sinh hoạt không được tính.",
