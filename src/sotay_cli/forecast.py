@@ -33,7 +33,7 @@ def pace(series: pd.DataFrame, targets: pd.DataFrame, period: Period, metric: st
     s = s[(s["x"] <= 0) & (s["x"] > -recent)]
     current = s[s["x"] == 0].set_index("unit")[metric]
     words = pd.Series([None] * len(current), index=current.index, dtype=object)
-    if current.empty:
+    if current.empty or s["period"].nunique() < MIN_MONTHS:  # a unit has a row per period at most
         return words
     g = s.groupby("unit")
     dx = s["x"] - s["unit"].map(g["x"].mean())
@@ -54,7 +54,9 @@ def annotate(analysis, series: pd.DataFrame) -> list[Flag]:
     """`analysis.flags` with their pace from `series` (the organisation's stored periods and this one)."""
     paced = {f.metric for f in analysis.flags} & set(METRICS)
     words = {m: pace(series, analysis.targets, analysis.period, m).dropna().to_dict() for m in paced}
-    return [replace(f, pace=words[f.metric].get(f.unit)) if f.metric in words else f for f in analysis.flags]
+    # a flag whose pace stays (none yet, as in a first month) is kept: a country has 800,000 flags
+    return [f if f.metric not in words or (p := words[f.metric].get(f.unit)) == f.pace else replace(f, pace=p)
+            for f in analysis.flags]
 
 
 def pace_text(flag: Flag) -> str:
