@@ -384,3 +384,13 @@ def test_as_of_a_day_never_uses_an_access_count_of_the_whole_month(tmp_path):
     after = next(p for p in analyse(Config(inputs={"members": members, "usage": usage}), JUNE).problems
                  if p.code == "access_after_end")
     assert after.message.startswith("1 tài khoản")
+
+
+def test_names_of_the_xa_column_are_dang_bo_xa_in_the_counts(tmp_path):
+    members = write(tmp_path, "dv.csv", [["Số thẻ", "Họ và tên", "Chi bộ", "Đảng bộ xã"],
+                                         ["1", "A", "Chi bộ thôn 1", "Đảng bộ xã An"],
+                                         ["2", "B", "Chi bộ thôn 2", "Đảng bộ xã An"],
+                                         ["3", "C", "Chi bộ thôn 1", "Đảng bộ xã Bình"]])
+    a = analyse(Config(inputs={"members": members}), JUNE)
+    assert a.counts() | {} == {"xa": 2, "co_so": 3, "dang_bo_co_so": 0, "chi_bo_co_so": 3, "chi_bo": 3,
+                               "members": 3, "eligible": 3}

@@ -372,10 +372,17 @@ def build_tree(
     if root_node is not None and root_node.level and not root_level:
         root_level = root_node.level
     has_children = frame.index.isin(set(frame["parent"].dropna()))
-    if root_level is None:
-        root_level = TINH if frame["depth"].max() >= 3 else XA
     depth = frame["depth"].to_numpy()
+    # a name the roster writes in its 'Đảng bộ xã' column is a đảng bộ xã, however deep the tree
+    from_xa_column = np.zeros(len(frame), dtype=bool)
+    if "xa" in members:
+        xa_names = {fold(n) for n in pd.unique(members["xa"].dropna().astype(object)) if n}
+        xa_names.discard(fold(root))
+        from_xa_column = (depth == 1) & has_children & frame["name"].map(fold).isin(xa_names).to_numpy()
+    if root_level is None:
+        root_level = TINH if frame["depth"].max() >= 3 or from_xa_column.any() else XA
     inferred = np.where(~has_children, CHI_BO, np.where(depth == 1, XA if root_level == TINH else CO_SO, CO_SO))
+    inferred = np.where(from_xa_column, XA, inferred)
     level = pd.Series(inferred, index=frame.index, dtype=object)
     stated = pd.Series(given, dtype=object).reindex(frame.index)
     level = level.where(stated.isna(), stated)
