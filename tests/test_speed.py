@@ -154,3 +154,21 @@ def test_flag_objects_say_what_each_flag_says():
     assert a.flag_dicts() == [f.as_dict(a.rounding) | {"label": labels[f.unit]} for f in a.flags]
     units = [d["unit"] for d in a.flag_dicts()]
     assert units == [f.unit for f in a.flags]
+
+
+def test_a_run_stored_again_with_fewer_units_leaves_none_of_the_old_rows(tmp_path):
+    """A run stored again is rewritten in place; units gone since must not stay behind."""
+    import copy
+
+    a = analyse(load_config("sample_data/sotay.toml"), parse_period("2026-06"))
+    fewer = copy.copy(a)
+    fewer.figures = a.figures.iloc[:-2]
+    fewer.targets = a.targets.loc[fewer.figures.index]
+    path = tmp_path / "h.sqlite"
+    assert history.save(path, a) is False
+    assert history.save(path, fewer) is True
+    con = sqlite3.connect(path)
+    assert {u for u, in con.execute("SELECT unit FROM figures")} == set(fewer.figures.index)
+    assert {u for u, in con.execute("SELECT DISTINCT unit FROM targets")} <= set(fewer.figures.index)
+    assert history.save(path, a) is True
+    assert con.execute("SELECT COUNT(*) FROM figures").fetchone()[0] == len(a.figures)

@@ -288,7 +288,8 @@ def store(con: sqlite3.Connection, analysis) -> bool:
     """Keep `analysis`'s figures and targets under its organisation and period, in one transaction; True
     when that organisation's run of the period was there already (replaced). Other runs are untouched.
 
-    Rows go in from whole columns (no Python object per row but SQLite's own tuple), in key order."""
+    Rows go in from whole columns (no Python object per row but SQLite's own tuple), in key order; a run
+    stored before is rewritten in place."""
     p, org = analysis.period, analysis.root
     inputs = [{"kind": kind, **file_digest(path)} for kind, path in analysis.inputs.items()]
     order = _pk_order(analysis.figures.index.astype(str).tolist())
@@ -302,26 +303,42 @@ def store(con: sqlite3.Connection, analysis) -> bool:
     t = t.iloc[order] if t.index.equals(analysis.figures.index) else t.iloc[_pk_order(t.index.astype(str).tolist())]
     t = t[sorted(t.columns)]
     values = t.to_numpy(dtype="float64")
-    rows, cols = np.nonzero(~np.isnan(values))
-    targets = (np.asarray(t.index.astype(str), dtype=object)[rows].tolist(),
-               np.asarray(t.columns, dtype=object)[cols].tolist(), values[rows, cols].tolist())
+    at, metric = np.nonzero(~np.isnan(values))
+    targets = (np.asarray(t.index.astype(str), dtype=object)[at].tolist(),
+               np.asarray(t.columns, dtype=object)[metric].tolist(), values[at, metric].tolist())
     root = f.loc[org, "label"] if "label" in f else org
     con.execute("PRAGMA cache_size = -65536")  # up to 64 MB of pages: a province's rows replaced in memory
+    run = {"org": org, "period": p.label, "computed_at": dt.datetime.now().isoformat(timespec="seconds"),
+           "root": str(root), "kind": p.kind, "start": p.start.isoformat(), "end": p.end.isoformat(),
+           "rounding": analysis.rounding, "inputs": json.dumps(inputs, ensure_ascii=False)}
+
+    def rows(table: str):
+        return zip(repeat(org), repeat(p.label), *(columns.values() if table == "figures" else targets))
+
+    tables = {"figures": (["org", "period", *columns], ("org", "period", "unit"), len(units)),
+              "targets": (["org", "period", "unit", "metric", "target"], ("org", "period", "unit", "metric"),
+                          len(targets[0]))}
     with _transaction(con, "IMMEDIATE"):
-        for table in ("targets", "figures"):
-            con.execute(f"DELETE FROM {table} WHERE org = ? AND period = ?", (org, p.label))
-        replaced = con.execute("DELETE FROM runs WHERE org = ? AND period = ?", (org, p.label)).rowcount > 0
-        con.execute('INSERT INTO runs (org, period, computed_at, root, kind, start, "end", rounding, inputs) '
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (org, p.label, dt.datetime.now().isoformat(timespec="seconds"), str(root), p.kind,
-                     p.start.isoformat(), p.end.isoformat(), analysis.rounding,
-                     json.dumps(inputs, ensure_ascii=False)))
-        names = ", ".join(f'"{c}"' for c in ["org", "period", *columns])
-        con.executemany(f"INSERT INTO figures ({names}) VALUES ({', '.join('?' * (len(columns) + 2))})",
-                        zip(repeat(org), repeat(p.label), *columns.values()))
-        con.executemany("INSERT INTO targets (org, period, unit, metric, target) VALUES (?, ?, ?, ?, ?)",
-                        zip(repeat(org), repeat(p.label), *targets))
+        replaced = con.execute("SELECT 1 FROM runs WHERE org = ? AND period = ?", (org, p.label)).fetchone() is not None
+        _upsert(con, "runs", list(run), [tuple(run.values())], ("org", "period"))
+        for table, (names, keys, n) in tables.items():
+            # the rows of a run stored before are rewritten in place: half the work of deleting and adding them
+            _upsert(con, table, names, rows(table), keys)
+            stored = con.execute(f"SELECT COUNT(*) FROM {table} WHERE org = ? AND period = ?", (org, p.label))
+            if stored.fetchone()[0] != n:  # units gone since then: this run's rows written anew
+                con.execute(f"DELETE FROM {table} WHERE org = ? AND period = ?", (org, p.label))
+                _upsert(con, table, names, rows(table), keys)
     return replaced
+
+
+def _upsert(con: sqlite3.Connection, table: str, names: list[str], rows, keys: tuple[str, ...]) -> None:
+    """INSERT `rows`; a row whose key is there already is rewritten in place, every other column set as a new
+    row would have it (a column not given goes back to its default)."""
+    others = [c for c in _columns(con, table) if c not in keys]
+    quoted = ", ".join(f'"{c}"' for c in names)
+    update = ", ".join(f'"{c}" = excluded."{c}"' for c in others)
+    con.executemany(f"INSERT INTO {table} ({quoted}) VALUES ({', '.join('?' * len(names))}) "
+                    f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {update}", rows)
 
 
 def save(path: Path, analysis) -> bool:
