@@ -172,3 +172,27 @@ def test_a_run_stored_again_with_fewer_units_leaves_none_of_the_old_rows(tmp_pat
     assert {u for u, in con.execute("SELECT DISTINCT unit FROM targets")} <= set(fewer.figures.index)
     assert history.save(path, a) is True
     assert con.execute("SELECT COUNT(*) FROM figures").fetchone()[0] == len(a.figures)
+
+
+CARDS = st.sampled_from(["38.300001", "38.300002", "01.000001", "99.999999", "38300002", "A1", "", "38.30000"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(CARDS, max_size=15), st.lists(CARDS, max_size=15), st.integers(0, 1))
+def test_cards_matched_as_numbers_match_as_text(of, within, numbered):
+    """values.card_numbers: two columns of cards of the usual form are matched as numbers; every answer
+    is the one Arrow gives on the text."""
+    import unittest.mock
+
+    a = pd.Series(pd.array(of, dtype="string[pyarrow]"))
+    b = pd.Series(pd.array(within, dtype="string[pyarrow]"))
+    arr_a, arr_b = values.arrow_text(a), values.arrow_text(b)
+    expect_pos = pc.fill_null(pc.index_in(arr_a, value_set=arr_b), -1).to_pylist()
+    expect_in = pc.is_in(arr_a, value_set=arr_b).to_pylist()
+    with unittest.mock.patch.object(values, "NUMBERED", 0 if numbered else 10**9):
+        assert values.positions(a, b).tolist() == expect_pos
+        assert values.isin(a, b).tolist() == expect_in
+        codes, first = values.first_seen(a)
+        dup = a.duplicated().to_numpy()
+        assert (dup.any() and (~first == dup).all()) or (not dup.any() and first is None)
+        assert len(set(codes)) == len(set(of))

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .ingest import Dataset
-from .ingest.values import arrow_text, fold_series
+from .ingest.values import arrow_text, fold_series, positions
 from .metrics import NEEDS, Rules, member_status
 from .org import Tree
 from .periods import Period, parse_period
@@ -136,9 +136,8 @@ def note_unit_mismatch(data: Dataset, tree: Tree) -> None:
     f = usage.frame
     if f.empty or "chi_bo" not in f or "chi_bo" not in roster:
         return
-    # each account's roster row, found by hashing the cards in Arrow (both are unique by now)
-    pos = pc.index_in(arrow_text(f["card"]), value_set=arrow_text(roster["card"]))
-    pos = np.asarray(pc.fill_null(pos, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    # each account's roster row, found by hashing the cards (both are unique by now)
+    pos = positions(f["card"], roster["card"])
     # compared in Arrow: a Python string per account would cost more than the whole comparison
     found = pos >= 0
     theirs = pc.take(arrow_text(roster["chi_bo"]), pa.array(np.maximum(pos, 0)))

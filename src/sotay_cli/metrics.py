@@ -10,10 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pyarrow.compute as pc
 
 from .domain import ACTIVE, CHI_BO, CO_SO, EXEMPT, LEFT, REGULAR, THEMATIC, XA
-from .ingest.values import arrow_text
+from .ingest.values import positions
 from .org import Tree
 from .periods import Period
 
@@ -76,9 +75,8 @@ def member_status(members: pd.DataFrame, usage: pd.DataFrame | None, period: Per
         out["installed"] = False
         out["active"] = False
         return out
-    # each member's account row, found by hashing the cards in Arrow (usage cards are unique by now)
-    pos = pc.index_in(arrow_text(members["card"]), value_set=arrow_text(usage["card"]))
-    pos = np.asarray(pc.fill_null(pos, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    # each member's account row, found by hashing the cards (usage cards are unique by now)
+    pos = positions(members["card"], usage["card"])
     found = pos >= 0
     at = pos[found]
 

@@ -10,7 +10,7 @@ import pandas as pd
 from ..problems import Problem
 from .schema import MEETINGS, MEMBERS, UNITS, USAGE
 from .table import Table, load_table
-from .values import fold_series, isin
+from .values import first_seen, fold_series, isin
 
 
 @dataclass
@@ -103,7 +103,8 @@ def reconcile(data: Dataset) -> None:
 def _merge_duplicate_accounts(usage: Table) -> None:
     """Two account rows for one card: keep one row carrying the most favourable facts of both."""
     f = usage.frame
-    dup = f.duplicated("card", keep="first")
+    first = first_seen(f["card"])[1]  # cards of the usual form hashed as numbers: pandas' duplicated() takes seconds
+    dup = pd.Series(False if first is None else ~first, index=f.index)
     if not dup.any():
         return
     first_row = f[~dup].set_index("card")["row"]
