@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .domain import CHI_BO, CO_SO, TAGS, TINH, XA
+from .gcpause import paused
 from .ingest.values import fold
 from .problems import Problem
 
@@ -41,12 +42,13 @@ class Tree:
         """The id of the unit each row names (its name, with the names of units above it when the
         export has them); None where no unit or several units match. Returns (ids, ambiguous)."""
         inverse, rows = _distinct_rows([names, *(uppers or [])])
-        paths = self._paths()
         root_key = fold(self.root)
-        # the root and the unit itself (a chi bộ cơ sở written again as its own cơ sở) are no uppers
-        hits = [[SEP.join(p) for p in paths.matching(
-                    row[0], [c for c in row[1:] if c and fold(c) not in (root_key, fold(row[0]))])]
-                for row in rows]
+        with paused():
+            paths = self._paths()
+            # the root and the unit itself (a chi bộ cơ sở written again as its own cơ sở) are no uppers
+            hits = [[SEP.join(p) for p in paths.matching(
+                        row[0], [c for c in row[1:] if c and fold(c) not in (root_key, fold(row[0]))])]
+                    for row in rows]
         ids = np.array([h[0] if len(h) == 1 else None for h in hits], dtype=object)
         ambiguous = np.array([len(h) > 1 for h in hits], dtype=bool)
         return (pd.Series(ids[inverse], index=names.index, dtype=object),
@@ -76,28 +78,41 @@ class Tree:
 class _PathIndex:
     """Unit paths found by their last name and the names above it, folded. A province has 1,500
     "Chi bộ thôn 1": scanning every one of them for each name to place made placing quadratic
-    (a minute at 12,000 chi bộ); a name is looked up among those under its most telling upper."""
+    (a minute at 12,000 chi bộ). A name given with all the names above it is found at once; else it is
+    looked up among those under its most telling upper (that index is built when first needed)."""
 
     def __init__(self, paths):
         self.paths: list[tuple[tuple[str, ...], tuple[str, ...]]] = []  # (path, its uppers folded)
-        self.by_name: dict[str, list[int]] = defaultdict(list)
-        self.by_pair: dict[tuple[str, str], list[int]] = defaultdict(list)  # (name, one upper) folded
+        self.whole: dict[tuple[str, ...], list[int]] = defaultdict(list)  # the whole path folded
         for path in paths:
-            i = len(self.paths)
             uppers = tuple(fold(p) for p in path[:-1])
+            self.whole[(*uppers, fold(path[-1]))].append(len(self.paths))
             self.paths.append((path, uppers))
+        self._by_name: dict[str, list[int]] | None = None
+        self._by_pair: dict[tuple[str, str], list[int]] | None = None  # (name, one upper) folded
+
+    def _pairs(self) -> None:
+        self._by_name, self._by_pair = defaultdict(list), defaultdict(list)
+        for i, (path, uppers) in enumerate(self.paths):
             name = fold(path[-1])
-            self.by_name[name].append(i)
+            self._by_name[name].append(i)
             for up in dict.fromkeys(uppers):
-                self.by_pair[(name, up)].append(i)
+                self._by_pair[(name, up)].append(i)
 
     def matching(self, name: str, uppers) -> list[tuple[str, ...]]:
-        """The paths ending with `name` whose names above contain `uppers` in order, as listed."""
+        """The paths ending with `name` whose names above contain `uppers` in order, as listed; of several,
+        the one right under the names given when there is one (`_direct`)."""
         key = fold(name)
         folded = [fold(u) for u in uppers]
+        whole = self.whole.get((*folded, key))
+        if whole is not None and len(whole) == 1:
+            # the one unit at exactly this path: any other match lies deeper, so _direct would pick it
+            return [self.paths[whole[0]][0]]
+        if self._by_pair is None:
+            self._pairs()
         if not folded:
-            return _direct([self.paths[i][0] for i in self.by_name.get(key, [])], 0)
-        candidates = min((self.by_pair.get((key, up), []) for up in folded), key=len)
+            return _direct([self.paths[i][0] for i in self._by_name.get(key, [])], 0)
+        candidates = min((self._by_pair.get((key, up), []) for up in folded), key=len)
         hits = [self.paths[i][0] for i in candidates if _in_order(folded, self.paths[i][1])]
         return _direct(hits, len(folded))
 
@@ -122,21 +137,6 @@ def _in_order(wanted: list[str], folded: tuple[str, ...]) -> bool:
     return True
 
 
-def _one_spelling(members: pd.DataFrame) -> pd.DataFrame:
-    """Each unit name written one way: 'Chi bộ Thôn 1' and 'Chi bộ thôn 1' are one chi bộ (the first
-    spelling met is kept). Names are folded once per distinct name, never per member."""
-    columns = [c for c in ROSTER_COLUMNS if c in members]
-    changed = {}
-    for c in columns:
-        codes, names = pd.factorize(members[c].fillna(""))
-        names = pd.Series(np.asarray(names, dtype=object))
-        keys = names.map(fold)
-        first = names.groupby(keys, sort=False).transform("first")
-        if not first.equals(names):
-            changed[c] = pd.Series(first.to_numpy(dtype=object)[codes], index=members.index, dtype=object)
-    return members.assign(**changed) if changed else members
-
-
 def _roster_chains(members: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, ...]]]:
     """Each roster row's chain of unit names (top first) as a code into the distinct chains.
 
@@ -145,7 +145,7 @@ def _roster_chains(members: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, .
     columns = [c for c in ROSTER_COLUMNS if c in members]
     if "chi_bo" not in columns or members.empty:
         return np.zeros(len(members), dtype=np.int64), []
-    inverse, rows = _distinct_rows([members[c] for c in columns])
+    inverse, rows = _distinct_rows([members[c] for c in columns], one_spelling=True)
     chains = []
     for names in rows:
         chain: list[str] = []
@@ -156,14 +156,22 @@ def _roster_chains(members: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, .
     return inverse, chains
 
 
-def _distinct_rows(columns: list[pd.Series]) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+def _distinct_rows(columns: list[pd.Series], one_spelling: bool = False) -> tuple[np.ndarray, list[tuple[str, ...]]]:
     """Each row's position among the distinct rows of `columns` (text; missing read as ''), and those rows
-    in the order of their first codes: hashed column by column, never a Python object per row."""
+    in the order of their first codes: hashed column by column, never a Python object per row.
+
+    With `one_spelling`, names alike folded are one name, written as first met: 'Chi bộ Thôn 1' and
+    'Chi bộ thôn 1' are one chi bộ (each distinct name is folded once, never each member's)."""
     codes, uniques = [], []
     for column in columns:
         code, unique = pd.factorize(column.fillna(""))
-        codes.append(code.astype(np.int64))
-        uniques.append(np.asarray(unique, dtype=object))
+        code, unique = code.astype(np.int64), np.asarray(unique, dtype=object)
+        if one_spelling:  # every spelling's code becomes its first spelling's (uniques are in order met)
+            first: dict[str, int] = {}
+            code = np.array([first.setdefault(fold(u), i) for i, u in enumerate(unique)], dtype=np.int64)[code] \
+                if len(unique) else code
+        codes.append(code)
+        uniques.append(unique)
     key = codes[0]
     for code, unique in zip(codes[1:], uniques[1:]):
         key = _ranks(key * len(unique) + code)  # dense again: never overflows
@@ -275,9 +283,14 @@ def build_tree(
     units_source: str = "",
     members_source: str = "",
 ) -> Tree:
+    with paused():  # a country's 380,000 unit paths and chains are Python objects
+        return _build_tree(members, units, root, root_level, units_source, members_source)
+
+
+def _build_tree(members: pd.DataFrame, units: pd.DataFrame | None, root: str | None, root_level: str | None,
+                units_source: str, members_source: str) -> Tree:
     root = root or DEFAULT_ROOT
     problems: list[Problem] = []
-    members = _one_spelling(members)
     codes, chains = _roster_chains(members)
     nodes = _units_file_paths(units, root, units_source or "danh mục tổ chức", problems) \
         if units is not None and len(units) else []
@@ -376,7 +389,7 @@ def build_tree(
     # a name the roster writes in its 'Đảng bộ xã' column is a đảng bộ xã, however deep the tree
     from_xa_column = np.zeros(len(frame), dtype=bool)
     if "xa" in members:
-        xa_names = {fold(n) for n in pd.unique(members["xa"].dropna().astype(object)) if n}
+        xa_names = {fold(n) for n in members["xa"].dropna().unique().tolist() if n}  # distinct names first
         xa_names.discard(fold(root))
         from_xa_column = (depth == 1) & has_children & frame["name"].map(fold).isin(xa_names).to_numpy()
     if root_level is None:
