@@ -5,8 +5,6 @@ This is what every command that needs figures calls; it never prints.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import math
 from collections import Counter
 from dataclasses import dataclass, field, fields
@@ -19,6 +17,7 @@ import pandas as pd
 
 from .config import Config
 from .fmt import ROUNDING_MODES
+from .gcpause import paused
 from .ingest import Dataset, load_dataset
 from . import crosscheck
 from .metrics import COUNTS, RATES, Rules, compute, unknown_figures
@@ -127,7 +126,7 @@ class Analysis:
         has 800,000, many with the same figures) say the same words: each distinct one is written once by
         `Flag.as_dict` and copied with its own unit."""
         if self._flag_dicts is None:
-            with _gc_paused():
+            with paused():
                 labels = dict(zip(self.figures.index, self.figures["label"]))
                 alike = attrgetter(*(f.name for f in fields(Flag) if f.name != "unit"))
                 written: dict[tuple, dict] = {}
@@ -147,7 +146,7 @@ class Analysis:
     def unit_dicts(self) -> list[dict]:
         """Every unit as a JSON object, built from whole columns: each unit's dict is made in C from one
         row of column lists (a province has 14,000 units and 28,000 flags, a country 380,000 units)."""
-        with _gc_paused():
+        with paused():
             return self._unit_dicts()
 
     def _unit_dicts(self) -> list[dict]:
@@ -205,20 +204,6 @@ class Analysis:
                 out[key].append({"period": label.label, **dict(zip(rates, then_row))} if k else None)
                 out[change_key].append(dict(zip(delta_keys, delta_row)) if k else None)
         return out
-
-
-@contextlib.contextmanager
-def _gc_paused():
-    """Python's cycle collector paused while hundreds of thousands of dicts and lists are made: it would
-    scan them all again and again (two thirds of the time of a region's unit objects). They hold no
-    cycles; the collector runs again as before afterwards."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _per_distinct(rows, make) -> list:
