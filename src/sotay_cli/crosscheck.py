@@ -14,13 +14,14 @@ from .ingest import Dataset
 from .ingest.values import arrow_text, fold_series, positions
 from .metrics import NEEDS, Rules, member_status
 from .org import Tree
+from . import periods
 from .periods import Period, parse_period
 from .problems import Problem
 from .sources import months_of
 
 
 def month_words(labels: list[str]) -> str:
-    return ", ".join(f"tháng {int(m[5:7])}/{m[:4]}" for m in labels)
+    return ", ".join(map(periods.month_words, labels))
 
 
 def active_by_rule(data: Dataset, sources, tree: Tree, period: Period, rules: Rules, rule: str,

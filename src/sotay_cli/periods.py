@@ -85,6 +85,11 @@ def _year(year: int) -> Period:
     return Period(str(year), "year", dt.date(year, 1, 1), dt.date(year, 12, 31))
 
 
+def month_words(label: str) -> str:
+    """'2026-05' -> 'tháng 5/2026', as warnings and drafts name a month."""
+    return f"tháng {int(label[5:7])}/{label[:4]}"
+
+
 def parse_day(text: str) -> dt.date:
     """'2026-01-16' or '16/01/2026'; ValueError with a Vietnamese reason."""
     text = text.strip()

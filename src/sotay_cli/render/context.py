@@ -12,6 +12,7 @@ import pandas as pd
 from ..domain import CHI_BO, TINH, XA
 from ..fmt import number, percent
 from ..metrics import RATES
+from ..periods import month_words
 from ..targets import METRIC_LABELS, target_words
 
 METRIC_ORDER = list(RATES)
@@ -116,7 +117,7 @@ def build(analysis, date: dt.date | None = None, extra: dict | None = None) -> d
         "target_text": {m: target_words(t, strict) for m, t in units[root]["targets"].items()},
         "problems": {"duplicate_cards": analysis.duplicate_cards},
         "active_rule": active_rule_words(analysis),
-        "months_missing": [{"label": m, "words": f"tháng {int(m[5:7])}/{m[:4]}"} for m in analysis.months_missing],
+        "months_missing": [{"label": m, "words": month_words(m)} for m in analysis.months_missing],
     } | (extra or {})
 
 
