@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import math
 import warnings
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import xlsxwriter
 import xlsxwriter.exceptions
 from xlsxwriter.utility import xl_col_to_name
@@ -34,13 +35,15 @@ class Workbook(xlsxwriter.Workbook):
     (=, +, -, @) is stored as is under Excel's quote-prefix style, never run and never shown with an added
     apostrophe; text over 32,767 characters is cut to fit, with a CellTooLong warning naming the cell.
 
-    `tmp` is the file written (atomic.atomic_path's), `shown` the path the user will know it by."""
+    `tmp` is the file written (atomic.atomic_path's), `shown` the path the user will know it by. With
+    `constant_memory`, each sheet must be written row after row, top to bottom (XlsxWriter's mode)."""
 
-    def __init__(self, tmp: str | Path, shown: str | Path):
+    def __init__(self, tmp: str | Path, shown: str | Path, constant_memory: bool = False):
         self.shown = str(shown)
         self._props: dict[int, dict] = {}
         self._quoted: dict[int | None, object] = {}
-        super().__init__(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
+        super().__init__(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
+                                    "constant_memory": constant_memory})
         self.worksheet_class = _Sheet
 
     def add_format(self, properties=None):
@@ -93,13 +96,16 @@ class _Sheet(Worksheet):
 def write_appendix(analysis, path: str | Path, title: str | None = None, extra: dict | None = None) -> Path:
     """Write the appendix workbook for `analysis` at `path` (atomically)."""
     path = Path(path)
+    figures, columns = with_history(analysis)  # once for every sheet
+    groups = analysis.groups()
     with atomic_path(path) as tmp:
-        book = Workbook(tmp, path)
+        # rows go out as they are written (each sheet is written top to bottom): a province's 12,000 chi bộ
+        # are never held as cell objects
+        book = Workbook(tmp, path, constant_memory=True)
         styles = _styles(book)
-        figures = analysis.figures
         levels = [lv for lv in (XA, CO_SO, CHI_BO) if (figures["level"] == lv).any() and lv != figures.loc[analysis.root, "level"]]
         for level in levels or [CHI_BO]:
-            _sheet(book, styles, analysis, level, title)
+            _sheet(book, styles, analysis, figures, columns, groups, level, title)
         book.close()
     return path
 
@@ -128,14 +134,7 @@ def _styles(book) -> dict:
     }
 
 
-def _rate_value(rate: float, rounding: str) -> float | None:
-    """The cell holds the rate already rounded as displayed, so Excel shows the document's figure."""
-    value = round_rate(rate, 2, rounding)
-    return None if value is None else float(value) / 100
-
-
-def _sheet(book, styles, analysis, level: str, title: str | None) -> None:
-    figures, columns = with_history(analysis)
+def _sheet(book, styles, analysis, figures, columns, groups, level: str, title: str | None) -> None:
     units = figures[figures["level"] == level]
     name = LEVEL_PLURALS[level][:31]
     ws = book.add_worksheet(name)
@@ -149,37 +148,31 @@ def _sheet(book, styles, analysis, level: str, title: str | None) -> None:
     ws.set_row(head_row, 66)
     for j, header in enumerate(headers):
         ws.write_string(head_row, j, header, styles["head"])
+    for j in range(len(headers)):
         ws.write_string(head_row + 1, j, f"({j + 1})", styles["number"])
     targets = analysis.targets
     unit_targets = targets.loc[units.index]
-    row = head_row + 2
-    # column-wise: a province's 12,000 chi bộ × 14 figures must not go through .loc cell by cell
-    values = {c.key: units[c.key].to_numpy() for c in columns}
-    goals = {c.key: unit_targets[c.key].to_numpy() if c.key in unit_targets else None for c in columns}
-    for i, unit in enumerate(units["label"] if "label" in units else units.index):
-        ws.write_number(row, 0, i + 1, styles["stt"])
-        ws.write_string(row, 1, str(unit), styles["text"])
-        for j, column in enumerate(columns, start=2):
-            goal = goals[column.key]
-            _write_figure(ws, row, j, column, values[column.key][i], None if goal is None else goal[i],
-                          analysis.rounding, styles, total=False)
-        row += 1
-    total = figures.loc[analysis.root]
+    rounding = analysis.rounding
+    # whole columns: each figure's cell values and formats are decided for all the units at once
+    cells = [_figure_cells(units[c.key], unit_targets[c.key] if c.key in unit_targets else None, c, rounding, styles)
+             for c in columns]
+    labels = (units["label"] if "label" in units else units.index.to_series()).astype(str).tolist()
+    _rows(ws, head_row + 2, labels, cells, styles)
+    row = head_row + 2 + len(labels)
+    total = figures.loc[[analysis.root]]
+    root_targets = targets.loc[[analysis.root]]
     ws.merge_range(row, 0, row, 1, "Tổng cộng", styles["total_text"])
-    for j, column in enumerate(columns, start=2):
-        # the totals row is the root's figures: every unit summed, rates from the sums
-        _write_figure(ws, row, j, column, total[column.key], targets.loc[analysis.root].get(column.key),
-                      analysis.rounding, styles, total=True)
+    # the totals row is the root's figures: every unit summed, rates from the sums
+    _cells_row(ws, row, [_figure_cells(total[c.key], root_targets[c.key] if c.key in root_targets else None, c,
+                                       rounding, styles, total=True) for c in columns])
     from ..analysis import GROUP_LABELS
 
-    for key, group in analysis.groups().iterrows():
+    for key in groups.index:
+        group = groups.loc[[key]]
         row += 1
         ws.merge_range(row, 0, row, 1, f"Trong đó: {GROUP_LABELS[key].lower()}", styles["text"])
-        for j, column in enumerate(columns, start=2):
-            if column.key in group:
-                _write_figure(ws, row, j, column, group[column.key], None, analysis.rounding, styles, total=False)
-            else:
-                ws.write_blank(row, j, None, styles["text"])
+        _cells_row(ws, row, [_figure_cells(group[c.key], None, c, rounding, styles) if c.key in group
+                             else ([None], [styles["text"]]) for c in columns])
     ws.write_string(row + 2, 0, "Ô tô đỏ: dưới chỉ tiêu. Tỷ lệ tính trên số đảng viên đang sinh hoạt; "
                     "đảng viên miễn sinh hoạt không tính vào mẫu số.", styles["note"])
     ws.set_column(0, 0, 5)
@@ -194,23 +187,72 @@ def _sheet(book, styles, analysis, level: str, title: str | None) -> None:
     ws.set_footer("&CTrang &P/&N")
 
 
-def _write_figure(ws, row, col, column, value, target, rounding, styles, total: bool) -> None:
-    prefix = "total_" if total else ""
-    if column.kind == "points":
-        shown = round_rate(value, 2, rounding)
-        if shown is None:
-            ws.write_string(row, col, "—", styles[prefix + "count"])
+UNKNOWN = "—"  # a figure that cannot be given (no denominator, no history): never written as 0
+
+
+def _rows(ws, first: int, labels: list[str], cells: list[tuple[list, list]], styles) -> None:
+    """One row per unit: its number, its name, then its figures (`cells`: per column, values and formats)."""
+    number, text = ws.write_number, ws.write_string
+    stt, name = styles["stt"], styles["text"]
+    values = zip(*(v for v, _ in cells))
+    formats = zip(*(f for _, f in cells))
+    for i, (label, row_values, row_formats) in enumerate(zip(labels, values, formats)):
+        row = first + i
+        number(row, 0, i + 1, stt)
+        text(row, 1, label, name)
+        for col, (value, cell_format) in enumerate(zip(row_values, row_formats), start=2):
+            if value.__class__ is str:
+                text(row, col, value, cell_format)
+            else:
+                number(row, col, value, cell_format)
+
+
+def _cells_row(ws, row: int, cells: list[tuple[list, list]]) -> None:
+    for col, (values, formats) in enumerate(cells, start=2):
+        value, cell_format = values[0], formats[0]
+        if value is None:
+            ws.write_blank(row, col, None, cell_format)
+        elif value.__class__ is str:
+            ws.write_string(row, col, value, cell_format)
         else:
-            ws.write_number(row, col, float(shown), styles[prefix + "points"])
-        return
-    if column.kind == "rate":
-        shown = _rate_value(value, rounding)
-        if shown is None:
-            ws.write_string(row, col, "—", styles[prefix + "count"])
-            return
-        bad = target is not None and not math.isnan(target) and value < target - 1e-12
-        ws.write_number(row, col, shown, styles[prefix + ("rate_bad" if bad else "rate")])
-    elif value is None or value != value:  # unknown: never written as 0
-        ws.write_string(row, col, "—", styles[prefix + "count"])
+            ws.write_number(row, col, value, cell_format)
+
+
+def _figure_cells(values: pd.Series, targets: pd.Series | None, column, rounding: str, styles,
+                  total: bool = False) -> tuple[list, list]:
+    """The cells of one figure column: their values (numbers, or UNKNOWN) and their formats. A rate holds
+    the rate already rounded as displayed, so Excel shows the document's figure; a rate below its target
+    is shaded."""
+    prefix = "total_" if total else ""
+    figures = values.to_numpy(dtype="float64", na_value=np.nan)
+    unknown = np.isnan(figures)
+    dash = styles[prefix + "count"]
+    if column.kind == "count":
+        shown = np.where(unknown, 0, figures).astype(np.int64).astype(object)
+        shown[unknown] = UNKNOWN
+        return shown.tolist(), [dash] * len(shown)
+    rounded = _rounded(figures, rounding)  # in percent, or in points
+    unknown = np.isnan(rounded)
+    if column.kind == "points":
+        ok = styles[prefix + "points"]
+        formats = np.full(len(rounded), ok, dtype=object)
     else:
-        ws.write_number(row, col, int(value), styles[prefix + "count"])
+        rounded = rounded / 100
+        ok, below = styles[prefix + "rate"], styles[prefix + "rate_bad"]
+        formats = np.full(len(rounded), ok, dtype=object)
+        if targets is not None:
+            goals = targets.to_numpy(dtype="float64", na_value=np.nan)
+            with np.errstate(invalid="ignore"):
+                formats[figures < goals - 1e-12] = below  # NaN target or figure: never below
+    shown = rounded.astype(object)
+    shown[unknown] = UNKNOWN
+    formats[unknown] = dash
+    return shown.tolist(), formats.tolist()
+
+
+def _rounded(figures: np.ndarray, rounding: str) -> np.ndarray:
+    """fmt.round_rate of every figure (NaN where it gives None), computed once per distinct figure: a
+    province's 12,000 chi bộ have a few thousand distinct rates."""
+    distinct, inverse = np.unique(figures, return_inverse=True)
+    done = [round_rate(v, 2, rounding) for v in distinct.tolist()]
+    return np.array([np.nan if v is None else float(v) for v in done], dtype="float64")[inverse.reshape(-1)]
