@@ -116,8 +116,10 @@ def write_chart(analysis: Analysis, folder: Path) -> Path | None:
     root = analysis.root
     base = ctx.report_units(analysis.figures, root)
     weakest = base.sort_values(["installed_rate", "active_rate"]).index[:WEAKEST].tolist()
+    labels = analysis.figures["label"] if "label" in analysis.figures else None  # the legend names units
+    names = None if labels is None else {u: labels.get(u, u) for u in [root, *weakest]}
     return rates_chart(analysis.comparison.series, root, weakest, folder / f"bieu-do-{analysis.period.label}.png",
-                       f"Tỷ lệ cài đặt, sử dụng ứng dụng theo tháng — {root}")
+                       f"Tỷ lệ cài đặt, sử dụng ứng dụng theo tháng — {root}", names)
 
 
 def check_date(analysis: Analysis, issued: dt.date | None) -> None:

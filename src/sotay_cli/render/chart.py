@@ -11,19 +11,46 @@ from ..atomic import atomic_path
 WEAKEST = 3
 
 
-def rates_chart(series: pd.DataFrame, root: str, weakest: list[str], path: Path, title: str) -> Path | None:
-    """Write the PNG; None until two months are stored (one point makes no trend)."""
+def rates_chart(series: pd.DataFrame, root: str, weakest: list[str], path: Path, title: str,
+                names: dict | None = None) -> Path | None:
+    """Write the PNG; None until two months are stored (one point makes no trend). `root` and `weakest`
+    are unit ids of `series`; `names` gives the name shown for an id (the id itself when missing)."""
     monthly = series[series["kind"] == "month"]
     if monthly["period"].nunique() < 2:
         return None
-    import matplotlib
+    # the Figure and the Agg canvas directly: pyplot (its backends, its figure manager) costs a third more
+    # to import, and no window is ever shown
+    from matplotlib import rc_context
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    with rc_context({"font.family": serif_fonts()}):
+        fig = Figure(figsize=(8, 4.2), dpi=150)
+        FigureCanvasAgg(fig)
+        ax = fig.subplots()
+        _draw(ax, monthly, root, weakest, title, names or {})
+        fig.tight_layout()
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png")
+    return path
+
+
+def serif_fonts() -> list[str]:
+    """The first of the serif fonts wanted that is installed (Liberation Serif has Times New Roman's
+    metrics), then the generic one: a family asked for and missing is looked up and warned about at every
+    text drawn."""
+    from matplotlib import font_manager
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return [f for f in WANTED_FONTS if f in installed] + ["serif"]
+
+
+WANTED_FONTS = ["Liberation Serif", "DejaVu Serif"]
+
+
+def _draw(ax, monthly: pd.DataFrame, root: str, weakest: list[str], title: str, names: dict) -> None:
     from matplotlib.ticker import FuncFormatter
 
-    plt.rcParams["font.family"] = ["Liberation Serif", "DejaVu Serif", "serif"]
-    fig, ax = plt.subplots(figsize=(8, 4.2), dpi=150)
     labels = sorted(monthly["period"].unique())
     x = {p: i for i, p in enumerate(labels)}
     for unit, style in [(root, {"linewidth": 2.6})] + [(u, {"linewidth": 1.2, "alpha": 0.85}) for u in weakest]:
@@ -31,9 +58,9 @@ def rates_chart(series: pd.DataFrame, root: str, weakest: list[str], path: Path,
         if part.empty:
             continue
         xs = [x[p] for p in part["period"]]
-        line, = ax.plot(xs, part["installed_rate"] * 100, marker="o", label=f"{unit}: cài đặt", **style)
+        line, = ax.plot(xs, part["installed_rate"] * 100, marker="o", label=f"{names.get(unit, unit)}: cài đặt", **style)
         ax.plot(xs, part["active_rate"] * 100, marker="s", linestyle="--", color=line.get_color(),
-                label=f"{unit}: sử dụng", **style)
+                label=f"{names.get(unit, unit)}: sử dụng", **style)
     ax.set_xticks(range(len(labels)), [f"{p[5:7]}/{p[:4]}" for p in labels])
     ax.set_ylim(0, 100)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}%"))
@@ -42,8 +69,3 @@ def rates_chart(series: pd.DataFrame, root: str, weakest: list[str], path: Path,
     ax.set_title(title, fontsize=11)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
-    return path
