@@ -205,3 +205,30 @@ def test_large_file_path_reads_exactly_what_the_general_path_reads(tmp_path, ros
     assert [(p.code, p.row, p.column) for p in fast.problems] == [(p.code, p.row, p.column) for p in general.problems]
     assert fast.header_row == general.header_row and fast.rows_read == general.rows_read
     assert "Phạm Thị Dung" in set(fast.frame["name"])
+
+
+def test_a_file_without_quotes_is_read_in_parallel_with_the_same_cells(tmp_path, roster_rows, monkeypatch):
+    """Line breaks are allowed inside values only when the file has a '"' (Arrow then finds its blocks
+    one after the other); a file without one is cut at its line ends. Both read the same cells, and a
+    quoted cell over two lines is still one cell on either path."""
+    from sotay_cli.ingest import readers
+
+    calls = []
+    real = readers._read_body_arrow
+    monkeypatch.setattr(readers, "_read_body_arrow", lambda *a, **k: calls.append(k["quoted"]) or real(*a, **k))
+    monkeypatch.setattr(readers, "LARGE", 0)
+    plain = tmp_path / "plain.csv"
+    plain.write_bytes(csv_text(roster_rows, ";").replace('"', "").encode("utf-8"))
+    fast = load_table(plain, kind="members")
+    assert calls == [False]
+    assert_roster(fast, first_data_row=6)
+    assert readers._has_quote(plain.read_bytes()) is False  # the general path, in memory
+    assert readers._has_quote(memoryview(b'\xef\xbb\xbfa;"b"')[3:]) is True
+    quoted = tmp_path / "quoted.csv"
+    rows = [list(r) for r in roster_rows]
+    rows[5][2] = '"Nguyễn Văn\nAn"'  # a name typed over two lines in Excel, quoted by its CSV export
+    quoted.write_bytes(csv_text(rows, ";").encode("utf-8"))
+    calls.clear()
+    table = load_table(quoted, kind="members")
+    assert calls == [True]
+    assert table.frame["card"].tolist() == EXPECTED_CARDS and table.frame["name"].iloc[0] == "Nguyễn Văn An"

@@ -34,6 +34,20 @@ def test_card_numbers_stay_text_with_leading_zeros_and_dots(province, number):
     assert v.card(s(card, f" {card} ", f"'{card}")).tolist() == [card, card, card]
 
 
+_CARD_CELLS = st.one_of(
+    st.builds(lambda a, b, sep: f"{a:02d}{sep}{b:06d}", st.integers(0, 99), st.integers(0, 999999),
+              st.sampled_from([".", ".", ",", "", "-", "/", "·"])),
+    st.sampled_from(["", " ", "'38.100000", " 38.100000 ", "38 100000", "ab.123456", "٣٨.١٠٠٠٠٠", "38.1000001"]))
+
+
+@given(st.lists(_CARD_CELLS, min_size=1, max_size=12))
+def test_a_column_of_canonical_cards_is_read_as_the_general_rules_read_it(cells):
+    """Cards already canonical are handed on after one scan: the same cells the general rules give (forced
+    here by a cell only they can read)."""
+    general = v.card(pd.Series([*cells, " x 1"], dtype=object)).iloc[:-1]
+    assert v.card(pd.Series(cells, dtype=object)).tolist() == general.tolist()
+
+
 def test_card_from_a_number_cell_loses_only_the_spurious_decimal():
     assert v.card(s(38100000.0, "38.100000")).tolist() == ["38.100000", "38.100000"]
 

@@ -235,6 +235,7 @@ _ARROW_COMPOSES = pc.utf8_normalize(pa.array(["e\u0301"]), "NFC")[0].as_py() == 
 
 
 _CARD_DD_6 = r"^(\d{2})[.,\-/·]?(\d{6})$"
+_CARD_OR_BLANK = r"^(?:\d{2}\.\d{6})?$"  # the canonical form (ASCII digits), or an empty cell
 
 
 def card(s: pd.Series) -> pd.Series:
@@ -243,7 +244,11 @@ def card(s: pd.Series) -> pd.Series:
     Spaces and Excel's leading ' go; the usual 'dd.dddddd' number is written with its dot whatever
     separator (or none) the export used: '38300002', ' 38.300002 ', '38,300002' are all '38.300002'.
     Other forms are kept, upper-cased."""
-    arr = pc.utf8_upper(pc.replace_substring(pc.utf8_ltrim(arrow_text(text(s)), "'"), " ", ""))
+    cells = arrow_text(text(s))
+    if len(cells) and pc.all(pc.match_substring_regex(cells, _CARD_OR_BLANK)).as_py():
+        # every card already canonical (an export of the national system): one scan instead of five
+        return pd.Series(pd.arrays.ArrowStringArray(cells), index=s.index)
+    arr = pc.utf8_upper(pc.replace_substring(pc.utf8_ltrim(cells, "'"), " ", ""))
     out = pd.Series(pd.arrays.ArrowStringArray(pc.replace_substring_regex(arr, _CARD_DD_6, r"\1.\2")), index=s.index)
     # RE2's \d is ASCII; Python's reads every script's digits: cells with other characters go through re
     # (pandas sent the whole column through re for one such cell: 0.7 s for a province's cards)
