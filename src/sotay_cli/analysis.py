@@ -6,13 +6,14 @@ This is what every command that needs figures calls; it never prints.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
-from dataclasses import dataclass, field, fields
-from operator import attrgetter
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
+import orjson
 import pandas as pd
 
 from .config import Config
@@ -25,10 +26,13 @@ from .org import TAGS, Tree, build_tree
 from .periods import Period
 from .sources import resolve as resolve_sources
 from .problems import InputError, Problem
-from .targets import Flag, TargetError, flags, resolve
+from .targets import FLAG_COLUMNS, Flags, TargetError, flags, resolve
 
 if TYPE_CHECKING:
     from .history import Comparison
+
+
+UNIT_BATCH = 10_000  # units made into dicts and written at a time by `Analysis.json_chunks` (flags: twice as many)
 
 
 @dataclass
@@ -39,10 +43,9 @@ class Analysis:
     tree: Tree
     figures: pd.DataFrame
     targets: pd.DataFrame
-    flags: list[Flag]
+    flags: Flags
     rounding: str = "half-up"
     inputs: dict[str, str] = field(default_factory=dict)
-    _flag_dicts: list[dict] | None = field(default=None, repr=False)
     comparison: Comparison | None = None  # when a history file is used
     unknown: set[str] = field(default_factory=set)  # figures that need an input or column not given
     notes: list[Problem] = field(default_factory=list)  # what the analysis itself had to decide
@@ -62,8 +65,11 @@ class Analysis:
     def to_dict(self) -> dict:
         """The JSON document of `sotay stats --format json` (keys documented in the README)."""
         units = self.unit_dicts()
-        errors = sum(p.severity == "error" for p in self.problems)
         total = next(u for u in units if u["id"] == self.root)
+        return self._document(total, units, self.flag_dicts())
+
+    def _document(self, total, units, flags) -> dict:
+        errors = sum(p.severity == "error" for p in self.problems)
         return {
             "period": self.period.label,
             "start": self.period.start.isoformat(),
@@ -77,10 +83,29 @@ class Analysis:
             "total": total,
             "groups": self.group_dicts(),
             "units": units,
-            "flags": self.flag_dicts(),
+            "flags": flags,
             "problems": {"errors": errors, "warnings": len(self.problems) - errors,
                          "duplicate_cards": self.duplicate_cards},
         }
+
+    def json_chunks(self, level: str | None = None, batch: int = UNIT_BATCH) -> Iterator[bytes]:
+        """`to_dict` as orjson writes it (two-space indent, a final newline), in pieces: the units (those of
+        `level`, or all) `batch` at a time and the flags likewise, each piece made into dicts, written and
+        forgotten before the next, so that a country's gigabyte is never held whole."""
+        columns = _UnitColumns(self)
+        root = columns.position(self.root)
+        total = columns.dicts(np.array([root]))[0]
+        head, middle, tail = _SPLIT.split(orjson.dumps(self._document(total, _UNITS, _FLAGS), option=_INDENT))
+        yield head
+        n = len(self.figures)
+        levels = columns.level
+        yield from _array(columns.dicts(p if level is None else p[levels[p] == level])
+                          for p in (np.arange(lo, min(lo + batch, n)) for lo in range(0, n, batch)))
+        yield middle
+        flags = len(self.flags)
+        yield from _array(columns.flag_dicts(np.arange(lo, min(lo + 2 * batch, flags)))
+                          for lo in range(0, flags, 2 * batch))
+        yield tail
 
     @property
     def duplicate_cards(self) -> int:
@@ -116,99 +141,141 @@ class Analysis:
             out.append(d)
         return out
 
-    def with_flags(self, flags: list[Flag]) -> None:
-        """Replace the flags (given their pace, say) and forget the dicts made of the old ones."""
+    def with_flags(self, flags: Flags) -> None:
+        """Replace the flags (given their pace, say)."""
         self.flags = flags
-        self._flag_dicts = None
 
     def flag_dicts(self) -> list[dict]:
-        """Every flag as a JSON object with its unit's label. Flags alike in all but their unit (a country
-        has 800,000, many with the same figures) say the same words: each distinct one is written once by
-        `Flag.as_dict` and copied with its own unit."""
-        if self._flag_dicts is None:
-            with paused():
-                labels = dict(zip(self.figures.index, self.figures["label"]))
-                alike = attrgetter(*(f.name for f in fields(Flag) if f.name != "unit"))
-                written: dict[tuple, dict] = {}
-                out = []
-                for flag in self.flags:
-                    key = alike(flag)
-                    words = written.get(key)
-                    if words is None:
-                        words = written[key] = flag.as_dict(self.rounding)
-                    d = words.copy()
-                    d["unit"] = flag.unit
-                    d["label"] = labels.get(flag.unit, flag.unit)
-                    out.append(d)
-                self._flag_dicts = out
-        return self._flag_dicts
+        """Every flag as a JSON object with its unit's label (small callers: a country has 800,000)."""
+        return _UnitColumns(self).flag_dicts(np.arange(len(self.flags)))
 
     def unit_dicts(self) -> list[dict]:
-        """Every unit as a JSON object, built from whole columns: each unit's dict is made in C from one
-        row of column lists (a province has 14,000 units and 28,000 flags, a country 380,000 units)."""
-        with paused():
-            return self._unit_dicts()
+        """Every unit as a JSON object with its flags (small callers; `json_chunks` writes them in batches)."""
+        return _UnitColumns(self).dicts(np.arange(len(self.figures)))
 
-    def _unit_dicts(self) -> list[dict]:
-        f = self.figures
-        n = len(f)
-        by_unit: dict[str, list[dict]] = {}
-        for flag in self.flag_dicts():
-            by_unit.setdefault(flag["unit"], []).append(flag)
-        ids = f.index.tolist()
-        columns = {"id": ids, "name": f["name"].tolist(), "label": f["label"].tolist(),
-                   "level": f["level"].tolist(), "parent": _objects(f["parent"]),
-                   "base": f["base"].astype(bool).tolist()}
-        for c in COUNTS + ["no_smartphone"]:
-            columns[c] = [None] * n if c in self.unknown else f[c].astype("int64").tolist()
-        columns |= {r: _floats(f[r]) for r in RATES}
-        meetings_known = "regular_meetings" not in self.unknown
-        columns["held_meetings"] = f["held_meetings"].astype(bool).tolist() if meetings_known else [None] * n
+
+_INDENT = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
+_UNITS, _FLAGS = "\x00units\x00", "\x00flags\x00"
+_SPLIT = re.compile(rb'"\\u0000(?:units|flags)\\u0000"')
+FLAG_KEYS = [*FLAG_COLUMNS[:-1], "message", "deadline", "deadline_text", "label"]
+
+
+def _array(batches) -> Iterator[bytes]:
+    """A JSON array, the value of a key of the document (its items at depth 2), from batches of its items:
+    each batch written by orjson as an array of its own and indented one level further."""
+    first = True
+    for items in batches:
+        if not items:
+            continue
+        # inside an object, as in the document: written at its depth, b'{\n  "": [\n    {...}\n  ]\n}'
+        text = orjson.dumps({"": items}, option=orjson.OPT_INDENT_2)
+        yield (b"[\n" if first else b",\n") + text[len(b'{\n  "": [\n'):-len(b"\n  ]\n}")]
+        first = False
+    yield b"[]" if first else b"\n  ]"
+
+
+class _UnitColumns:
+    """An analysis's units and flags as whole columns, from which any of them are made into JSON objects: each
+    unit's dict made in C from one row of column lists (a country has 380,000 units and 800,000 flags)."""
+
+    def __init__(self, analysis: Analysis):
+        self.analysis = a = analysis
+        f = a.figures
+        self.n = len(f)
+        self.ids = np.asarray(f.index, dtype=object)
+        self.text = {c: f[c].to_numpy(dtype=object) for c in ("name", "label", "level")}
+        self.level = self.text["level"]
+        self.parent = _objects(f["parent"])
+        self.base = f["base"].to_numpy(dtype=bool)
+        self.counts = {c: None if c in a.unknown else f[c].to_numpy(dtype="int64") for c in COUNTS + ["no_smartphone"]}
+        self.rates = {r: _float_array(f[r]) for r in RATES}
+        self.held = None if "regular_meetings" in a.unknown else f["held_meetings"].to_numpy(dtype=bool)
+        self.tags = [f[t].to_numpy(dtype=bool) for t in TAGS]
+        targets = a.targets.reindex(f.index)
+        self.targets = {m: _float_array(targets[m]) for m in targets.columns}
         # tags and targets repeat from unit to unit: each distinct row is made once, copied per unit
-        tags = zip(*(f[t].astype(bool).tolist() for t in TAGS))
-        columns["tags"] = _per_distinct(tags, lambda row: [t for t, on in zip(TAGS, row) if on])
-        targets = self.targets.reindex(f.index)
-        metrics = list(targets.columns)
-        columns["targets"] = _per_distinct(zip(*(_floats(targets[m]) for m in metrics)),
-                                           lambda row: {m: v for m, v in zip(metrics, row) if v is not None})
-        columns["flags"] = [by_unit.get(u, []) for u in ids]
-        if self.comparison is not None:
-            columns |= self._change_columns()
-        keys = list(columns)
-        units = [dict(zip(keys, row)) for row in zip(*columns.values())]
-        for unit in units:
-            if unit["level"] != "chi_bo":  # held_meetings is a chi bộ's own
-                del unit["held_meetings"]
-        return units
+        self.made_tags: dict = {}
+        self.made_targets: dict = {}
+        fl = a.flags
+        self.flag_at = fl.at
+        self.by_unit = np.argsort(self.flag_at, kind="stable")  # flags unit by unit, in their order
+        self.by_unit_at = self.flag_at[self.by_unit]
+        self.changes = self._changes() if a.comparison is not None else None
 
-    def _change_columns(self) -> dict[str, list]:
-        """`previous` and `change` (against the period before), `year_before` and `change_year`, per unit in
-        the figures' order; None where that period is not stored or the unit was not in it."""
-        c = self.comparison
-        f = self.figures
-        out = {}
+    def position(self, unit: str) -> int:
+        return int(np.flatnonzero(self.ids == unit)[0])
+
+    def _changes(self) -> list:
+        c, f = self.analysis.comparison, self.analysis.figures
+        out = []
         for key, change_key, before, label in (("previous", "change", c.previous_rates, c.previous),
                                                ("year_before", "change_year", c.year_rates, c.year_before)):
             if label is None:
-                out[key] = out[change_key] = [None] * len(f)
+                out.append((key, change_key, None, None, None, None))
                 continue
-            known = f.index.isin(before.index)
             delta = c.change(f, "previous" if key == "previous" else "year_before")
             then = before.reindex(f.index)
-            rates = list(then.columns)
-            then_rows = zip(*(_floats(then[r]) for r in rates))
-            delta_rows = zip(*(_floats(delta[r]) for r in delta.columns))
-            delta_keys = list(delta.columns)
-            out[key], out[change_key] = [], []
-            for k, then_row, delta_row in zip(known.tolist(), then_rows, delta_rows):
-                out[key].append({"period": label.label, **dict(zip(rates, then_row))} if k else None)
-                out[change_key].append(dict(zip(delta_keys, delta_row)) if k else None)
+            out.append((key, change_key, label.label, f.index.isin(before.index),
+                        {r: _float_array(then[r]) for r in then.columns},
+                        {r: _float_array(delta[r]) for r in delta.columns}))
         return out
 
+    def flag_dicts(self, rows: np.ndarray) -> list[dict]:
+        """The flags at `rows` of the table as JSON objects (their words shared by the flags alike)."""
+        fl = self.analysis.flags
+        message, day, text = fl.words(self.analysis.rounding)
+        columns = [fl.column(c)[rows].tolist() for c in FLAG_COLUMNS[:-1]]
+        columns += [message[rows].tolist(), day[rows].tolist(), text[rows].tolist(),
+                    self.text["label"][self.flag_at[rows]].tolist()]
+        with paused():
+            return [dict(zip(FLAG_KEYS, row)) for row in zip(*columns)]
 
-def _per_distinct(rows, make) -> list:
-    """`make(row)` for each row, computed once per distinct row and copied (every unit owns its value)."""
-    made: dict = {}
+    def dicts(self, p: np.ndarray) -> list[dict]:
+        """The units at positions `p` (increasing) as JSON objects, each with its flags."""
+        k = len(p)
+        first = np.searchsorted(self.by_unit_at, p, "left")
+        counts = np.searchsorted(self.by_unit_at, p, "right") - first
+        ends = np.cumsum(counts)
+        rows = self.by_unit[np.arange(ends[-1] if k else 0) - np.repeat(ends - counts - first, counts)]
+        with paused():
+            flags = self.flag_dicts(rows)
+            bounds = [0, *ends.tolist()]
+            columns = {"id": self.ids[p].tolist(), "name": self.text["name"][p].tolist(),
+                       "label": self.text["label"][p].tolist(), "level": self.level[p].tolist(),
+                       "parent": self.parent[p].tolist(), "base": self.base[p].tolist()}
+            for c, values in self.counts.items():
+                columns[c] = [None] * k if values is None else values[p].tolist()
+            columns |= {r: _floats(values[p]) for r, values in self.rates.items()}
+            columns["held_meetings"] = [None] * k if self.held is None else self.held[p].tolist()
+            columns["tags"] = _per_distinct(zip(*(t[p].tolist() for t in self.tags)),
+                                            lambda row: [t for t, on in zip(TAGS, row) if on], self.made_tags)
+            metrics = list(self.targets)
+            columns["targets"] = _per_distinct(zip(*(_floats(self.targets[m][p]) for m in metrics)),
+                                               lambda row: {m: v for m, v in zip(metrics, row) if v is not None},
+                                               self.made_targets)
+            columns["flags"] = [flags[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+            for key, change_key, label, known, then, delta in self.changes or ():
+                if label is None:
+                    columns[key] = columns[change_key] = [None] * k
+                    continue
+                rates, delta_keys = list(then), list(delta)
+                then_rows = zip(*(_floats(then[r][p]) for r in rates))
+                delta_rows = zip(*(_floats(delta[r][p]) for r in delta_keys))
+                columns[key], columns[change_key] = [], []
+                for was, then_row, delta_row in zip(known[p].tolist(), then_rows, delta_rows):
+                    columns[key].append({"period": label, **dict(zip(rates, then_row))} if was else None)
+                    columns[change_key].append(dict(zip(delta_keys, delta_row)) if was else None)
+            keys = list(columns)
+            units = [dict(zip(keys, row)) for row in zip(*columns.values())]
+            for unit in units:
+                if unit["level"] != "chi_bo":  # held_meetings is a chi bộ's own
+                    del unit["held_meetings"]
+        return units
+
+
+def _per_distinct(rows, make, made: dict) -> list:
+    """`make(row)` for each row, computed once per distinct row (kept in `made`) and copied (every unit owns
+    its value)."""
     out = []
     for row in rows:
         value = made.get(row)
@@ -218,22 +285,23 @@ def _per_distinct(rows, make) -> list:
     return out
 
 
-def _floats(column: pd.Series) -> list:
-    """A column as a list of floats, None where NaN (JSON's null)."""
-    values = column.to_numpy(dtype="float64", na_value=np.nan)
+def _float_array(column: pd.Series) -> np.ndarray:
+    return column.to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _floats(values: np.ndarray) -> list:
+    """Floats as a list, None where NaN (JSON's null)."""
     out = values.tolist()
     for i in np.flatnonzero(np.isnan(values)).tolist():
         out[i] = None
     return out
 
 
-def _objects(column: pd.Series) -> list:
-    """A column of text as a list, None where missing."""
-    values = column.to_numpy(dtype=object)
-    out = values.tolist()
-    for i in np.flatnonzero(pd.isna(values)).tolist():
-        out[i] = None
-    return out
+def _objects(column: pd.Series) -> np.ndarray:
+    """A column of text as Python objects, None where missing."""
+    values = column.to_numpy(dtype=object, copy=True)
+    values[pd.isna(values)] = None
+    return values
 
 
 def _num(value) -> float | None:

@@ -238,3 +238,12 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
 def write_bytes(target: str | Path, data: bytes) -> None:
     with atomic_path(target) as tmp:
         tmp.write_bytes(data)
+
+
+def write_chunks(target: str | Path, chunks: Iterable[bytes]) -> None:
+    """`write_bytes` for output made piece by piece: each piece goes to the temporary file as it comes, and
+    the file replaces the target only once the last is written."""
+    with atomic_path(target) as tmp:
+        with open(tmp, "wb") as stream:
+            for chunk in chunks:
+                stream.write(chunk)

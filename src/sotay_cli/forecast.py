@@ -6,13 +6,11 @@ given, since a draft for signature must not predict from one or two points.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pandas as pd
 
 from .periods import Period
-from .targets import Flag
+from .targets import Flag, Flags
 
 METRICS = ("installed_rate", "active_rate")  # the rates a pace is given for
 MIN_MONTHS = 3
@@ -24,39 +22,72 @@ FALLING = "đang giảm"
 def pace(series: pd.DataFrame, targets: pd.DataFrame, period: Period, metric: str, recent: int = RECENT) -> pd.Series:
     """Per unit below its target in `period`, in words: "dự kiến đạt vào tháng 9/2026", "đang giảm", or "với
     tốc độ hiện nay chưa đạt trong năm 2026"; None with fewer than `MIN_MONTHS` monthly periods of that unit
-    among the last `recent` (this one included). `series` holds one row per period and unit."""
+    among the last `recent` (this one included). `series` holds one row per period and unit; units are
+    those of `targets`' index."""
+    units = pd.Index(np.asarray(targets.index, dtype=object), dtype=object)
+    goal = targets[metric].to_numpy(dtype="float64", na_value=np.nan)
+    at, words = _pace(series, units, goal, np.ones(len(units), dtype=bool), period, metric, recent)
+    return pd.Series(words, index=units[at], dtype=object)
+
+
+def _pace(series: pd.DataFrame, units: pd.Index, goal: np.ndarray, wanted: np.ndarray, period: Period, metric: str,
+          recent: int = RECENT) -> tuple[np.ndarray, np.ndarray]:
+    """`pace` for the `wanted` positions of `units` (their targets `goal`), joined by position: the
+    positions of the units with a row in `period` and their words (None: no pace)."""
     s = series.loc[series["kind"] == "month", ["period", "unit", metric]].dropna()
     end = period.end
     # months before the period's end, from the few distinct labels ("2026-05" -> -1)
     offset = {p: (int(p[:4]) - end.year) * 12 + int(p[5:7]) - end.month for p in s["period"].unique()}
     s = s.assign(x=s["period"].map(offset).astype(float))
     s = s[(s["x"] <= 0) & (s["x"] > -recent)]
+    months = s["period"].nunique()
+    # units by position (one lookup of all the ids), only the wanted ones kept
+    at = units.get_indexer(pd.Index(s["unit"].to_numpy(dtype=object), dtype=object))
+    keep = at >= 0
+    keep[keep] = wanted[at[keep]]
+    s = pd.DataFrame({"unit": at[keep], metric: s[metric].to_numpy()[keep], "x": s["x"].to_numpy()[keep]})
     current = s[s["x"] == 0].set_index("unit")[metric]
-    words = pd.Series([None] * len(current), index=current.index, dtype=object)
-    if current.empty or s["period"].nunique() < MIN_MONTHS:  # a unit has a row per period at most
-        return words
+    if current.empty or months < MIN_MONTHS:  # a unit has a row per period at most
+        return current.index.to_numpy(), np.full(len(current), None, dtype=object)
     g = s.groupby("unit")
     dx = s["x"] - s["unit"].map(g["x"].mean())
     dy = s[metric] - s["unit"].map(g[metric].mean())
     slope = ((dx * dy).groupby(s["unit"]).sum() / (dx ** 2).groupby(s["unit"]).sum().replace(0, np.nan))
     slope = slope.reindex(current.index).fillna(0.0)
-    goal = targets[metric].reindex(current.index)
+    goal = pd.Series(goal[current.index.to_numpy()], index=current.index)
+    words = pd.Series([None] * len(current), index=current.index, dtype=object)
     enough = (current < goal - 1e-12) & (g.size().reindex(current.index) >= MIN_MONTHS)
     month = end.month + np.ceil((goal - current) / slope.where(slope > 0) - 1e-9)
     reaching = enough & (month <= 12)
     words[enough] = f"với tốc độ hiện nay chưa đạt trong năm {end.year}"
     words[enough & (slope < 0)] = FALLING
     words[reaching] = "dự kiến đạt vào tháng " + month[reaching].astype(int).astype(str) + f"/{end.year}"
-    return words
+    return current.index.to_numpy(), words.to_numpy()
 
 
-def annotate(analysis, series: pd.DataFrame) -> list[Flag]:
-    """`analysis.flags` with their pace from `series` (the organisation's stored periods and this one)."""
-    paced = {f.metric for f in analysis.flags} & set(METRICS)
-    words = {m: pace(series, analysis.targets, analysis.period, m).dropna().to_dict() for m in paced}
-    # a flag whose pace stays (none yet, as in a first month) is kept: a country has 800,000 flags
-    return [f if f.metric not in words or (p := words[f.metric].get(f.unit)) == f.pace else replace(f, pace=p)
-            for f in analysis.flags]
+def annotate(analysis, series: pd.DataFrame) -> Flags:
+    """`analysis.flags` with their pace from `series` (the organisation's stored periods and this one), a new
+    table; the paces are computed for the flagged units only and joined to the flags by unit position."""
+    flags = analysis.flags
+    metric = flags.column("metric")
+    paced = [m for m in METRICS if (metric == m).any()]
+    if not paced:
+        return flags
+    figures = analysis.figures
+    units = pd.Index(np.asarray(figures.index, dtype=object), dtype=object)
+    targets = analysis.targets if analysis.targets.index.equals(figures.index) else analysis.targets.reindex(figures.index)
+    pace_column = flags.column("pace").copy()
+    for m in paced:
+        rows = metric == m
+        at = flags.at[rows]
+        wanted = np.zeros(len(units), dtype=bool)
+        wanted[at] = True
+        where, words = _pace(series, units, targets[m].to_numpy(dtype="float64", na_value=np.nan), wanted,
+                             analysis.period, m)
+        by_unit = np.full(len(units), None, dtype=object)
+        by_unit[where] = words
+        pace_column[rows] = by_unit[at]
+    return flags.with_pace(pace_column)
 
 
 def pace_text(flag: Flag) -> str:
@@ -64,3 +95,13 @@ def pace_text(flag: Flag) -> str:
     if flag.pace:
         return flag.pace
     return NOT_ENOUGH if flag.metric in METRICS else ""
+
+
+def pace_texts(flags: Flags) -> np.ndarray:
+    """`pace_text` of every flag, as a column."""
+    pace, metric = flags.column("pace"), flags.column("metric")
+    out = np.full(len(pace), "", dtype=object)
+    out[np.isin(metric, METRICS)] = NOT_ENOUGH
+    given = pd.notna(pace) & (pace != "")
+    out[given] = pace[given]
+    return out

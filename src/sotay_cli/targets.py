@@ -166,27 +166,157 @@ def target_words(target: float, strict: bool = False) -> str:
     return f"{'trên' if strict else 'đạt'} {target_percent(target)}"
 
 
+FLAG_COLUMNS = ["unit", "level", "metric", "value", "target", "gap", "gap_unit", "shortfall", "pace", "strict",
+                "deadline"]  # a Flag's fields, in order
+_OBJECT_COLUMNS = ("unit", "level", "metric", "gap_unit", "pace", "deadline")
+
+
+class Flags:
+    """Every flag of a period as one table (a country has 800,000): the columns of `FLAG_COLUMNS` and `at`,
+    the unit's position in the figures the flags were found in. No Python object per flag: iterating or
+    indexing makes `Flag` objects for the rows asked only; the words are written once per distinct flag."""
+
+    def __init__(self, frame: pd.DataFrame, words: dict | None = None):
+        self.frame = frame.reset_index(drop=True)
+        self._words = {} if words is None else words  # rounding -> (message, deadline, deadline_text) columns
+
+    @classmethod
+    def from_columns(cls, columns: dict) -> "Flags":
+        """From arrays (object arrays stay Python objects: a column of text ids is not converted)."""
+        data = {c: pd.Series(np.asarray(columns[c], dtype=object) if c in _OBJECT_COLUMNS else columns[c],
+                             dtype=object if c in _OBJECT_COLUMNS else None, copy=False)
+                for c in [*FLAG_COLUMNS, "at"]}
+        return cls(pd.DataFrame(data))
+
+    @classmethod
+    def of(cls, flags: list[Flag], at=None) -> "Flags":
+        """A table of `Flag` objects (tests, small callers); `at` the units' positions, -1 when not given."""
+        columns = {c: [getattr(f, c) for f in flags] for c in FLAG_COLUMNS}
+        columns["value"], columns["target"], columns["shortfall"] = (np.asarray(columns[c], dtype="float64")
+                                                                     for c in ("value", "target", "shortfall"))
+        columns["gap"] = np.asarray(columns["gap"], dtype="int64")
+        columns["strict"] = np.asarray(columns["strict"], dtype=bool)
+        columns["at"] = np.full(len(flags), -1, dtype="int64") if at is None else np.asarray(at, dtype="int64")
+        return cls.from_columns(columns)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def __bool__(self) -> bool:
+        return len(self.frame) > 0
+
+    def __iter__(self):
+        step = 10_000
+        for start in range(0, len(self.frame), step):
+            yield from self._objects(slice(start, start + step))
+
+    def __getitem__(self, key):
+        """A `Flag` for an integer; a table for a slice, a mask or positions."""
+        if isinstance(key, (int, np.integer)):
+            return self._objects(slice(key, key + 1 if key != -1 else None))[0]
+        rows = self.frame.iloc[key]
+        return Flags(rows, None)
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, Flags):
+            return list(self) == list(other)
+        return NotImplemented
+
+    def _objects(self, rows) -> list[Flag]:
+        part = self.frame.iloc[rows]
+        return [Flag(*row) for row in zip(*(part[c].tolist() for c in FLAG_COLUMNS))]
+
+    def where(self, mask) -> "Flags":
+        """The flags where `mask` holds, in the same order (their words kept)."""
+        mask = np.asarray(mask, dtype=bool)
+        words = {r: tuple(column[mask] for column in cols) for r, cols in self._words.items()}
+        return Flags(self.frame[mask], words)
+
+    def with_pace(self, pace) -> "Flags":
+        """The same flags with the pace column given (the words do not depend on it)."""
+        return Flags(self.frame.assign(pace=pd.Series(np.asarray(pace, dtype=object), dtype=object)), self._words)
+
+    @property
+    def at(self) -> np.ndarray:
+        return self.frame["at"].to_numpy()
+
+    def column(self, name: str) -> np.ndarray:
+        return self.frame[name].to_numpy()
+
+    def words(self, rounding: str = "half-up") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Columns of each flag's `message`, deadline (ISO text) and `deadline_text`, written by `Flag`'s own
+        methods once per distinct flag (all fields but its unit and pace) and shared by the flags alike."""
+        if rounding not in self._words:
+            key = np.zeros(len(self.frame), dtype="int64")
+            for c in ("level", "metric", "value", "target", "gap", "gap_unit", "strict", "deadline"):
+                codes, uniques = pd.factorize(self.frame[c], use_na_sentinel=False)
+                key, _ = pd.factorize(key * max(len(uniques), 1) + codes)
+            _, first = np.unique(key, return_index=True)
+            alike = self._objects(first)
+            message = np.array([f.message(rounding) for f in alike] + [None], dtype=object)[:-1]
+            day = np.array([f.deadline.isoformat() if f.deadline else None for f in alike] + [0], dtype=object)[:-1]
+            text = np.array([f.deadline_text() for f in alike] + [0], dtype=object)[:-1]
+            self._words[rounding] = (message[key], day[key], text[key])
+        return self._words[rounding]
+
+
 def flags(figures: pd.DataFrame, targets: pd.DataFrame, strict: bool = False,
-          deadlines: dict | None = None) -> list[Flag]:
-    """Every unit and metric below its target, most urgent (largest shortfall) first. With `strict`
-    a unit must be above a target under 100 % ("trên 95%"); reaching it exactly is not enough."""
-    found = []
+          deadlines: dict | None = None) -> Flags:
+    """Every unit and metric below its target, most urgent (largest shortfall) first, then by gap and unit.
+    With `strict` a unit must be above a target under 100 % ("trên 95%"); reaching it exactly is not enough."""
+    targets = targets if targets.index.equals(figures.index) else targets.reindex(figures.index)
+    parts = []
     for metric, (num, den) in RATES.items():
-        t_all = targets[metric]
-        value = figures[metric]
-        below = t_all.notna() & value.notna() & (value < t_all - 1e-12)
-        if strict:
-            below |= t_all.notna() & value.notna() & (t_all < 1 - 1e-12) & ((value - t_all).abs() <= 1e-12)
-        if not below.any():
+        t_all = targets[metric].to_numpy(dtype="float64", na_value=np.nan)
+        value = figures[metric].to_numpy(dtype="float64", na_value=np.nan)
+        known = ~np.isnan(t_all) & ~np.isnan(value)
+        with np.errstate(invalid="ignore"):
+            below = known & (value < t_all - 1e-12)
+            if strict:
+                below |= known & (t_all < 1 - 1e-12) & (np.abs(value - t_all) <= 1e-12)
+        at = np.flatnonzero(below)
+        if not len(at):
             continue
-        f = figures.loc[below]
-        t = t_all[below]
-        need = np.ceil(t * f[den] - 1e-9) - f[num]
+        t, v = t_all[at], value[at]
+        d = figures[den].to_numpy(dtype="float64", na_value=np.nan)[at]
+        n = figures[num].to_numpy(dtype="float64", na_value=np.nan)[at]
+        need = np.ceil(t * d - 1e-9) - n
         if strict:  # the smallest count strictly above the target
-            need = np.where(t < 1 - 1e-12, np.floor(t * f[den] + 1e-9) + 1 - f[num], need)
-        for unit, level, v, target, gap in zip(f.index, f["level"], f[metric], t, need):
-            found.append(Flag(unit, level, metric, float(v), float(target), int(max(gap, 1)),
-                              GAP_UNITS[metric], float(target - v), strict=strict and target < 1 - 1e-12,
-                              deadline=_day((deadlines or {}).get(metric))))
-    found.sort(key=lambda fl: (-fl.shortfall, -fl.gap, fl.unit))
-    return found
+            need = np.where(t < 1 - 1e-12, np.floor(t * d + 1e-9) + 1 - n, need)
+        parts.append({"at": at, "metric": metric, "value": v, "target": t, "gap": np.maximum(need, 1).astype("int64"),
+                      "gap_unit": GAP_UNITS[metric], "shortfall": t - v, "strict": strict & (t < 1 - 1e-12),
+                      "deadline": _day((deadlines or {}).get(metric))})
+    if not parts:
+        empty = {c: np.empty(0, dtype=object) for c in _OBJECT_COLUMNS}
+        return Flags.from_columns(empty | {"value": np.empty(0), "target": np.empty(0), "shortfall": np.empty(0),
+                                           "gap": np.empty(0, "int64"), "strict": np.empty(0, bool),
+                                           "at": np.empty(0, "int64")})
+    sizes = [len(p["at"]) for p in parts]
+    columns = {c: np.concatenate([p[c] for p in parts]) for c in ("at", "value", "target", "gap", "shortfall", "strict")}
+    for c in ("metric", "gap_unit", "deadline"):
+        column = np.empty(sum(sizes), dtype=object)
+        start = 0
+        for p, size in zip(parts, sizes):
+            column[start:start + size] = p[c]
+            start += size
+        columns[c] = column
+    ids = np.asarray(figures.index, dtype=object)
+    at = columns["at"]
+    # shortfall, then gap, largest first, then the unit's id as Python orders text (UTF-8 bytes order the
+    # same way); flags equal in all three stay in metric order (a stable sort)
+    order = np.lexsort((_text_rank(ids, at), -columns["gap"], -columns["shortfall"]))
+    columns = {c: a[order] for c, a in columns.items()}
+    columns["unit"] = ids[columns["at"]]
+    columns["level"] = figures["level"].to_numpy(dtype=object)[columns["at"]]
+    columns["pace"] = np.full(len(order), None, dtype=object)
+    return Flags.from_columns(columns)
+
+
+def _text_rank(ids: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The rank of each `ids[at]` among them in Python's order of text."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    distinct, inverse = np.unique(at, return_inverse=True)
+    rank = pc.rank(pa.array(ids[distinct], type=pa.string()), sort_keys="ascending", tiebreaker="dense")
+    return rank.to_numpy()[inverse]

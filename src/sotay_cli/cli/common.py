@@ -246,22 +246,29 @@ def chosen_format(given, output: str | None, choices, default):
     return fmt
 
 
-def emit(data: str | bytes, output: str | None) -> None:
+def emit(data, output: str | None) -> None:
     """Every command's machine output (CSV, JSON) goes here: to stdout, or atomically to `output`
-    under the command's output rules (`outputs`)."""
-    from ..atomic import write_bytes
+    under the command's output rules (`outputs`). `data` is text, bytes, or pieces of UTF-8 bytes
+    written as they are made (a country's JSON is never held whole)."""
+    from ..atomic import write_chunks
 
-    data = data if isinstance(data, bytes) else data.encode("utf-8")
+    chunks = [data.encode("utf-8")] if isinstance(data, str) else [data] if isinstance(data, bytes) else data
     if output in (None, "-"):
         sys.stdout.flush()
         stream = getattr(sys.stdout, "buffer", None)
         if stream is None:  # a text-only stdout (some test runners)
-            sys.stdout.write(data.decode("utf-8"))
+            import codecs
+
+            decoder = codecs.getincrementaldecoder("utf-8")()
+            for chunk in chunks:
+                sys.stdout.write(decoder.decode(chunk))
+            sys.stdout.write(decoder.decode(b"", final=True))
         else:
-            stream.write(data)
+            for chunk in chunks:
+                stream.write(chunk)
             stream.flush()
     else:
-        write_bytes(output, data)
+        write_chunks(output, chunks)
         wrote(output)
 
 

@@ -68,7 +68,7 @@ def stats(
     elif output_format is StatsFormat.csv:
         emit(("\ufeff" if bom else "") + render.to_csv(result, level.value), output)
     elif output_format is StatsFormat.json:
-        emit(render.to_json(result, level.value), output)
+        emit(render.json_chunks(result, level.value), output)
     else:
         from ..render.xlsx import write_appendix
 

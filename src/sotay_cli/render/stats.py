@@ -5,15 +5,14 @@ from __future__ import annotations
 import io
 import math
 
-import orjson
-
+import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from ..fmt import number, percent, points
-from ..forecast import pace_text
+from ..forecast import pace_text, pace_texts
 from ..targets import METRIC_LABELS
 from .columns import LEVEL_NAMES, LEVEL_OPTIONS, select_units, spreadsheet_safe, table_frame, with_history
 
@@ -27,13 +26,14 @@ def to_csv(analysis, level: str) -> str:
 
 
 def to_json(analysis, level: str) -> bytes:
-    """UTF-8 JSON bytes: at a country's size the text is a gigabyte, and decoding it only to encode it
-    again costs seconds."""
-    payload = analysis.to_dict()
-    if level != "all":
-        payload["units"] = [u for u in payload["units"] if u["level"] == LEVEL_OPTIONS[level]]
-    # orjson: the standard encoder with indent runs in pure Python, 4 s for a province
-    return orjson.dumps(payload, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+    """UTF-8 JSON bytes, whole (small callers; the command writes `json_chunks` as they come)."""
+    return b"".join(json_chunks(analysis, level))
+
+
+def json_chunks(analysis, level: str):
+    """The JSON document in pieces of UTF-8 bytes: at a country's size the text is a gigabyte and a half,
+    never held whole. orjson: the standard encoder with indent runs in pure Python, 4 s for a province."""
+    return analysis.json_chunks(None if level == "all" else LEVEL_OPTIONS[level])
 
 
 def print_table(console: Console, analysis, level: str) -> None:
@@ -110,7 +110,7 @@ def _cell(value, column, target, rounding: str) -> str:
 def select_flags(analysis, level: str):
     if level == "all":
         return analysis.flags
-    return [f for f in analysis.flags if f.level == LEVEL_OPTIONS[level]]
+    return analysis.flags.where(analysis.flags.column("level") == LEVEL_OPTIONS[level])
 
 
 def print_flags(console: Console, analysis, flags) -> None:
@@ -119,16 +119,16 @@ def print_flags(console: Console, analysis, flags) -> None:
         return
     table = Table(title=f"Đơn vị dưới chỉ tiêu — {analysis.period.words}", title_justify="left",
                   header_style="bold")
-    with_pace = any(f.pace for f in flags)
-    with_deadline = any(f.deadline for f in flags)
+    with_pace = bool(pd.notna(flags.column("pace")).any())
+    with_deadline = bool(pd.notna(flags.column("deadline")).any())
     headers = [("#", "right"), ("Đơn vị", "left"), ("Chỉ tiêu", "left"), ("Đạt", "right"), ("Yêu cầu", "right"),
                ("Còn thiếu", "right")] + ([("Theo tốc độ hiện nay", "left")] if with_pace else []) + (
                [("Hạn", "left")] if with_deadline else [])
     for header, justify in headers:
         table.add_column(header, justify=justify, overflow="fold")
-    labels = dict(zip(analysis.figures.index, analysis.figures["label"]))
-    for i, f in enumerate(flags, start=1):
-        cells = [str(i), escape(str(labels.get(f.unit, f.unit))), METRIC_LABELS[f.metric], f"[red]{percent(f.value, mode=analysis.rounding)}[/red]",
+    labels = analysis.figures["label"].to_numpy(dtype=object)
+    for i, (f, at) in enumerate(zip(flags, flags.at.tolist()), start=1):
+        cells = [str(i), escape(str(labels[at])), METRIC_LABELS[f.metric], f"[red]{percent(f.value, mode=analysis.rounding)}[/red]",
                  percent(f.target, mode=analysis.rounding), f"{number(f.gap)} {f.gap_unit}"]
         table.add_row(*cells, *([pace_text(f)] if with_pace else []),
                       *([escape(f.deadline_text() or "")] if with_deadline else []))
@@ -136,17 +136,27 @@ def print_flags(console: Console, analysis, flags) -> None:
 
 
 def flags_csv(analysis, flags) -> str:
-    labels = dict(zip(analysis.figures.index, analysis.figures["label"]))
-    frame = pd.DataFrame([{
-        "Đơn vị": labels.get(f.unit, f.unit), "Mã đơn vị": f.unit, "Cấp": LEVEL_NAMES.get(f.level, f.level), "Chỉ tiêu": METRIC_LABELS[f.metric],
-        "Mã chỉ tiêu": f.metric, "Đạt (%)": _pct(f.value, analysis.rounding),
-        "Yêu cầu (%)": _pct(f.target, analysis.rounding), "Còn thiếu": f.gap, "Đơn vị tính": f.gap_unit,
-        "Nội dung": f.message(analysis.rounding), "Dự kiến": pace_text(f), "Hạn": f.deadline_text() or "",
-    } for f in flags], columns=["Đơn vị", "Mã đơn vị", "Cấp", "Chỉ tiêu", "Mã chỉ tiêu", "Đạt (%)", "Yêu cầu (%)",
-                                "Còn thiếu", "Đơn vị tính", "Nội dung", "Dự kiến", "Hạn"])
+    """The flags as CSV, from their columns: the words of each distinct value written once."""
+    message, _, deadline_text = flags.words(analysis.rounding)
+    level, metric = pd.Series(flags.column("level"), dtype=object), pd.Series(flags.column("metric"), dtype=object)
+    frame = pd.DataFrame({
+        "Đơn vị": analysis.figures["label"].to_numpy(dtype=object)[flags.at], "Mã đơn vị": flags.column("unit"),
+        "Cấp": level.map(lambda v: LEVEL_NAMES.get(v, v)), "Chỉ tiêu": metric.map(METRIC_LABELS),
+        "Mã chỉ tiêu": metric, "Đạt (%)": _pcts(flags.column("value"), analysis.rounding),
+        "Yêu cầu (%)": _pcts(flags.column("target"), analysis.rounding), "Còn thiếu": flags.column("gap"),
+        "Đơn vị tính": flags.column("gap_unit"), "Nội dung": message, "Dự kiến": pace_texts(flags),
+        "Hạn": pd.Series(deadline_text, dtype=object).fillna(""),
+    }, columns=["Đơn vị", "Mã đơn vị", "Cấp", "Chỉ tiêu", "Mã chỉ tiêu", "Đạt (%)", "Yêu cầu (%)",
+                "Còn thiếu", "Đơn vị tính", "Nội dung", "Dự kiến", "Hạn"])
     buf = io.StringIO()
     spreadsheet_safe(frame).to_csv(buf, index=False, lineterminator="\n")
     return buf.getvalue()
+
+
+def _pcts(rates, rounding: str) -> pd.Series:
+    """`_pct` of each rate, computed once per distinct rate."""
+    codes, distinct = pd.factorize(rates)
+    return pd.Series(np.array([_pct(r, rounding) for r in distinct.tolist()], dtype="float64")[codes])
 
 
 def _pct(rate: float, rounding: str) -> float | None:

@@ -44,7 +44,7 @@ class Cell:
 def results(result: Result) -> dict:
     """The template context of the results page."""
     a = result.analysis
-    flagged = {(f.unit, f.metric) for f in a.flags}
+    flagged = set(zip(a.flags.column("unit").tolist(), a.flags.column("metric").tolist()))
     flags = flag_rows(a)
     return {
         "period": a.period,
