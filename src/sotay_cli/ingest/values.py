@@ -76,6 +76,9 @@ def positions(of: pd.Series, within: pd.Series) -> np.ndarray:
     a, b = arrow_text(of), arrow_text(within)
     mine, theirs = card_numbers(a), card_numbers(b)
     if mine is not None and theirs is not None:
+        if (_known_distinct(a) or _known_distinct(b)) and np.array_equal(mine, theirs):
+            # the accounts listed in the roster's order, each card once: every row is its own position
+            return np.arange(len(mine), dtype=np.int64)
         index = pd.Index(theirs)
         if index.is_unique:
             return index.get_indexer(mine).astype(np.int64)
@@ -105,6 +108,13 @@ def card_numbers(arr: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
     return numbers
 
 
+_distinct: dict[int, object] = {}  # id(column) -> the last few columns of cards first_seen found all distinct
+
+
+def _known_distinct(arr) -> bool:
+    return _distinct.get(id(arr)) is arr
+
+
 def first_seen(s: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
     """Each row's code among the distinct values (numbered in order of first appearance, missing values
     one value) and the mask of the rows where a value appears first: `~s.duplicated()`. The mask is None
@@ -113,6 +123,10 @@ def first_seen(s: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
     numbers = card_numbers(arrow_text(s)) if isinstance(s.dtype, (pd.StringDtype, pd.ArrowDtype)) else None
     codes, uniques = pd.factorize(numbers if numbers is not None else s, use_na_sentinel=False)
     if len(uniques) == len(s):
+        if numbers is not None:
+            _distinct[id(arrow_text(s))] = arrow_text(s)
+            while len(_distinct) > 6:
+                _distinct.pop(next(iter(_distinct)))
         return codes, None
     first = np.ones(len(codes), dtype=bool)
     first[1:] = codes[1:] > np.maximum.accumulate(codes)[:-1]
