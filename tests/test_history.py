@@ -13,6 +13,8 @@ import subprocess
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
+import pyarrow as pa
 import pytest
 from docx import Document
 from hypothesis import given
@@ -73,6 +75,29 @@ def rows(path: Path, sql: str, *args) -> list[tuple]:
         con.close()
 
 
+def stored(path: Path, org: str | None = None) -> pd.DataFrame:
+    """Every stored figure of the file (of `org`), one row per organisation, period and unit."""
+    con = history.read_history(path)
+    try:
+        return history.figures(con, org)
+    finally:
+        con.close()
+
+
+def stored_targets(path: Path) -> list[tuple]:
+    con = history.read_history(path)
+    try:
+        return sorted(history.targets(con).itertuples(index=False, name=None))
+    finally:
+        con.close()
+
+
+def figure_rows(path: Path, columns: list[str]) -> list[tuple]:
+    """The stored figures' `columns` as tuples (None where unknown), by period and unit."""
+    frame = stored(path).sort_values(["period", "unit"])[columns].astype(object)
+    return [tuple(None if pd.isna(v) else v for v in row) for row in frame.itertuples(index=False, name=None)]
+
+
 # --- one organisation's runs beside another's -------------------------------------------------------------
 
 def test_round_trip_and_rerun_replaces_only_that_period(tmp_path, june, may):
@@ -82,13 +107,14 @@ def test_round_trip_and_rerun_replaces_only_that_period(tmp_path, june, may):
     assert history.save(path, june) is True  # re-run: replaced, said so
     assert rows(path, "PRAGMA user_version") == [(history.SCHEMA_VERSION,)]
     assert rows(path, "SELECT org, period FROM runs ORDER BY period") == [(ROOT, "2026-05"), (ROOT, "2026-06")]
-    assert rows(path, "SELECT COUNT(*) FROM figures WHERE period = '2026-06'") == [(len(june.figures),)]
-    assert rows(path, "SELECT eligible, installed, active FROM figures WHERE period = '2026-06' AND unit = ?",
-                june.root) == [(1920, 1687, 252)]
+    assert rows(path, "SELECT units FROM figures WHERE period = '2026-06'") == [(len(june.figures),)]
+    f = stored(path)
+    assert (f["period"] == "2026-06").sum() == len(june.figures)
+    root = f[(f["period"] == "2026-06") & (f["unit"] == june.root)]
+    assert root[["eligible", "installed", "active"]].values.tolist() == [[1920, 1687, 252]]
     inputs = rows(path, "SELECT inputs FROM runs WHERE period = '2026-06'")[0][0]
     assert "dang-vien.xlsx" in inputs and "sha256" in inputs
-    assert rows(path, "SELECT target FROM targets WHERE period = '2026-06' AND unit = ? AND metric = "
-                "'installed_rate'", june.root) == [(0.95,)]
+    assert (ROOT, "2026-06", june.root, "installed_rate", 0.95) in stored_targets(path)
 
 
 def test_two_organisations_keep_the_same_period_and_a_rerun_replaces_only_its_own(tmp_path):
@@ -97,13 +123,14 @@ def test_two_organisations_keep_the_same_period_and_a_rerun_replaces_only_its_ow
     b = org_analysis(tmp_path / "b", "Đảng bộ xã Bình", installed=3)
     assert history.save(path, a) is False
     assert history.save(path, b) is False  # another organisation's June: stored beside, not over
-    count = "SELECT COUNT(*) FROM figures WHERE org = ?"
-    assert rows(path, count, a.root) == [(len(a.figures),)] and rows(path, count, b.root) == [(len(b.figures),)]
-    before_b = rows(path, "SELECT * FROM figures WHERE org = ? ORDER BY unit", b.root)
+    assert len(stored(path, a.root)) == len(a.figures) and len(stored(path, b.root)) == len(b.figures)
+    before_b = (stored(path, b.root), rows(path, "SELECT data, targets FROM figures WHERE org = ?", b.root))
     a_again = org_analysis(tmp_path / "a", "Đảng bộ xã An", installed=2)
     assert history.save(path, a_again) is True
-    assert rows(path, "SELECT * FROM figures WHERE org = ? ORDER BY unit", b.root) == before_b
-    assert rows(path, "SELECT installed FROM figures WHERE org = ? AND unit = ?", a.root, a.root) == [(2,)]
+    pd.testing.assert_frame_equal(stored(path, b.root), before_b[0])
+    assert rows(path, "SELECT data, targets FROM figures WHERE org = ?", b.root) == before_b[1]
+    mine = stored(path, a.root)
+    assert mine.loc[mine["unit"] == a.root, "installed"].tolist() == [2]
     assert rows(path, "SELECT org, period FROM runs ORDER BY org") == [(a.root, "2026-06"), (b.root, "2026-06")]
 
 
@@ -115,8 +142,9 @@ def test_unknown_figures_are_stored_unknown_not_zero(tmp_path):
     a = analyse(config, parse_period("2026-06"))
     assert "installed" in a.unknown
     history.save(tmp_path / "h.sqlite", a)
-    assert rows(tmp_path / "h.sqlite", "SELECT DISTINCT installed, active FROM figures") == [(None, None)]
-    assert rows(tmp_path / "h.sqlite", "SELECT members FROM figures WHERE unit = ?", a.root) == [(4,)]
+    assert set(figure_rows(tmp_path / "h.sqlite", ["installed", "active"])) == {(None, None)}
+    f = stored(tmp_path / "h.sqlite")
+    assert f.loc[f["unit"] == a.root, "members"].tolist() == [4]
 
 
 def test_comparison_and_pace_read_only_the_current_organisation(tmp_path):
@@ -241,16 +269,16 @@ def test_migration_from_schema_1_keeps_every_figure(tmp_path, june):
     path = tmp_path / "old.sqlite"
     make_v1(path)
     history.open_history(path).close()
-    assert rows(path, "PRAGMA user_version") == [(3,)]
+    assert rows(path, "PRAGMA user_version") == [(history.SCHEMA_VERSION,)]
     assert rows(path, "SELECT org, period, kind, start, root FROM runs ORDER BY period") == [
         (ROOT, "2026-04", "month", "2026-04-01", ROOT), (ROOT, "2026-05", "month", "2026-05-01", ROOT)]
-    assert rows(path, "SELECT org, period, unit, parent, level, members, eligible, installed, active FROM figures "
-                "ORDER BY period, unit") == [
+    assert figure_rows(path, ["org", "period", "unit", "parent", "level", "members", "eligible", "installed",
+                              "active"]) == [
         (ROOT, "2026-04", "Chi bộ thôn 1", ROOT, "chi_bo", 40, 38, 30, 5),
         (ROOT, "2026-04", ROOT, None, "xa", 1980, 1920, 1500, 300),
         (ROOT, "2026-05", "Chi bộ thôn 1", ROOT, "chi_bo", 40, 38, 30, 5),
         (ROOT, "2026-05", ROOT, None, "xa", 1980, 1920, 1600, 300)]
-    assert rows(path, "SELECT DISTINCT chi_bo_met FROM figures") == [(None,)]  # never counted: unknown, not 0
+    assert set(figure_rows(path, ["chi_bo_met"])) == {(None,)}  # never counted: unknown, not 0
     history.save(path, june)
     c = history.read_comparison(path, june)
     assert c.previous.label == "2026-05"
@@ -264,15 +292,14 @@ def test_migration_from_schema_2_keeps_every_row(tmp_path):
     runs = rows(path, "SELECT * FROM runs ORDER BY period")
     targets = rows(path, "SELECT * FROM targets ORDER BY period, unit")
     history.open_history(path).close()
-    assert rows(path, "PRAGMA user_version") == [(3,)]
+    assert rows(path, "PRAGMA user_version") == [(history.SCHEMA_VERSION,)]
     names = ", ".join(history._RUN_COLUMNS).replace("end", '"end"')
     assert rows(path, f"SELECT {names} FROM runs ORDER BY period") == runs
     assert rows(path, "SELECT DISTINCT org FROM runs") == [(ROOT,)]
-    counts = ", ".join(V2_COUNTS)
-    assert rows(path, f"SELECT period, unit, parent, level, {counts} FROM figures ORDER BY period, unit") == \
+    assert figure_rows(path, ["period", "unit", "parent", "level", *V2_COUNTS]) == \
         sorted(figures, key=lambda r: (r[0], r[1]))
-    assert rows(path, "SELECT period, unit, metric, target FROM targets ORDER BY period, unit") == targets
-    assert rows(path, "SELECT COUNT(*) FROM figures WHERE org = ?", ROOT) == [(len(figures),)]
+    assert [row[1:] for row in stored_targets(path)] == targets
+    assert len(stored(path, ROOT)) == len(figures)
     assert rows(path, "PRAGMA foreign_key_check") == []
 
 
@@ -288,11 +315,97 @@ def test_an_older_file_is_read_without_being_written(tmp_path, june):
     assert path.read_bytes() == before
 
 
+BINH = "Đảng bộ xã Bình"
+
+
+def make_v3(path: Path) -> tuple[list[tuple], list[tuple]]:
+    """Two organisations' two months in version 3 rows, from before sotay counted chi_bo_met: unknown counts,
+    a unit without label, targets of one unit. Returns the figures and targets rows (org, period, unit, ...)."""
+    con = sqlite3.connect(path)
+    for ddl in history._schema_v3():
+        con.execute(ddl)
+    con.execute("ALTER TABLE figures DROP COLUMN chi_bo_met")
+    con.execute("PRAGMA user_version = 3")
+    counts = [c for c in history.COUNTS if c != "chi_bo_met"]
+    figures, targets = [], []
+    for org in (ROOT, BINH):
+        for i, period in enumerate(("2026-05", "2026-06")):
+            con.execute("INSERT INTO runs VALUES (?, ?, '2026-07-01T08:00:00', ?, 'month', ?, ?, 'half-up', '[]')",
+                        (org, period, org, f"{period}-01", f"{period}-28"))
+            for unit, label, parent, level in ((org, org, None, "xa"), (f"{org} / Chi bộ thôn 1", None, org, "chi_bo")):
+                row = (org, period, unit, label, parent, level,
+                       *[None if k == 2 else 10 * i + k for k in range(len(counts))])
+                con.execute(f"INSERT INTO figures (org, period, unit, label, parent, level, {', '.join(counts)}) "
+                            f"VALUES ({', '.join('?' * len(row))})", row)
+                figures.append((*row, None))
+            for metric, target in (("active_rate", 0.9), ("installed_rate", 0.95)):
+                con.execute("INSERT INTO targets VALUES (?, ?, ?, ?, ?)", (org, period, org, metric, target))
+                targets.append((org, period, org, metric, target))
+    con.commit()
+    con.close()
+    return sorted(figures, key=lambda r: (r[1], r[2])), sorted(targets)
+
+
+def test_migration_from_schema_3_keeps_every_row_in_a_smaller_file(tmp_path):
+    path = tmp_path / "v3.sqlite"
+    figures, targets = make_v3(path)
+    runs = rows(path, "SELECT * FROM runs ORDER BY org, period")
+    before = path.read_bytes()
+    assert stored_targets(path) == targets  # read through a migrated copy in memory, the file untouched
+    assert path.read_bytes() == before
+    history.open_history(path).close()
+    assert rows(path, "PRAGMA user_version") == [(4,)]
+    assert rows(path, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") == [("figures",), ("runs",)]
+    assert rows(path, "SELECT * FROM runs ORDER BY org, period") == runs
+    assert figure_rows(path, ["org", "period", "unit", "label", "parent", "level", *history.COUNTS]) == figures
+    assert stored_targets(path) == targets
+    assert rows(path, "SELECT org, period, units FROM figures ORDER BY org, period") == [
+        (org, p, 2) for org in (BINH, ROOT) for p in ("2026-05", "2026-06")]
+    assert rows(path, "PRAGMA foreign_key_check") == [] and rows(path, "PRAGMA freelist_count") == [(0,)]
+    plain = tmp_path / "plain.toml"
+    plain.write_text("", encoding="utf-8")
+    listed = runner.invoke(app, ["history", "-f", "json", "--org", BINH, "-c", str(plain)],
+                           env={"SOTAY_HISTORY": str(path)})
+    assert [(r["period"], r["units"]) for r in json.loads(listed.stdout)] == [("2026-05", 2), ("2026-06", 2)]
+
+
+def test_a_run_is_kept_as_arrow_files_in_id_order(tmp_path, june):
+    """The format the module's docstring promises: any Arrow reader opens a run's blobs."""
+    path = tmp_path / "h.sqlite"
+    history.save(path, june)
+    data, goals = rows(path, "SELECT data, targets FROM figures")[0]
+    table = pa.ipc.open_file(pa.py_buffer(data)).read_all()
+    assert table.column_names == ["unit", "label", "parent", "level", *history.COUNTS]
+    assert table["unit"].to_pylist() == sorted(june.figures.index)
+    root = table.to_pandas().set_index("unit").loc[june.root]
+    assert (root["eligible"], root["installed"], root["active"]) == (1920, 1687, 252)
+    goals = pa.ipc.open_file(pa.py_buffer(goals)).read_all().to_pandas().set_index("unit")
+    expected = june.targets.dropna(how="all")
+    pd.testing.assert_frame_equal(goals.sort_index(), expected[sorted(expected.columns)].sort_index(),
+                                  check_names=False, check_index_type=False)
+
+
+@pytest.mark.parametrize("damage", ["substr(data, 1, 200)", "'ARROW1 ' || data"], ids=["cut", "text"])
+@pytest.mark.parametrize("command", [["stats", "-p", "2026-06", "-f", "csv"], ["history", "--unit", ROOT]],
+                         ids=["stats", "history-unit"])
+def test_a_run_whose_blob_is_damaged_is_refused_and_left_alone(history_in_tmp, command, damage):
+    assert runner.invoke(app, ["stats", "-p", "2026-05", "-f", "csv", *SAMPLE]).exit_code == 0
+    con = sqlite3.connect(history_in_tmp)
+    con.execute(f"UPDATE figures SET data = {damage}")
+    con.commit()
+    con.close()
+    before = history_in_tmp.read_bytes()
+    result = runner.invoke(app, [*command, *SAMPLE])
+    assert result.exit_code == 2, result.output
+    assert "bị hỏng" in result.stderr and "đổi tên" in result.stderr and "Traceback" not in result.output
+    assert history_in_tmp.read_bytes() == before
+
+
 def test_a_first_run_stopped_before_numbering_its_file_is_migrated(tmp_path):
     path = tmp_path / "half.sqlite"
     make_v1(path, version=0)  # an older sotay stopped between creating the tables and setting the version
     history.open_history(path).close()
-    assert rows(path, "SELECT COUNT(*) FROM figures") == [(4,)]
+    assert len(stored(path)) == 4
 
 
 # --- files that cannot be written, or are not sotay's ----------------------------------------------------------
@@ -422,7 +535,7 @@ def test_two_first_runs_at_once_both_keep_their_period(tmp_path):
             w.join(60)
         assert [w.exitcode for w in workers] == [0] * len(each), f"round {round_}"
         assert rows(path, "SELECT period FROM runs ORDER BY period") == [(p,) for p in periods]
-        assert rows(path, "SELECT COUNT(*) FROM figures") == [(len(base.figures) * len(periods),)]
+        assert len(stored(path)) == len(base.figures) * len(periods)
 
 
 # --- order: a command that fails stores nothing -------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from pathlib import Path
 
 import pandas as pd
@@ -48,15 +47,15 @@ def test_history_stores_every_figure_and_target_of_the_run(tmp_path):
     path = tmp_path / "h.sqlite"
     history.save(path, a)
     history.save(path, a)  # replaced, not doubled
-    con = sqlite3.connect(path)
-    stored = {row[0]: row[1:] for row in con.execute(
-        f"SELECT unit, label, parent, level, {', '.join(history.COUNTS)} FROM figures")}
+    con = history.read_history(path)
+    frame = history.figures(con)[["unit", "label", "parent", "level", *history.COUNTS]].astype(object)
+    stored = {row[0]: [None if pd.isna(v) else v for v in row[1:]] for row in frame.itertuples(index=False)}
     assert len(stored) == len(a.figures)
     for unit, row in a.figures.iterrows():
         expected = [row["label"], row["parent"] if isinstance(row["parent"], str) else None, row["level"]]
         expected += [None if row[c] != row[c] else int(row[c]) for c in history.COUNTS]
         assert list(stored[unit]) == expected, unit
-    targets = sorted(con.execute("SELECT unit, metric, target FROM targets"))
+    targets = sorted(history.targets(con)[["unit", "metric", "target"]].itertuples(index=False, name=None))
     assert targets == sorted((u, m, t) for (u, m), t in a.targets.stack().dropna().items())
     inputs = json.loads(con.execute("SELECT inputs FROM runs").fetchone()[0])
     for item in inputs:
@@ -167,11 +166,11 @@ def test_a_run_stored_again_with_fewer_units_leaves_none_of_the_old_rows(tmp_pat
     path = tmp_path / "h.sqlite"
     assert history.save(path, a) is False
     assert history.save(path, fewer) is True
-    con = sqlite3.connect(path)
-    assert {u for u, in con.execute("SELECT unit FROM figures")} == set(fewer.figures.index)
-    assert {u for u, in con.execute("SELECT DISTINCT unit FROM targets")} <= set(fewer.figures.index)
+    con = history.read_history(path)
+    assert set(history.figures(con)["unit"]) == set(fewer.figures.index)
+    assert set(history.targets(con)["unit"]) <= set(fewer.figures.index)
     assert history.save(path, a) is True
-    assert con.execute("SELECT COUNT(*) FROM figures").fetchone()[0] == len(a.figures)
+    assert len(history.figures(con)) == len(a.figures)
 
 
 CARDS = st.sampled_from(["38.300001", "38.300002", "01.000001", "99.999999", "38300002", "A1", "", "38.30000"])
