@@ -192,3 +192,62 @@ def test_init_writes_a_config_that_loads_and_the_templates(tmp_path):
 def test_init_unknown_place_suggests(tmp_path):
     result = runner.invoke(app, ["init", str(tmp_path), "--tinh", "Thanh Hoa", "--xa", "Hoa Loc x"])
     assert result.exit_code == 2 and "Có phải: Xã Hoa Lộc" in result.stderr
+
+
+TEXTS = ["Chi bộ thôn 1", " lề trái", "lề phải ", "a & b <c> \"d\"", '=HYPERLINK("http://x","bấm")', "+84 912 345 678",
+         "-Chi bộ", "@Chi bộ lạ", "chuông\x07giữa", "_x0041_", "—", "tab\tgiữa", "xuống\ndòng", "Đảng bộ xã A / Chi bộ 1"]
+
+
+def _rows_book(path: Path, fast: bool, monkeypatch) -> list[int]:
+    """A constant_memory workbook with a block of rows written by write_rows (fast) or cell by cell; the rows at
+    which write_rows fell back to cell by cell."""
+    from sotay_cli.render import xlsx
+
+    fallbacks: list[int] = []
+    cell_by_cell = xlsx._Sheet._write_cells
+
+    def recorded(self, first, first_col, columns):
+        fallbacks.append(first)
+        cell_by_cell(self, first, first_col, columns)
+
+    monkeypatch.setattr(xlsx._Sheet, "_write_cells", recorded)
+    book = xlsx.Workbook(path, path, constant_memory=True)
+    bold, pct, text = (book.add_format(p) for p in ({"bold": True}, {"num_format": "0.00%", "bg_color": "#FFC7CE"},
+                                                   {"border": 1}))
+    ws = book.add_worksheet("Các chi bộ")
+    ws.merge_range(0, 0, 0, 3, "Tiêu đề", bold)
+    ws.set_row(2, 40)
+    ws.write_string(2, 0, "STT", bold)
+    n = len(TEXTS)
+    numbers = [i / 7 for i in range(n)]
+    mixed = [None if i % 5 == 0 else "—" if i % 5 == 1 else 10 ** i for i in range(n)]
+    columns = [(list(range(1, n + 1)), [bold] * n), (TEXTS, [text] * n),
+               (numbers, [pct if i % 2 else text for i in range(n)]), (mixed, [text] * (n - 1) + [None])]
+    write = ws.write_rows if fast else ws._write_cells
+    write(3, 0, columns)
+    ws.merge_range(3 + n, 0, 3 + n, 1, "Tổng cộng", bold)
+    write(3 + n, 2, [([0.8786], [pct]), ([None], [text])])  # a row already begun: cell by cell
+    ws.write_string(5 + n, 0, "Ghi chú", text)
+    ws.freeze_panes(3, 2)
+    book.close()
+    return fallbacks
+
+
+def test_xlsx_rows_written_at_once_are_the_bytes_xlsxwriter_writes_cell_by_cell(tmp_path, monkeypatch):
+    import zipfile
+
+    assert _rows_book(tmp_path / "fast.xlsx", True, monkeypatch) == [3 + len(TEXTS)]  # only the totals row
+    _rows_book(tmp_path / "slow.xlsx", False, monkeypatch)
+    fast, slow = zipfile.ZipFile(tmp_path / "fast.xlsx"), zipfile.ZipFile(tmp_path / "slow.xlsx")
+    assert fast.namelist() == slow.namelist()
+    for name in fast.namelist():
+        if not name.startswith("docProps"):  # the creation time
+            assert fast.read(name) == slow.read(name), name
+    ws = openpyxl.load_workbook(tmp_path / "fast.xlsx").worksheets[0]
+    cells = {c.value: c for row in ws.iter_rows() for c in row if c.value is not None}
+    read = [ws.cell(4 + i, 2).value for i in range(len(TEXTS))]
+    # Excel's escapes of a control character and of a text that looks like one, which openpyxl leaves as they are
+    assert read == [t.replace("\x07", "_x0007_").replace("_x0041_", "_x005F_x0041_") for t in TEXTS]
+    assert all(cells[t].quotePrefix for t in TEXTS if t[:1] in "=+-@")
+    assert ws.cell(5, 3).value == pytest.approx(1 / 7) and ws.cell(5, 3).fill.fgColor.rgb.endswith("FFC7CE")
+    assert ws.cell(4, 4).value is None and ws.cell(5, 4).value == "—" and ws.cell(6, 4).value == 100
