@@ -22,6 +22,7 @@ MAX_DEPTH = 12
 SEP = " / "
 DEFAULT_ROOT = "Toàn đảng bộ"
 ROSTER_COLUMNS = ("xa", "co_so", "chi_bo")  # from the top down
+_KEY_SEP = "\x1f"  # joins folded names into one key: a fold holds only letters, digits and spaces
 
 
 @dataclass
@@ -37,22 +38,79 @@ class Tree:
     problems: list[Problem] = field(default_factory=list)
     member_units: pd.Series | None = None
     _index: "_PathIndex | None" = field(default=None, repr=False)
+    _keys: tuple | None = field(default=None, repr=False)
 
     def locate(self, names: pd.Series, uppers: list[pd.Series] | None = None) -> tuple[pd.Series, pd.Series]:
         """The id of the unit each row names (its name, with the names of units above it when the
         export has them); None where no unit or several units match. Returns (ids, ambiguous)."""
         inverse, rows = _distinct_rows([names, *(uppers or [])])
         root_key = fold(self.root)
-        with paused():
-            paths = self._paths()
-            # the root and the unit itself (a chi bộ cơ sở written again as its own cơ sở) are no uppers
-            hits = [[SEP.join(p) for p in paths.matching(
-                        row[0], [c for c in row[1:] if c and fold(c) not in (root_key, fold(row[0]))])]
-                    for row in rows]
-        ids = np.array([h[0] if len(h) == 1 else None for h in hits], dtype=object)
-        ambiguous = np.array([len(h) > 1 for h in hits], dtype=bool)
+        ids = np.full(len(rows), None, dtype=object)
+        ambiguous = np.zeros(len(rows), dtype=bool)
+        # most rows give every name above them: found at once by their whole path folded, in numpy
+        found = self._whole_path_ids(rows, root_key)
+        if found is not None:
+            ids[found >= 0] = self.units.index.to_numpy(dtype=object)[found[found >= 0]]
+            rest = np.flatnonzero(found < 0)
+        else:
+            rest = np.arange(len(rows))
+        if len(rest):
+            with paused():
+                paths = self._paths()
+                # the root and the unit itself (a chi bộ cơ sở written again as its own cơ sở) are no uppers
+                for i in rest.tolist():
+                    row = rows[i]
+                    hits = paths.matching(row[0], [c for c in row[1:] if c and fold(c) not in (root_key, fold(row[0]))])
+                    if len(hits) == 1:
+                        ids[i] = SEP.join(hits[0])
+                    ambiguous[i] = len(hits) > 1
         return (pd.Series(ids[inverse], index=names.index, dtype=object),
                 pd.Series(ambiguous[inverse], index=names.index, dtype=bool))
+
+    def _whole_path_ids(self, rows: list[tuple[str, ...]], root_key: str) -> np.ndarray | None:
+        """For each distinct row (name, uppers top first), the position in `units` of the one unit whose whole
+        path, folded, is the row's uppers (the root, blanks and the name itself left out) and name; -1 where
+        none or several are (`_PathIndex.matching` then decides, as it would have). None when some unit's
+        name has a '/' (its id might not split back into its path)."""
+        keys = self._whole_keys()
+        if keys is None or not rows:
+            return None
+        index, unit_of_key, shared = keys
+        columns = list(zip(*rows))
+        folded = [np.array([fold(c) for c in column], dtype=object) for column in columns]
+        name = folded[0]
+        query = name
+        for column, up in zip(reversed(columns[1:]), reversed(folded[1:])):  # the lowest upper joined first
+            given = np.array([bool(c) for c in column], dtype=bool) & (up != root_key) & (up != name)
+            query = np.where(given, up + _KEY_SEP + query, query)
+        at = index.get_indexer(query)
+        ok = at >= 0
+        ok[ok] = shared[at[ok]] == 1
+        return np.where(ok, unit_of_key[np.maximum(at, 0)], -1)
+
+    def _whole_keys(self) -> tuple[pd.Index, np.ndarray, np.ndarray] | None:
+        """The distinct whole paths of the units below the root, folded, each as one string (names joined by
+        _KEY_SEP), with the position of a unit that has it and how many have it; None when a name has a '/'."""
+        if self._keys is None:
+            u = self.units
+            names = u["name"].to_numpy(dtype=object)
+            if any("/" in n for n in set(names.tolist()) if isinstance(n, str)) or self.root not in u.index:
+                self._keys = (None,)
+            else:
+                parent_pos = u.index.get_indexer(u["parent"])
+                depth = u["depth"].to_numpy()
+                keys = np.full(len(u), None, dtype=object)
+                mine = np.array([fold(n) for n in names], dtype=object)
+                for d in range(1, int(depth.max()) + 1 if len(depth) else 0):
+                    at = np.flatnonzero(depth == d)
+                    keys[at] = mine[at] if d == 1 else keys[parent_pos[at]] + _KEY_SEP + mine[at]
+                codes, uniques = pd.factorize(keys)  # the root's None: no key
+                listed = codes >= 0
+                first = np.full(len(uniques), -1, dtype=np.int64)
+                first[codes[listed][::-1]] = np.flatnonzero(listed)[::-1]
+                self._keys = (pd.Index(uniques, dtype=object), first,
+                              np.bincount(codes[listed], minlength=len(uniques)))
+        return None if self._keys[0] is None else self._keys
 
     def _paths(self) -> "_PathIndex":
         if self._index is None:

@@ -1,0 +1,34 @@
+"""The organisation tree's placing of names, against the path-by-path search it replaces."""
+
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sotay_cli import org
+
+NAMES = st.sampled_from(["Chi bộ thôn 1", "Chi bộ Thôn 1", "chi bo thon 1", "Chi bộ thôn 2", "Đảng bộ xã A",
+                         "Đảng bộ Xã A", "Đảng bộ xã B", "Đảng bộ cơ sở 1", "Tỉnh X", "-", "", "Chi bộ 1/5"])
+ROWS = st.tuples(NAMES, NAMES, NAMES)  # xã, cơ sở, chi bộ
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(ROWS, min_size=1, max_size=12), st.lists(ROWS, min_size=1, max_size=12),
+       st.sampled_from(["Tỉnh X", org.DEFAULT_ROOT]))
+def test_names_found_by_their_whole_path_are_placed_as_the_search_places_them(roster, asked, root):
+    """Tree.locate finds a name given with all the names above it by its whole path folded, at once; every
+    row it places (or finds ambiguous) must be placed as `_PathIndex.matching` alone places it."""
+    members = pd.DataFrame(roster, columns=["xa", "co_so", "chi_bo"])
+    members = members[members["chi_bo"] != ""]
+    if members.empty:
+        return
+    tree = org.build_tree(members, None, root)
+    meetings = pd.DataFrame(asked, columns=["xa", "co_so", "chi_bo"])
+    fast = tree.locate(meetings["chi_bo"], [meetings["xa"], meetings["co_so"]])
+
+    slow_tree = org.build_tree(members, None, root)
+    slow_tree._keys = (None,)  # as if some name held a '/': every row searched path by path
+    slow = slow_tree.locate(meetings["chi_bo"], [meetings["xa"], meetings["co_so"]])
+    assert fast[0].tolist() == slow[0].tolist()
+    assert fast[1].tolist() == slow[1].tolist()
+    if not any("/" in n for n in tree.units["name"]):
+        assert tree._keys[0] is not None  # the fast way was taken
