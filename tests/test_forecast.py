@@ -88,6 +88,14 @@ def test_months_of_another_kind_or_after_the_period_do_not_count():
     assert forecast.pace(quarters, targets, parse_period("2026-04"), "installed_rate").empty
 
 
+def test_quarters_stored_beside_the_months_are_left_out():
+    s = series({"A": [0.5, 0.6, 0.7, 0.8]}, "2026-02")
+    quarter = pd.DataFrame([{"period": "2026-Q1", "unit": "A", "kind": "quarter", "installed_rate": 0.1}])
+    targets = pd.DataFrame({"installed_rate": [0.95]}, index=["A"])
+    words = forecast.pace(pd.concat([quarter, s], ignore_index=True), targets, parse_period("2026-04"), "installed_rate")
+    assert words["A"] == "dự kiến đạt vào tháng 7/2026"
+
+
 @pytest.fixture(scope="module")
 def june():
     return analyse(load_config("sample_data/sotay.toml"), parse_period("2026-06"))

@@ -157,7 +157,6 @@ class Analysis:
 _INDENT = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
 _UNITS, _FLAGS = "\x00units\x00", "\x00flags\x00"
 _SPLIT = re.compile(rb'"\\u0000(?:units|flags)\\u0000"')
-FLAG_KEYS = [*FLAG_COLUMNS[:-1], "message", "deadline", "deadline_text", "label"]
 
 
 def _array(batches) -> Iterator[bytes]:
@@ -169,7 +168,8 @@ def _array(batches) -> Iterator[bytes]:
             continue
         # inside an object, as in the document: written at its depth, b'{\n  "": [\n    {...}\n  ]\n}'
         text = orjson.dumps({"": items}, option=orjson.OPT_INDENT_2)
-        yield (b"[\n" if first else b",\n") + text[len(b'{\n  "": [\n'):-len(b"\n  ]\n}")]
+        yield b"[\n" if first else b",\n"
+        yield memoryview(text)[len(b'{\n  "": [\n'):-len(b"\n  ]\n}")]  # not copied
         first = False
     yield b"[]" if first else b"\n  ]"
 
@@ -227,8 +227,12 @@ class _UnitColumns:
         columns = [fl.column(c)[rows].tolist() for c in FLAG_COLUMNS[:-1]]
         columns += [message[rows].tolist(), day[rows].tolist(), text[rows].tolist(),
                     self.text["label"][self.flag_at[rows]].tolist()]
-        with paused():
-            return [dict(zip(FLAG_KEYS, row)) for row in zip(*columns)]
+        with paused():  # a dict display: a third faster than dict(zip(keys, row))
+            return [{"unit": unit, "level": level, "metric": metric, "value": value, "target": target, "gap": gap,
+                     "gap_unit": gap_unit, "shortfall": shortfall, "pace": pace, "strict": strict, "message": message,
+                     "deadline": deadline, "deadline_text": deadline_text, "label": label}
+                    for (unit, level, metric, value, target, gap, gap_unit, shortfall, pace, strict, message, deadline,
+                         deadline_text, label) in zip(*columns)]
 
     def dicts(self, p: np.ndarray) -> list[dict]:
         """The units at positions `p` (increasing) as JSON objects, each with its flags."""

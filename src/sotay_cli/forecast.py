@@ -26,29 +26,43 @@ def pace(series: pd.DataFrame, targets: pd.DataFrame, period: Period, metric: st
     those of `targets`' index."""
     units = pd.Index(np.asarray(targets.index, dtype=object), dtype=object)
     goal = targets[metric].to_numpy(dtype="float64", na_value=np.nan)
-    at, words = _pace(series, units, goal, np.ones(len(units), dtype=bool), period, metric, recent)
+    months = _months(series, units, period, recent)
+    at, words = _pace(months, series, goal, np.ones(len(units), dtype=bool), period, metric)
     return pd.Series(words, index=units[at], dtype=object)
 
 
-def _pace(series: pd.DataFrame, units: pd.Index, goal: np.ndarray, wanted: np.ndarray, period: Period, metric: str,
-          recent: int = RECENT) -> tuple[np.ndarray, np.ndarray]:
-    """`pace` for the `wanted` positions of `units` (their targets `goal`), joined by position: the
-    positions of the units with a row in `period` and their words (None: no pace)."""
-    s = series.loc[series["kind"] == "month", ["period", "unit", metric]].dropna()
+def _months(series: pd.DataFrame, units: pd.Index, period: Period, recent: int = RECENT) -> dict[str, np.ndarray]:
+    """The monthly rows of `series` among the last `recent` months up to `period`'s end: their `rows`, the
+    position of their unit in `units` (-1: none), `x` the months before the end ("2026-05" -> -1) and a code
+    of their period. Made once for every metric paced."""
+    monthly = np.flatnonzero((series["kind"] == "month").to_numpy(dtype=bool))
+    codes, labels = pd.factorize(series["period"].iloc[monthly])
     end = period.end
-    # months before the period's end, from the few distinct labels ("2026-05" -> -1)
-    offset = {p: (int(p[:4]) - end.year) * 12 + int(p[5:7]) - end.month for p in s["period"].unique()}
-    s = s.assign(x=s["period"].map(offset).astype(float))
-    s = s[(s["x"] <= 0) & (s["x"] > -recent)]
-    months = s["period"].nunique()
-    # units by position (one lookup of all the ids), only the wanted ones kept
-    at = units.get_indexer(pd.Index(s["unit"].to_numpy(dtype=object), dtype=object))
-    keep = at >= 0
+    # from the few distinct labels; a row without a period (code -1) falls outside
+    offset = np.array([(int(p[:4]) - end.year) * 12 + int(p[5:7]) - end.month for p in labels] + [1], dtype=float)
+    x = offset[codes]
+    inside = (x <= 0) & (x > -recent)
+    rows = monthly[inside]
+    # one lookup of all the ids: an index of Arrow strings would convert itself whole at each one
+    at = units.get_indexer(pd.Index(series["unit"].iloc[rows].to_numpy(dtype=object), dtype=object))
+    return {"rows": rows, "at": at, "x": x[inside], "period": codes[inside]}
+
+
+def _pace(months: dict, series: pd.DataFrame, goal: np.ndarray, wanted: np.ndarray, period: Period,
+          metric: str) -> tuple[np.ndarray, np.ndarray]:
+    """`pace` of `metric` for the `wanted` unit positions (their targets `goal`) from the rows of `_months`:
+    the positions of the units with a row in `period` and their words (None: no pace)."""
+    values = series[metric].to_numpy(dtype="float64", na_value=np.nan)[months["rows"]]
+    known = ~np.isnan(values)
+    periods = np.unique(months["period"][known]).size
+    at = months["at"]
+    keep = known & (at >= 0)
     keep[keep] = wanted[at[keep]]
-    s = pd.DataFrame({"unit": at[keep], metric: s[metric].to_numpy()[keep], "x": s["x"].to_numpy()[keep]})
+    s = pd.DataFrame({"unit": at[keep], metric: values[keep], "x": months["x"][keep]})
     current = s[s["x"] == 0].set_index("unit")[metric]
-    if current.empty or months < MIN_MONTHS:  # a unit has a row per period at most
+    if current.empty or periods < MIN_MONTHS:  # a unit has a row per period at most
         return current.index.to_numpy(), np.full(len(current), None, dtype=object)
+    end = period.end
     g = s.groupby("unit")
     dx = s["x"] - s["unit"].map(g["x"].mean())
     dy = s[metric] - s["unit"].map(g[metric].mean())
@@ -76,13 +90,14 @@ def annotate(analysis, series: pd.DataFrame) -> Flags:
     figures = analysis.figures
     units = pd.Index(np.asarray(figures.index, dtype=object), dtype=object)
     targets = analysis.targets if analysis.targets.index.equals(figures.index) else analysis.targets.reindex(figures.index)
+    months = _months(series, units, analysis.period)
     pace_column = flags.column("pace").copy()
     for m in paced:
         rows = metric == m
         at = flags.at[rows]
         wanted = np.zeros(len(units), dtype=bool)
         wanted[at] = True
-        where, words = _pace(series, units, targets[m].to_numpy(dtype="float64", na_value=np.nan), wanted,
+        where, words = _pace(months, series, targets[m].to_numpy(dtype="float64", na_value=np.nan), wanted,
                              analysis.period, m)
         by_unit = np.full(len(units), None, dtype=object)
         by_unit[where] = words
