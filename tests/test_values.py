@@ -167,3 +167,28 @@ def test_positions_of_the_same_cards_in_the_same_order(cards, checked_first):
         assert v._known_distinct(v.arrow_text(roster)) == (checked_first and len(set(cards)) == len(cards))
         assert v.positions(usage, roster).tolist() == expect
         assert v.positions(roster, usage).tolist() == expect
+
+
+_CARD_LIKE = st.one_of(
+    st.builds(lambda a, b: f"{a:02d}.{b:06d}", st.integers(0, 99), st.integers(0, 999999)),
+    st.text(alphabet="0123456789.,- a٣", min_size=0, max_size=10))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_CARD_LIKE, min_size=1, max_size=10), st.integers(0, 3), st.booleans())
+def test_cards_read_as_numbers_from_their_bytes_as_the_regex_reads_them(cells, cut, large):
+    """values._nine_byte_cards: numbers exactly when every cell matches ^\\d{2}\\.\\d{6}$ (RE2, ASCII
+    digits), each the cell without its dot; for a sliced column and one in chunks too."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    column = pa.array(cells, type=pa.large_string() if large else pa.string())
+    for arr in (column, column.slice(min(cut, len(column))),
+                pa.chunked_array([column.slice(0, 1), column.slice(1)])):
+        cast = arr.cast(pa.large_string())
+        matches = pc.all(pc.fill_null(pc.match_substring_regex(cast, v._CARD_NUMBER), False)).as_py() \
+            if len(arr) else True
+        numbers = v._nine_byte_cards(arr)
+        assert (numbers is not None) == bool(matches)
+        if numbers is not None:
+            assert numbers.tolist() == [int(c.replace(".", "")) for c in arr.to_pylist()]
