@@ -253,11 +253,17 @@ class Flags:
                 key, _ = pd.factorize(key * max(len(uniques), 1) + codes)
             _, first = np.unique(key, return_index=True)
             alike = self._objects(first)
-            message = np.array([f.message(rounding) for f in alike] + [None], dtype=object)[:-1]
-            day = np.array([f.deadline.isoformat() if f.deadline else None for f in alike] + [0], dtype=object)[:-1]
-            text = np.array([f.deadline_text() for f in alike] + [0], dtype=object)[:-1]
+            message = _object_array([f.message(rounding) for f in alike])
+            day = _object_array([f.deadline.isoformat() if f.deadline else None for f in alike])
+            text = _object_array([f.deadline_text() for f in alike])
             self._words[rounding] = (message[key], day[key], text[key])
         return self._words[rounding]
+
+
+def _object_array(values: list) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 def flags(figures: pd.DataFrame, targets: pd.DataFrame, strict: bool = False,
