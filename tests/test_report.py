@@ -195,7 +195,7 @@ def test_init_unknown_place_suggests(tmp_path):
 
 
 TEXTS = ["Chi bộ thôn 1", " lề trái", "lề phải ", "a & b <c> \"d\"", '=HYPERLINK("http://x","bấm")', "+84 912 345 678",
-         "-Chi bộ", "@Chi bộ lạ", "chuông\x07giữa", "_x0041_", "—", "tab\tgiữa", "xuống\ndòng", "Đảng bộ xã A / Chi bộ 1"]
+         "-Chi bộ", "@Chi bộ lạ", "chuông\x07giữa", "_x0041_", "—", "tab\tgiữa", "xuống\ndòng", "Đảng bộ xã A / Chi bộ 1", "Chi bộ " + "rất dài " * 5_000]
 
 
 def _rows_book(path: Path, fast: bool, monkeypatch) -> list[int]:
@@ -236,8 +236,13 @@ def _rows_book(path: Path, fast: bool, monkeypatch) -> list[int]:
 def test_xlsx_rows_written_at_once_are_the_bytes_xlsxwriter_writes_cell_by_cell(tmp_path, monkeypatch):
     import zipfile
 
-    assert _rows_book(tmp_path / "fast.xlsx", True, monkeypatch) == [3 + len(TEXTS)]  # only the totals row
-    _rows_book(tmp_path / "slow.xlsx", False, monkeypatch)
+    from sotay_cli.render.xlsx import CELL_LIMIT, CellTooLong
+
+    with pytest.warns(CellTooLong) as cut:
+        assert _rows_book(tmp_path / "fast.xlsx", True, monkeypatch) == [3 + len(TEXTS)]  # only the totals row
+    assert [w.message.problem.row for w in cut] == [3 + len(TEXTS)]  # the row as Excel numbers it
+    with pytest.warns(CellTooLong):
+        _rows_book(tmp_path / "slow.xlsx", False, monkeypatch)
     fast, slow = zipfile.ZipFile(tmp_path / "fast.xlsx"), zipfile.ZipFile(tmp_path / "slow.xlsx")
     assert fast.namelist() == slow.namelist()
     for name in fast.namelist():
@@ -247,7 +252,7 @@ def test_xlsx_rows_written_at_once_are_the_bytes_xlsxwriter_writes_cell_by_cell(
     cells = {c.value: c for row in ws.iter_rows() for c in row if c.value is not None}
     read = [ws.cell(4 + i, 2).value for i in range(len(TEXTS))]
     # Excel's escapes of a control character and of a text that looks like one, which openpyxl leaves as they are
-    assert read == [t.replace("\x07", "_x0007_").replace("_x0041_", "_x005F_x0041_") for t in TEXTS]
+    assert read == [t.replace("\x07", "_x0007_").replace("_x0041_", "_x005F_x0041_")[:CELL_LIMIT] for t in TEXTS]
     assert all(cells[t].quotePrefix for t in TEXTS if t[:1] in "=+-@")
     assert ws.cell(5, 3).value == pytest.approx(1 / 7) and ws.cell(5, 3).fill.fgColor.rgb.endswith("FFC7CE")
     assert ws.cell(4, 4).value is None and ws.cell(5, 4).value == "—" and ws.cell(6, 4).value == 100
