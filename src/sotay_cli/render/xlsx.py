@@ -135,7 +135,10 @@ class _Sheet(Worksheet):
         name = xl_col_to_name(col)
         styles = {key: "" if f is None else f' s="{f._get_xf_index()}"'
                   for key, f in {id(f): f for f in formats}.items()}
-        return [f'<c r="{name}{row}"{styles[id(f)]}><v>{value:.16G}</v></c>'
+        # each distinct number written once (a column of 12,000 rates has a few thousand); zero left out of
+        # the table: 0.0 and -0.0 are one key but two texts
+        text = {v: f"{v:.16G}" for v in {v for v in values if v is not None and v.__class__ is not str} if v}
+        return [f'<c r="{name}{row}"{styles[id(f)]}><v>{text.get(value) or f"{value:.16G}"}</v></c>'
                 if value is not None and value.__class__ is not str
                 else self._other_xml(row - 1, col, f"{name}{row}", value, f, styles[id(f)])
                 for row, value, f in zip(range(first + 1, first + len(values) + 1), values, formats)]
