@@ -52,8 +52,10 @@ def main() -> None:
         sys.path.insert(0, str(Path(__file__).parent))
         from bench_stats import EARLIER, sotay
 
-        for period in [] if kept else EARLIER:  # earlier months stored: the report has its change columns,
-            sotay(folder, period)  # sentences and chart
+        # earlier months stored: the report has its change columns, sentences and chart (stored again after
+        # the history file is deleted, as when its layout changes)
+        for period in [] if (folder / "history.sqlite").exists() else EARLIER:
+            sotay(folder, period)
         command = [sys.executable, "-m", "sotay_cli", "report", "-p", "2026-06", "-o", str(folder / "out"),
                    "--force", "--config", str(folder / "sotay.toml")]
         subprocess.run(command, capture_output=True, check=True)  # warm the page cache
