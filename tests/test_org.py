@@ -32,3 +32,23 @@ def test_names_found_by_their_whole_path_are_placed_as_the_search_places_them(ro
     assert fast[1].tolist() == slow[1].tolist()
     if not any("/" in n for n in tree.units["name"]):
         assert tree._keys[0] is not None  # the fast way was taken
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(NAMES, NAMES, NAMES), min_size=1, max_size=20), st.sampled_from([2**62, 1, 7]),
+       st.booleans(), st.booleans())
+def test_distinct_rows_are_the_same_whatever_the_key_size_and_column_type(rows, limit, as_categories, one_spelling):
+    """org._distinct_rows combines the columns' codes into one key (ranked densely first when it would
+    overflow, forced here with a small limit); the roster's columns come as categories. The rows and their
+    numbering are the ones of ranking column by column on plain text."""
+    import unittest.mock
+
+    from sotay_cli.ingest.values import categories
+
+    plain = [pd.Series([r[i] for r in rows], dtype=object) for i in range(3)]
+    with unittest.mock.patch.object(org, "_KEY_LIMIT", 1):
+        expect = org._distinct_rows(plain, one_spelling=one_spelling)
+    columns = [categories(pd.Series(c, dtype="string[pyarrow]")) if as_categories else c for c in plain]
+    with unittest.mock.patch.object(org, "_KEY_LIMIT", limit):
+        inverse, distinct = org._distinct_rows(columns, one_spelling=one_spelling)
+    assert inverse.tolist() == expect[0].tolist() and distinct == expect[1]

@@ -76,6 +76,8 @@ class Tree:
         if keys is None or not rows:
             return None
         index, unit_of_key, shared = keys
+        if not len(index):  # nothing below the root
+            return np.full(len(rows), -1, dtype=np.int64)
         columns = list(zip(*rows))
         folded = [np.array([fold(c) for c in column], dtype=object) for column in columns]
         name = folded[0]
@@ -214,6 +216,9 @@ def _roster_chains(members: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, .
     return inverse, chains
 
 
+_KEY_LIMIT = 2**62  # a combined key of codes stays below this; past it, it is ranked densely first
+
+
 def _distinct_rows(columns: list[pd.Series], one_spelling: bool = False) -> tuple[np.ndarray, list[tuple[str, ...]]]:
     """Each row's position among the distinct rows of `columns` (text; missing read as ''), and those rows
     in the order of their first codes: hashed column by column, never a Python object per row.
@@ -231,8 +236,13 @@ def _distinct_rows(columns: list[pd.Series], one_spelling: bool = False) -> tupl
         codes.append(code)
         uniques.append(unique)
     key = codes[0]
+    width = len(uniques[0])
     for code, unique in zip(codes[1:], uniques[1:]):
-        key = _ranks(key * len(unique) + code)  # dense again: never overflows
+        if width * max(len(unique), 1) >= _KEY_LIMIT:
+            key = _ranks(key)  # dense again: never overflows
+            width = int(key.max()) + 1 if len(key) else 0
+        key = key * len(unique) + code  # the same order as ranking each step: one hash, not one per column
+        width *= max(len(unique), 1)
     inverse = _ranks(key)
     first = np.empty(int(inverse.max()) + 1 if len(inverse) else 0, dtype=np.int64)
     first[inverse[::-1]] = np.arange(len(inverse) - 1, -1, -1)  # the last write is the first row

@@ -6,12 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import pyarrow.compute as pc
 
 from ..problems import Problem
 from .schema import MEETINGS, MEMBERS, UNITS, USAGE
 from .table import Table, load_table
-from .values import arrow_text, first_seen, fold_series, isin
+from .values import distinct_text, first_seen, fold_series, isin
 
 
 @dataclass
@@ -83,7 +82,7 @@ def reconcile(data: Dataset) -> None:
         if "chi_bo" not in meetings.frame or "chi_bo" not in roster:
             continue
         # the distinct names found by Arrow: a Python string per member would cost seconds for a country
-        names = pd.Series(pc.unique(arrow_text(roster["chi_bo"])).to_pylist(), dtype=object)
+        names = pd.Series(distinct_text(roster["chi_bo"]), dtype=object)
         if data.units is not None and "unit" in data.units.frame:
             names = pd.concat([names, data.units.frame["unit"].astype(object)], ignore_index=True)
         known = set(fold_series(names))  # 'Chi bộ Thôn 1' is 'Chi bộ thôn 1'

@@ -306,6 +306,9 @@ def _parse_members(table: Table, raw: pd.DataFrame) -> None:
                           "hoặc 'Miễn sinh hoạt'.", row=rows[0], column=table.header_of("status"))
     table.frame = f
     _drop_duplicate_cards(table)
+    # the organisation columns as categories: few names over many rows (org, dataset and crosscheck read them)
+    table.frame = table.frame.assign(**{c: v.categories(table.frame[c]) for c in ("xa", "co_so", "chi_bo")
+                                        if c in table.frame})
 
 
 def _drop_duplicate_cards(table: Table) -> None:
