@@ -20,6 +20,20 @@ SAMPLE = ["--config", "sample_data/sotay.toml"]
 GOLDEN = Path(__file__).parent / "golden"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def own_history(tmp_path_factory):
+    """The reports of these tests keep their periods in a history of their own, never in the user's."""
+    import os
+
+    before = os.environ.get("SOTAY_HISTORY")
+    os.environ["SOTAY_HISTORY"] = str(tmp_path_factory.mktemp("lich-su") / "lich-su.sqlite")
+    yield
+    if before is None:
+        del os.environ["SOTAY_HISTORY"]
+    else:
+        os.environ["SOTAY_HISTORY"] = before
+
+
 def report(tmp_path, *args):
     result = runner.invoke(app, ["report", "-p", "2026-06", "--ngay", "08/07/2026", "-o", str(tmp_path), *SAMPLE,
                                  *args])

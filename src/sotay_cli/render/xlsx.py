@@ -104,9 +104,7 @@ class _Sheet(Worksheet):
         if not rows:
             return
         last = first + rows - 1
-        if (not self.constant_memory or first <= self.previous_row and (first or self.table) or self.excel_version == 2010
-                or self.default_row_height != self.original_row_height
-                or any(first <= r <= last for r in self.row_info)):
+        if not self._rows_at_once(first, last):
             self._write_cells(first, first_col, columns)
             return
         self._check_dimensions(first, first_col)
@@ -117,6 +115,17 @@ class _Sheet(Worksheet):
         cells = [self._column_xml(first, first_col + j, values, formats) for j, (values, formats) in enumerate(columns)]
         self.fh.writelines(f'<row r="{first + i + 1}">{"".join(row)}</row>' for i, row in enumerate(zip(*cells)))
         self.previous_row = last  # nothing held: the next row written starts after the block
+
+    def _rows_at_once(self, first: int, last: int) -> bool:
+        """Whether rows `first`…`last` can be written at once: constant_memory, none of them begun or given
+        a height of its own, rows of the default look, and the XlsxWriter internals this relies on there."""
+        if not (_ROWS_AT_ONCE and self.constant_memory and getattr(self, "excel_version", None) != 2010
+                and all(hasattr(self, a) for a in ("previous_row", "table", "row_info", "fh", "default_row_height",
+                                                  "original_row_height"))):
+            return False
+        begun = first < self.previous_row or first == self.previous_row and (first or self.table)
+        return (not begun and self.default_row_height == self.original_row_height
+                and not any(first <= r <= last for r in self.row_info))
 
     def _write_cells(self, first: int, first_col: int, columns: list[tuple[list, list]]) -> None:
         number, text, blank = self.write_number, self.write_string, self.write_blank
@@ -181,6 +190,9 @@ def _number_formats(columns: list[list]) -> None:
         cell_format._get_xf_index()
 
 
+# the methods of XlsxWriter's Worksheet that write_rows uses to write as it would (present from 3.0 on)
+_ROWS_AT_ONCE = all(hasattr(Worksheet, name) for name in ("_write_single_row", "_check_dimensions",
+                                                          "_escape_control_characters", "_escape_data"))
 _EDGE_SPACE = re.compile(r"^\s|\s$")  # XlsxWriter's test for xml:space="preserve"
 
 
