@@ -124,11 +124,11 @@ def test_two_organisations_keep_the_same_period_and_a_rerun_replaces_only_its_ow
     assert history.save(path, a) is False
     assert history.save(path, b) is False  # another organisation's June: stored beside, not over
     assert len(stored(path, a.root)) == len(a.figures) and len(stored(path, b.root)) == len(b.figures)
-    before_b = (stored(path, b.root), rows(path, "SELECT data, targets FROM figures WHERE org = ?", b.root))
+    before_b = (stored(path, b.root), rows(path, "SELECT data, labels, targets FROM figures WHERE org = ?", b.root))
     a_again = org_analysis(tmp_path / "a", "Đảng bộ xã An", installed=2)
     assert history.save(path, a_again) is True
     pd.testing.assert_frame_equal(stored(path, b.root), before_b[0])
-    assert rows(path, "SELECT data, targets FROM figures WHERE org = ?", b.root) == before_b[1]
+    assert rows(path, "SELECT data, labels, targets FROM figures WHERE org = ?", b.root) == before_b[1]
     mine = stored(path, a.root)
     assert mine.loc[mine["unit"] == a.root, "installed"].tolist() == [2]
     assert rows(path, "SELECT org, period FROM runs ORDER BY org") == [(a.root, "2026-06"), (b.root, "2026-06")]
@@ -373,13 +373,16 @@ def test_a_run_is_kept_as_arrow_files_in_id_order(tmp_path, june):
     """The format the module's docstring promises: any Arrow reader opens a run's blobs."""
     path = tmp_path / "h.sqlite"
     history.save(path, june)
-    data, goals = rows(path, "SELECT data, targets FROM figures")[0]
-    table = pa.ipc.open_file(pa.py_buffer(data)).read_all()
-    assert table.column_names == ["unit", "label", "parent", "level", *history.COUNTS]
-    assert table["unit"].to_pylist() == sorted(june.figures.index)
-    root = table.to_pandas().set_index("unit").loc[june.root]
+    data, labels, goals = (pa.ipc.open_file(pa.py_buffer(blob)).read_all().to_pandas()
+                           for blob in rows(path, "SELECT data, labels, targets FROM figures")[0])
+    assert list(data.columns) == ["unit", *history.COUNTS] and list(labels.columns) == ["label", "parent", "level"]
+    assert data["unit"].tolist() == sorted(june.figures.index)
+    root = data.set_index("unit").loc[june.root]
     assert (root["eligible"], root["installed"], root["active"]) == (1920, 1687, 252)
-    goals = pa.ipc.open_file(pa.py_buffer(goals)).read_all().to_pandas().set_index("unit")
+    expected = june.figures.loc[data["unit"], ["label", "parent", "level"]].astype(object)
+    assert labels.astype(object).where(labels.notna(), None).values.tolist() == \
+        expected.where(expected.notna(), None).values.tolist()
+    goals = goals.set_index("unit")
     expected = june.targets.dropna(how="all")
     pd.testing.assert_frame_equal(goals.sort_index(), expected[sorted(expected.columns)].sort_index(),
                                   check_names=False, check_index_type=False)

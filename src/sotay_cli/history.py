@@ -5,11 +5,12 @@ organisation's rows of it and nothing else. The schema's version is SQLite's `us
 or migrated inside one immediate transaction (two first runs at once both keep their period), read without
 ever being written, and refused, untouched, when it is damaged or another program's.
 
-Since version 4 a run's figures are one row of `figures`: its units' ids, labels, parents, levels and counts
-as one Arrow IPC file (zstd-compressed, units in id order) in the BLOB `data`, and its targets, one column per
-metric beside the unit ids, in the BLOB `targets`. A province's month is 0.3 MB instead of 16 MB of rows, and
-storing or reading it a few milliseconds: no Python object per row on either side. Any Arrow reader opens
-them (`pyarrow.ipc.open_file(blob).read_all()`); `figures` and `targets` below give them as rows.
+Since version 4 a run's figures are one row of `figures` holding three Arrow IPC files (zstd-compressed):
+`data`, its units' ids (in id order) and counts, all a comparison reads; `labels`, the same units' labels,
+parents and levels, in the same order; `targets`, the units that have one, each metric a column. A
+province's month is 0.4 MB instead of 16 MB of rows, stored or read in a few milliseconds: no Python object
+per row on either side. Any Arrow reader opens them (`pyarrow.ipc.open_file(blob).read_all()`); `figures`
+and `targets` below give them as rows.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def _schema_v3() -> list[str]:
 def _schema_v4() -> list[str]:
     return [_schema_v3()[0],  # runs as in version 3
             """CREATE TABLE figures (org TEXT NOT NULL, period TEXT NOT NULL, units INTEGER NOT NULL,
-            data BLOB NOT NULL, targets BLOB NOT NULL, PRIMARY KEY (org, period),
+            data BLOB NOT NULL, labels BLOB NOT NULL, targets BLOB NOT NULL, PRIMARY KEY (org, period),
             FOREIGN KEY (org, period) REFERENCES runs (org, period) ON DELETE CASCADE)"""]
 
 
@@ -77,7 +78,7 @@ _SHAPES = {
         "targets": {"period", "unit", "metric", "target"}},
     3: {"runs": {"org", *_RUN_COLUMNS}, "figures": {"org", "period", "unit", "label", "parent", "level", *_V1_COUNTS},
         "targets": {"org", "period", "unit", "metric", "target"}},
-    4: {"runs": {"org", *_RUN_COLUMNS}, "figures": {"org", "period", "units", "data", "targets"}},
+    4: {"runs": {"org", *_RUN_COLUMNS}, "figures": {"org", "period", "units", "data", "labels", "targets"}},
 }
 
 
@@ -315,7 +316,7 @@ def file_digest(path: str) -> dict:
 # --- a run's figures and targets as Arrow blobs --------------------------------------------------------------
 
 _CODEC = pa.ipc.IpcWriteOptions(compression="zstd")
-_TEXT = ["unit", "label", "parent", "level"]  # the columns of a unit's identity, in a run's `data` before its counts
+_LABELS = ["label", "parent", "level"]  # a run's `labels`; its `data` is the unit ids and the counts
 
 
 def _text(values) -> pa.Array:
@@ -326,24 +327,30 @@ def _text(values) -> pa.Array:
         return pa.array(pd.Index(values).astype(str), type=pa.string())
 
 
-def _figures_table(units, labels, parents, levels, counts: dict) -> pa.Table:
-    """A run's `data`: one row per unit in id order (UTF-8 bytes, as Python compares str), counts unknown as null."""
-    columns = {"unit": _text(units), "label": _text(labels), "parent": _text(parents), "level": _text(levels)}
+def _figures_table(units, labels, parents, levels, counts: dict, order: np.ndarray | None = None) -> pa.Table:
+    """A run's figures, `data` and `labels` side by side: one row per unit in id order (UTF-8 bytes, as
+    Python compares str; `order` when the caller sorted them already), counts unknown as null."""
+    columns = {"unit": units if isinstance(units, pa.Array) else _text(units), "label": _text(labels),
+               "parent": _text(parents), "level": _text(levels)}
     columns |= {c: pa.array(pd.Series(v, copy=False).astype("Int64"), type=pa.int64()) for c, v in counts.items()}
     table = pa.table(columns)
-    return table.take(pc.sort_indices(table["unit"]))
+    return table.take(pc.sort_indices(table["unit"]) if order is None else order)
 
 
-def _targets_table(wide: pd.DataFrame) -> pa.Table:
+def _targets_table(wide: pd.DataFrame, units: pa.Array | None = None, order: np.ndarray | None = None) -> pa.Table:
     """A run's `targets`: the units with at least one target, in id order, a column per metric (sorted), null
-    where the unit has none."""
+    where the unit has none. `units` and their `order`: the figures' own, when the targets are of the same
+    units in the same order."""
     wide = wide[sorted(wide.columns)]
     values = wide.to_numpy(dtype="float64")
-    kept = np.flatnonzero(~np.isnan(values).all(axis=1))
-    columns = {"unit": _text(wide.index).take(pa.array(kept))}
-    columns |= {str(m): pa.array(values[kept, i], type=pa.float64(), from_pandas=True) for i, m in enumerate(wide.columns)}
+    kept = ~np.isnan(values).all(axis=1)
+    columns = {"unit": _text(wide.index) if units is None else units}
+    columns |= {str(m): pa.array(values[:, i], type=pa.float64(), from_pandas=True) for i, m in enumerate(wide.columns)}
     table = pa.table(columns)
-    return table.take(pc.sort_indices(table["unit"]))
+    if order is None:
+        table = table.filter(kept)
+        return table.take(pc.sort_indices(table["unit"]))
+    return table.take(order[kept[order]])
 
 
 def _encode(table: pa.Table) -> pa.Buffer:
@@ -365,11 +372,12 @@ def _decode(con: sqlite3.Connection, blob: bytes) -> pa.Table:
                            + ".") from exc
 
 
-def _insert(con: sqlite3.Connection, org: str, period: str, data: pa.Table, targets: pa.Table) -> None:
-    con.execute("INSERT INTO figures (org, period, units, data, targets) VALUES (?, ?, ?, ?, ?) "
+def _insert(con: sqlite3.Connection, org: str, period: str, figures: pa.Table, targets: pa.Table) -> None:
+    data = figures.select([c for c in figures.column_names if c not in _LABELS])
+    blobs = [memoryview(_encode(t)) for t in (data, figures.select(_LABELS), targets)]
+    con.execute("INSERT INTO figures (org, period, units, data, labels, targets) VALUES (?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (org, period) DO UPDATE SET units = excluded.units, data = excluded.data, "
-                "targets = excluded.targets",
-                (org, period, data.num_rows, memoryview(_encode(data)), memoryview(_encode(targets))))
+                "labels = excluded.labels, targets = excluded.targets", (org, period, figures.num_rows, *blobs))
 
 
 def store(con: sqlite3.Connection, analysis) -> bool:
@@ -377,13 +385,16 @@ def store(con: sqlite3.Connection, analysis) -> bool:
     when that organisation's run of the period was there already (replaced). Other runs are untouched."""
     p, org = analysis.period, analysis.root
     inputs = [{"kind": kind, **file_digest(path)} for kind, path in analysis.inputs.items()]
-    f = analysis.figures
-    data = _figures_table(f.index, f["label"] if "label" in f else [None] * len(f), f["parent"], f["level"],
-                          {c: f[c] for c in COUNTS if c in f})
-    targets = _targets_table(analysis.targets)
-    root = f.loc[org, "label"] if "label" in f else org
+    f, t = analysis.figures, analysis.targets
+    units = _text(f.index)
+    order = pc.sort_indices(units).to_numpy()
+    data = _figures_table(units, f["label"] if "label" in f else [None] * len(f), f["parent"], f["level"],
+                          {c: f[c] for c in COUNTS if c in f}, order)
+    targets = _targets_table(t, units, order) if t.index.equals(f.index) else _targets_table(t)
+    at = pc.index(data["unit"], org).as_py()  # a scan, not the hash table f.loc would build (5 ms)
+    root = (data["label"][at].as_py() if at >= 0 else None) or org
     run = {"org": org, "period": p.label, "computed_at": dt.datetime.now().isoformat(timespec="seconds"),
-           "root": str(root), "kind": p.kind, "start": p.start.isoformat(), "end": p.end.isoformat(),
+           "root": root, "kind": p.kind, "start": p.start.isoformat(), "end": p.end.isoformat(),
            "rounding": analysis.rounding, "inputs": json.dumps(inputs, ensure_ascii=False)}
     names = ", ".join(f'"{c}"' for c in run)
     update = ", ".join(f'"{c}" = excluded."{c}"' for c in run if c not in ("org", "period"))
@@ -414,33 +425,38 @@ def periods(con: sqlite3.Connection, org: str | None = None) -> pd.DataFrame:
     return pd.read_sql_query(sql, con, params=[org] if org is not None else [])
 
 
-def _stored(con: sqlite3.Connection, blob: str, where: dict, order: str = "f.org, r.start") -> list[tuple]:
-    """(org, period, kind, start, table) of each stored run matching `where` (clause: value), in `order`."""
-    sql = (f"SELECT f.org, f.period, r.kind, r.start, CAST(f.{blob} AS BLOB) FROM figures f JOIN runs r USING (org, period)"
+def _stored(con: sqlite3.Connection, blobs: list[str], where: dict, order: str = "f.org, r.start") -> list[tuple]:
+    """(org, period, kind, start, table) of each stored run matching `where` (clause: value), in `order`;
+    the table the columns of its `blobs` side by side."""
+    read = ", ".join(f"CAST(f.{b} AS BLOB)" for b in blobs)
+    sql = (f"SELECT f.org, f.period, r.kind, r.start, {read} FROM figures f JOIN runs r USING (org, period)"
            + (" WHERE " + " AND ".join(where) if where else "") + f" ORDER BY {order}")
-    return [(*run, _decode(con, data)) for *run, data in con.execute(sql, list(where.values()))]
+    runs = []
+    for row in con.execute(sql, list(where.values())):
+        tables = [_decode(con, blob) for blob in row[4:]]
+        runs.append((*row[:4], pa.Table.from_arrays([c for t in tables for c in t.columns],
+                                                    [n for t in tables for n in t.column_names])))
+    return runs
 
 
 def _frame(runs: list[tuple], columns: list[str], types: dict) -> pd.DataFrame:
     """The runs' tables as one frame: org, period, then `columns` (null where a run lacks one), kind, start.
     Typed as SQLite rows read by pandas would be: a count with an unknown value is float, a column never
     known is None."""
-    filled = []
-    for *_, t in runs:
-        for c in columns:
-            if c not in t.column_names:
-                t = t.append_column(c, pa.nulls(t.num_rows, types[c]))
-        filled.append(t.select(columns))
-    table = pa.concat_tables(filled) if filled else pa.table({c: pa.array([], types[c]) for c in columns})
+    names = ["org", "period", *columns, "kind", "start"]
+    types = {"org": pa.string(), "period": pa.string(), "kind": pa.string(), "start": pa.string(), **types}
+    parts = []
+    for org, period, kind, start, t in runs:
+        n = t.num_rows
+        given = {"org": org, "period": period, "kind": kind, "start": start}
+        parts.append(pa.table([pa.chunked_array([pa.repeat(pa.scalar(given[c], pa.string()), n)]) if c in given
+                               else t[c] if c in t.column_names else pa.chunked_array([pa.nulls(n, types[c])])
+                               for c in names], names=names))
+    table = pa.concat_tables(parts) if parts else pa.table({c: pa.array([], types[c]) for c in names})
     frame = table.to_pandas()
     for c in columns:
         if len(frame) and table[c].null_count == len(frame):
             frame[c] = pd.Series([None] * len(frame), dtype=object)
-    sizes = [t.num_rows for t in filled]
-    for position, (name, at) in enumerate((("org", 0), ("period", 1))):
-        frame.insert(position, name, np.repeat(np.array([r[at] for r in runs], dtype=object), sizes))
-    for name, at in (("kind", 2), ("start", 3)):
-        frame[name] = np.repeat(np.array([r[at] for r in runs], dtype=object), sizes)
     return frame
 
 
@@ -452,11 +468,12 @@ def figures(con: sqlite3.Connection, org: str | None = None, kind: str | None = 
             unit: str | None = None) -> pd.DataFrame:
     """Stored figures (one row per organisation, period and unit) with their rates recomputed from the
     counts. `unit` matches a unit's id or its label."""
-    runs = _stored(con, "data", {c: v for c, v in {"f.org = ?": org, "r.kind = ?": kind}.items() if v is not None})
+    runs = _stored(con, ["data", "labels"],
+                   {c: v for c, v in {"f.org = ?": org, "r.kind = ?": kind}.items() if v is not None})
     if unit is not None:
         runs = [(*run, t.filter(pc.fill_null(pc.or_(pc.equal(t["unit"], unit), pc.equal(t["label"], unit)), False)))
                 for *run, t in runs]
-    frame = _frame(runs, [*_TEXT, *COUNTS], _TYPES)
+    frame = _frame(runs, ["unit", *_LABELS, *COUNTS], _TYPES)
     # runs of one start (a month and its quarter) interleave by unit, as SQLite's ORDER BY org, start, unit did
     frame = frame.sort_values(["org", "start", "unit"], kind="stable", ignore_index=True)
     return _with_rates(frame)
@@ -464,7 +481,7 @@ def figures(con: sqlite3.Connection, org: str | None = None, kind: str | None = 
 
 def targets(con: sqlite3.Connection, org: str | None = None) -> pd.DataFrame:
     """Stored targets, one row per organisation, period, unit and metric that has one."""
-    runs = _stored(con, "targets", {"f.org = ?": org} if org is not None else {}, "f.org, r.start, r.kind")
+    runs = _stored(con, ["targets"], {"f.org = ?": org} if org is not None else {}, "f.org, r.start, r.kind")
     parts = [pd.DataFrame({"org": o, "period": p, **t.to_pandas().melt(id_vars="unit", var_name="metric",
                                                                        value_name="target").dropna()})
              for o, p, _, _, t in runs if t.num_rows]
@@ -476,8 +493,11 @@ def _with_rates(frame: pd.DataFrame, counts: list[str] = COUNTS) -> pd.DataFrame
     for column in counts:
         if column not in frame:
             frame[column] = float("nan")
-    for rate, (num, den) in RATES.items():
-        frame[rate] = (frame[num] / frame[den].where(frame[den] > 0)).astype("float64")
+    # in NumPy: pandas' division, where and astype of each rate cost a province's comparison a third of its time
+    as_float = {c: frame[c].to_numpy(dtype="float64", na_value=np.nan) for c in dict.fromkeys(sum(RATES.values(), ()))}
+    with np.errstate(invalid="ignore"):
+        for rate, (num, den) in RATES.items():
+            frame[rate] = as_float[num] / np.where(as_float[den] > 0, as_float[den], np.nan)
     return frame
 
 
@@ -513,8 +533,8 @@ def current_rows(analysis) -> pd.DataFrame:
 def _stored_series(con: sqlite3.Connection, org: str, period: Period) -> pd.DataFrame:
     """The organisation's stored periods of `period`'s kind up to it, the same period left out (this run
     stands for it): only the columns a comparison needs, the runs chosen by SQLite."""
-    runs = _stored(con, "data", {"f.org = ?": org, "r.kind = ?": period.kind, "r.start <= ?": period.start.isoformat(),
-                                 "f.period <> ?": period.label})
+    runs = _stored(con, ["data"], {"f.org = ?": org, "r.kind = ?": period.kind,
+                                   "r.start <= ?": period.start.isoformat(), "f.period <> ?": period.label})
     return _with_rates(_frame(runs, ["unit", *SERIES_COUNTS], _TYPES), SERIES_COUNTS)
 
 
@@ -532,7 +552,7 @@ def compare(con: sqlite3.Connection | None, analysis) -> Comparison:
     def rates(p: Period) -> pd.DataFrame:
         # ids as Python strings, as the figures' index holds them: every lookup in an index of Arrow strings
         # converts all of it first (a country's changes looked up 380,000 ids that way, twice)
-        part = series[series["period"] == p.label]
+        part = series.loc[series["period"] == p.label, ["unit", *RATES]]  # not the texts a take would copy
         return part[list(RATES)].set_axis(pd.Index(part["unit"].to_numpy(dtype=object), dtype=object, name="unit"))
 
     prev, year = period.previous(), period.year_before()
