@@ -163,3 +163,15 @@ def test_a_write_in_pieces_that_fails_leaves_the_old_file_and_no_temporary_one(t
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
     atomic.write_chunks(target, iter([b"a", b"", b"bc"]))
     assert target.read_bytes() == b"abc"
+
+
+def test_names_that_look_like_the_stand_ins_are_written_as_names(june):
+    """The document is written around stand-ins for its two long arrays; a unit named like one stays a name."""
+    import copy
+
+    odd = copy.copy(june)
+    odd.figures = june.figures.copy()
+    odd.figures.loc[june.root, ["name", "label"]] = ["\x00units\x00", "\x00flags\x00"]
+    text = b"".join(odd.json_chunks(batch=4))
+    assert text == orjson.dumps(odd.to_dict(), option=INDENT)
+    assert text.count(b'"\\u0000units\\u0000"') == 2  # in the total and in the units

@@ -6,7 +6,6 @@ This is what every command that needs figures calls; it never prints.
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,17 +94,20 @@ class Analysis:
         columns = _UnitColumns(self)
         root = columns.position(self.root)
         total = columns.dicts(np.array([root]))[0]
-        head, middle, tail = _SPLIT.split(orjson.dumps(self._document(total, _UNITS, _FLAGS), option=_INDENT))
-        yield head
+        skeleton = orjson.dumps(self._document(total, _UNITS, _FLAGS), option=_INDENT)
+        # the last ones: names written before them (the root's, the total's) are the user's text
+        flags_at = skeleton.rindex(_FLAGS_TEXT)
+        units_at = skeleton.rindex(_UNITS_TEXT, 0, flags_at)
+        yield skeleton[:units_at]
         n = len(self.figures)
         levels = columns.level
         yield from _array(columns.dicts(p if level is None else p[levels[p] == level])
                           for p in (np.arange(lo, min(lo + batch, n)) for lo in range(0, n, batch)))
-        yield middle
+        yield skeleton[units_at + len(_UNITS_TEXT):flags_at]
         flags = len(self.flags)
         yield from _array(columns.flag_dicts(np.arange(lo, min(lo + 2 * batch, flags)))
                           for lo in range(0, flags, 2 * batch))
-        yield tail
+        yield skeleton[flags_at + len(_FLAGS_TEXT):]
 
     @property
     def duplicate_cards(self) -> int:
@@ -155,8 +157,8 @@ class Analysis:
 
 
 _INDENT = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
-_UNITS, _FLAGS = "\x00units\x00", "\x00flags\x00"
-_SPLIT = re.compile(rb'"\\u0000(?:units|flags)\\u0000"')
+_UNITS, _FLAGS = "\x00units\x00", "\x00flags\x00"  # stand-ins for the arrays written in pieces
+_UNITS_TEXT, _FLAGS_TEXT = orjson.dumps(_UNITS), orjson.dumps(_FLAGS)
 
 
 def _array(batches) -> Iterator[bytes]:
