@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import warnings
 from pathlib import Path
 
@@ -92,108 +91,6 @@ class _Sheet(Worksheet):
             f"này đã cắt bớt phần sau (bắt đầu: \"{string[:40]}…\").",
             sheet=self.name, row=row + 1, column=xl_col_to_name(col))), stacklevel=2)
         return string.encode("utf-16-le")[: CELL_LIMIT * 2].decode("utf-16-le", errors="ignore")
-
-    def write_rows(self, first: int, first_col: int, columns: list[tuple[list, list]]) -> None:
-        """Rows from `first` on, one cell per column from `first_col`: `columns` holds, per column, the cells'
-        values (a number, a str, or None for a blank cell) and their formats, every column as long.
-
-        XlsxWriter writes a cell in about 5 µs (1.2 s for a province's 12,000 chi bộ × 20 columns). In
-        constant_memory mode, where each row goes to the file once the next is started, the rows' XML is
-        made here in one go, as XlsxWriter writes it (a test compares the bytes); cell by cell otherwise."""
-        rows = len(columns[0][0]) if columns else 0
-        if not rows:
-            return
-        last = first + rows - 1
-        if not self._rows_at_once(first, last):
-            self._write_cells(first, first_col, columns)
-            return
-        self._check_dimensions(first, first_col)
-        self._check_dimensions(last, first_col + len(columns) - 1)
-        self._write_single_row(first)  # the row before the block, still held, goes out first
-        columns = [(values, self._text_formats(values, formats)) for values, formats in columns]
-        _number_formats([formats for _, formats in columns])
-        cells = [self._column_xml(first, first_col + j, values, formats) for j, (values, formats) in enumerate(columns)]
-        self.fh.writelines(f'<row r="{first + i + 1}">{"".join(row)}</row>' for i, row in enumerate(zip(*cells)))
-        self.previous_row = last  # nothing held: the next row written starts after the block
-
-    def _rows_at_once(self, first: int, last: int) -> bool:
-        """Whether rows `first`…`last` can be written at once: constant_memory, none of them begun or given
-        a height of its own, rows of the default look, and the XlsxWriter internals this relies on there."""
-        if not (_ROWS_AT_ONCE and self.constant_memory and getattr(self, "excel_version", None) != 2010
-                and all(hasattr(self, a) for a in ("previous_row", "table", "row_info", "fh", "default_row_height",
-                                                  "original_row_height"))):
-            return False
-        begun = first < self.previous_row or first == self.previous_row and (first or self.table)
-        return (not begun and self.default_row_height == self.original_row_height
-                and not any(first <= r <= last for r in self.row_info))
-
-    def _write_cells(self, first: int, first_col: int, columns: list[tuple[list, list]]) -> None:
-        number, text, blank = self.write_number, self.write_string, self.write_blank
-        for i, (values, formats) in enumerate(zip(zip(*(v for v, _ in columns)), zip(*(f for _, f in columns)))):
-            row = first + i
-            for col, (value, cell_format) in enumerate(zip(values, formats), start=first_col):
-                if value is None:
-                    blank(row, col, None, cell_format)
-                elif value.__class__ is str:
-                    text(row, col, value, cell_format)
-                else:
-                    number(row, col, value, cell_format)
-
-    def _column_xml(self, first: int, col: int, values: list, formats: list) -> list[str]:
-        """The <c> elements of one column's cells, as Worksheet._write_cell writes them."""
-        name = xl_col_to_name(col)
-        styles = {key: "" if f is None else f' s="{f._get_xf_index()}"'
-                  for key, f in {id(f): f for f in formats}.items()}
-        # each distinct number written once (a column of 12,000 rates has a few thousand); zero left out of
-        # the table: 0.0 and -0.0 are one key but two texts
-        text = {v: f"{v:.16G}" for v in {v for v in values if v is not None and v.__class__ is not str} if v}
-        return [f'<c r="{name}{row}"{styles[id(f)]}><v>{text.get(value) or f"{value:.16G}"}</v></c>'
-                if value is not None and value.__class__ is not str
-                else self._other_xml(row - 1, col, f"{name}{row}", value, f, styles[id(f)])
-                for row, value, f in zip(range(first + 1, first + len(values) + 1), values, formats)]
-
-    def _other_xml(self, row: int, col: int, ref: str, value: str | None, cell_format, style: str) -> str:
-        if value is None:  # a blank cell is written for its format only
-            return "" if cell_format is None else f'<c r="{ref}"{style}/>'
-        return self._text_xml(row, col, ref, value, cell_format)
-
-    def _text_formats(self, values: list, formats: list) -> list:
-        """`formats` with the quote prefix on the text cells that _write_string gives it."""
-        if not any(value.__class__ is str and formula_like(value) for value in values):
-            return formats
-        return [self.book.quoted(f) if value.__class__ is str and formula_like(value) else f
-                for value, f in zip(values, formats)]
-
-    def _text_xml(self, row: int, col: int, ref: str, string: str, cell_format) -> str:
-        """An inline string cell, with the same cut as _write_string and the same escapes as
-        Worksheet._write_cell (a text that looks like rich-string XML is escaped too, never written raw)."""
-        if len(string) > CELL_LIMIT // 2 and len(string.encode("utf-16-le")) // 2 > CELL_LIMIT:
-            string = self._cut(row, col, string)
-        string = self._escape_control_characters(string)
-        space = ' xml:space="preserve"' if _EDGE_SPACE.search(string) else ""
-        style = "" if cell_format is None else f' s="{cell_format._get_xf_index()}"'
-        return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{self._escape_data(string)}</t></is></c>'
-
-
-def _number_formats(columns: list[list]) -> None:
-    """Give the formats of a block of cells (per column, one per row) their index in the workbook in the order
-    XlsxWriter gives it, first used first, row by row: the same file as cells written one by one."""
-    first_use = {}
-    for col, formats in enumerate(columns):
-        rows = dict(zip(map(id, reversed(formats)), range(len(formats) - 1, -1, -1)))  # first row of each
-        objects = {id(f): f for f in formats}
-        for key, row in rows.items():
-            if objects[key] is not None:
-                first_use[key] = min(first_use.get(key, (row, col, objects[key])), (row, col, objects[key]),
-                                     key=lambda use: use[:2])
-    for _, _, cell_format in sorted(first_use.values(), key=lambda use: use[:2]):
-        cell_format._get_xf_index()
-
-
-# the methods of XlsxWriter's Worksheet that write_rows uses to write as it would (present from 3.0 on)
-_ROWS_AT_ONCE = all(hasattr(Worksheet, name) for name in ("_write_single_row", "_check_dimensions",
-                                                          "_escape_control_characters", "_escape_data"))
-_EDGE_SPACE = re.compile(r"^\s|\s$")  # XlsxWriter's test for xml:space="preserve"
 
 
 def write_appendix(analysis, path: str | Path, title: str | None = None, extra: dict | None = None) -> Path:
@@ -295,13 +192,30 @@ UNKNOWN = "—"  # a figure that cannot be given (no denominator, no history): n
 
 def _rows(ws, first: int, labels: list[str], cells: list[tuple[list, list]], styles) -> None:
     """One row per unit: its number, its name, then its figures (`cells`: per column, values and formats)."""
-    count = len(labels)
-    ws.write_rows(first, 0, [(list(range(1, count + 1)), [styles["stt"]] * count),
-                             (labels, [styles["text"]] * count), *cells])
+    number, text = ws.write_number, ws.write_string
+    stt, name = styles["stt"], styles["text"]
+    values = zip(*(v for v, _ in cells))
+    formats = zip(*(f for _, f in cells))
+    for i, (label, row_values, row_formats) in enumerate(zip(labels, values, formats)):
+        row = first + i
+        number(row, 0, i + 1, stt)
+        text(row, 1, label, name)
+        for col, (value, cell_format) in enumerate(zip(row_values, row_formats), start=2):
+            if value.__class__ is str:
+                text(row, col, value, cell_format)
+            else:
+                number(row, col, value, cell_format)
 
 
 def _cells_row(ws, row: int, cells: list[tuple[list, list]]) -> None:
-    ws.write_rows(row, 2, cells)
+    for col, (values, formats) in enumerate(cells, start=2):
+        value, cell_format = values[0], formats[0]
+        if value is None:
+            ws.write_blank(row, col, None, cell_format)
+        elif value.__class__ is str:
+            ws.write_string(row, col, value, cell_format)
+        else:
+            ws.write_number(row, col, value, cell_format)
 
 
 def _figure_cells(values: pd.Series, targets: pd.Series | None, column, rounding: str, styles,
