@@ -5,7 +5,7 @@ import unicodedata
 import pandas as pd
 import pytest
 
-from conftest import MEMBER_ROWS, csv_text, to_cp1258, write_xlsx
+from conftest import MEMBER_HEADER, MEMBER_ROWS, csv_text, to_cp1258, write_xlsx
 from sotay_cli.ingest import MEETINGS, MEMBERS, USAGE, load_dataset, load_table
 from sotay_cli.problems import InputError
 
@@ -232,3 +232,27 @@ def test_a_file_without_quotes_is_read_in_parallel_with_the_same_cells(tmp_path,
     table = load_table(quoted, kind="members")
     assert calls == [True]
     assert table.frame["card"].tolist() == EXPECTED_CARDS and table.frame["name"].iloc[0] == "Nguyễn Văn An"
+
+
+def test_repeated_columns_read_as_categories_give_the_table_of_a_workbook(tmp_path):
+    """A CSV's columns whose first rows repeat (chi bộ, status…) are read as categories: the same table,
+    problems and row numbers as the same sheet read from a workbook, cell by cell; with untidy and blank
+    repeated cells, a duplicate card and a total row."""
+    statuses = ["Đang sinh hoạt", " Miễn  sinh hoạt", "", "Đang SH", "chuyển đi"]
+    rows = [["DANH SÁCH ĐẢNG VIÊN", None, None, None, None, None], MEMBER_HEADER]
+    for i in range(120):
+        rows.append([i + 1, f"38.{100000 + i % 117:06d}", f"Người {i}", f"0{1 + i % 9}/06/1980",
+                     ["Chi bộ thôn Đông", "Chi bộ  thôn Tây ", "", "Chi bộ thôn Đông"][i % 4], statuses[i % 5]])
+    rows.append(["Tổng cộng", None, None, None, None, None])
+    csv_path = tmp_path / "dv.csv"
+    csv_path.write_bytes(csv_text(rows, ";").encode("utf-8"))
+    from sotay_cli.ingest import readers
+
+    assert readers._repeated_columns([list(map(str, r)) for r in rows], 1, 6) == {3, 4, 5}  # dates, chi bộ, status
+    from_csv = load_table(csv_path, kind="members")
+    from_book = load_table(write_xlsx(tmp_path / "dv.xlsx", rows), kind="members")
+    assert isinstance(from_csv.frame["chi_bo"].dtype, pd.CategoricalDtype)
+    pd.testing.assert_frame_equal(from_csv.frame.astype(object), from_book.frame.astype(object))
+    assert [(p.code, p.row, p.column, p.message) for p in from_csv.problems] == \
+        [(p.code, p.row, p.column, p.message) for p in from_book.problems]
+    assert from_csv.left_out == from_book.left_out and from_csv.rows_read == from_book.rows_read

@@ -192,3 +192,27 @@ def test_cards_read_as_numbers_from_their_bytes_as_the_regex_reads_them(cells, c
         assert (numbers is not None) == bool(matches)
         if numbers is not None:
             assert numbers.tolist() == [int(c.replace(".", "")) for c in arr.to_pylist()]
+
+
+_CELLS = st.sampled_from(["Chi bộ thôn 1", " Chi bộ  thôn 1 ", "Chi bo\u0301", "", " ", "12", "1.234", "x", "Đang SH",
+                          "05/06/2026", "e\u0301", "\u00a0a"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_CELLS, min_size=1, max_size=15), st.booleans())
+def test_a_column_read_as_categories_parses_as_the_same_column_of_text(cells, missing):
+    """A CSV's repeated columns come as categories (readers._repeated_columns): cleaned, found blank and
+    parsed as the same cells in plain text are."""
+    import pyarrow as pa
+
+    values = [None if missing and i == 0 else c for i, c in enumerate(cells)]
+    plain = pd.Series(pd.array(values, dtype="string[pyarrow]"))
+    coded = pd.Series(pa.chunked_array([pa.array(values, type=pa.large_string()).dictionary_encode()]).to_pandas())
+    assert isinstance(coded.dtype, pd.CategoricalDtype)
+    assert v.text(coded).astype(object).tolist() == v.text(plain).astype(object).tolist()
+    assert v.blank(v.text(coded)).tolist() == v.blank(v.text(plain)).tolist()
+    assert v.to_arrow_text(coded).to_pylist() == v.to_arrow_text(plain).to_pylist()
+    for parse in (v.integer, v.status, v.boolean, v.date):
+        a, b = parse(coded), parse(plain)
+        assert a[0].astype(object).tolist() == b[0].astype(object).tolist() and a[1].tolist() == b[1].tolist()
+    assert v.fold_series(coded).tolist() == v.fold_series(plain).tolist()

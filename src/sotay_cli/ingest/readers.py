@@ -311,7 +311,8 @@ def _read_text(name: str, data: bytes) -> Grid:
     body = _nfc_utf8(name, data)
     delim, head_rows, width, start = _layout(bytes(body[:200_000]).decode("utf-8", errors="ignore"))
     try:
-        cells = _read_body_arrow(body, delim, start, width, quoted=_has_quote(body))
+        cells = _read_body_arrow(body, delim, start, width, quoted=_has_quote(body),
+                                 repeated=_repeated_columns(head_rows, start, width))
         first_row = start + 1
     except pa.ArrowInvalid:
         # ragged rows inside the table: the slower parser copes with them
@@ -346,7 +347,7 @@ def _read_large_utf8(name: str) -> Grid | None:
         head_text = head_bytes[: exc.start].decode("utf-8-sig")
     if _looks_binary(head_text):
         return None
-    delim, _, width, start = _layout(head_text)
+    delim, head_rows, width, start = _layout(head_text)
     try:
         quoted = _file_has_quote(path)
     except OSError:
@@ -354,7 +355,8 @@ def _read_large_utf8(name: str) -> Grid | None:
     hashing = _digesting(name)
     try:
         with path.open("rb", buffering=0) as raw:
-            cells = _read_body_arrow(_Hashed(raw, hashing), delim, start, width, quoted=quoted)
+            cells = _read_body_arrow(_Hashed(raw, hashing), delim, start, width, quoted=quoted,
+                                     repeated=_repeated_columns(head_rows, start, width))
     except (pa.ArrowInvalid, OSError):
         return None  # ragged rows or a byte that is not UTF-8 further down: the general path copes
     finally:
@@ -397,8 +399,17 @@ def _has_quote(body: bytes | memoryview) -> bool:
     return whole.find(b'"') >= 0
 
 
+def _repeated_columns(head_rows: list[list[str]], start: int, width: int) -> frozenset[int]:
+    """The columns whose cells repeat in the first rows of the table (chi bộ, status, gender…: each value at
+    least four times over on average): read as dictionaries, a small integer per row, each value once."""
+    rows = head_rows[start + 1:]
+    if len(rows) < 50:
+        return frozenset()
+    return frozenset(j for j in range(width) if 4 * len({r[j] if j < len(r) else "" for r in rows}) <= len(rows))
+
+
 def _read_body_arrow(body: bytes | memoryview | io.RawIOBase, delim: str, start: int, width: int,
-                     quoted: bool = True) -> pd.DataFrame:
+                     quoted: bool = True, repeated: frozenset[int] = frozenset()) -> pd.DataFrame:
     """The rows from `start` on as columns of text. Only a quoted cell can hold a line break: a file without
     any '"' (`quoted` False) is cut into blocks at its line ends and parsed on every core, where a line
     break allowed inside values makes Arrow find the blocks one after the other (and costs 1.6 times the
@@ -408,7 +419,9 @@ def _read_body_arrow(body: bytes | memoryview | io.RawIOBase, delim: str, start:
         body if isinstance(body, io.RawIOBase) else pa.BufferReader(pa.py_buffer(body)),
         read_options=pacsv.ReadOptions(skip_rows=start, column_names=names),
         parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=quoted, ignore_empty_lines=False),
-        convert_options=pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
+        convert_options=pacsv.ConvertOptions(column_types={n: pa.dictionary(pa.int32(), pa.large_string())
+                                                           if j in repeated else pa.large_string()
+                                                           for j, n in enumerate(names)},
                                              strings_can_be_null=False, quoted_strings_can_be_null=False),
     )
     frame = table.to_pandas(types_mapper={pa.large_string(): pd.StringDtype("pyarrow")}.get)

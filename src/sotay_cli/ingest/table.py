@@ -131,8 +131,8 @@ def load_table(
 
     # every mapped column as clean text once; the parsers read dates and numbers back from it
     raw = pd.DataFrame({canonical: v.text(body[j]) for j, canonical in header.columns.items()}, index=body.index)
-    blank = np.logical_and.reduce([pc.equal(pa.array(raw[c].array), "").to_numpy(zero_copy_only=False)
-                                   for c in raw.columns]).astype(bool) if len(raw.columns) else np.zeros(len(raw), bool)
+    blank = np.logical_and.reduce([v.blank(raw[c]) for c in raw.columns]).astype(bool) \
+        if len(raw.columns) else np.zeros(len(raw), bool)
     table.count_out("dòng trống", blank.sum())
     raw = keep(raw, ~blank)
     total = _total_rows(body if len(raw) == len(body) else body.loc[raw.index], raw[schema.required[0]])
@@ -199,7 +199,7 @@ def _total_rows(body: pd.DataFrame, key: pd.Series) -> np.ndarray:
     filled cell of those few is read.
     """
     out = np.zeros(len(body), dtype=bool)
-    arr = pa.array(key.array)
+    arr = v.to_arrow_text(key)
     wordy = pc.or_(pc.equal(arr, ""), pc.match_substring_regex(arr, r"^\D"))
     maybe = np.flatnonzero(np.asarray(wordy.to_numpy(zero_copy_only=False), dtype=bool))
     if not len(maybe) or body.empty:

@@ -225,6 +225,8 @@ def to_arrow_text(s: pd.Series) -> pa.Array | pa.ChunkedArray:
         arr = s.array._pa_array if hasattr(s.array, "_pa_array") else pa.array(s.array)
         # pandas keeps large_string; casting to string would copy every cell for nothing
         return arr if arr.type in (pa.string(), pa.large_string()) else arr.cast(pa.large_string())
+    if isinstance(s.dtype, pd.CategoricalDtype) and infer_dtype(s.cat.categories, skipna=True) in ("string", "empty"):
+        return arrow_text(s)  # a CSV column read as a dictionary: each name once, spread by its code
     values = s.to_numpy(dtype=object)
     if infer_dtype(values, skipna=True) in ("string", "empty"):
         return pa.array(values, type=pa.large_string(), from_pandas=True)
@@ -234,7 +236,18 @@ def to_arrow_text(s: pd.Series) -> pa.Array | pa.ChunkedArray:
 
 
 def text(s: pd.Series) -> pd.Series:
-    """Cells as stripped NFC text ('' for empty), whitespace collapsed; whole numbers lose Excel's '.0'."""
+    """Cells as stripped NFC text ('' for empty), whitespace collapsed; whole numbers lose Excel's '.0'.
+    A column of text read as categories (a CSV's repeated columns) stays so, its categories cleaned."""
+    if isinstance(s.dtype, pd.CategoricalDtype) and infer_dtype(s.cat.categories, skipna=True) in ("string", "empty"):
+        names = pa.array(s.cat.categories.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
+        codes = s.cat.codes.to_numpy()
+        cleaned = _clean(names)
+        if cleaned.equals(names) and not (codes < 0).any():
+            return s
+        # names alike once cleaned become one category; a missing cell is ''
+        merged, distinct = pd.factorize(np.asarray(cleaned.to_pylist() + [""], dtype=object))
+        return pd.Series(pd.Categorical.from_codes(merged[np.where(codes < 0, len(names), codes)],
+                                                   categories=pd.Index(distinct, dtype=object)), index=s.index)
     arr = to_arrow_text(s)
     if _repetitive(arr):  # a column of repeated names: clean each name once
         names = pc.unique(arr)
@@ -246,6 +259,15 @@ def text(s: pd.Series) -> pd.Series:
     else:
         out = _clean(arr)
     return pd.Series(pd.arrays.ArrowStringArray(out), index=s.index)
+
+
+def blank(s: pd.Series) -> np.ndarray:
+    """Which cells of a column `text` gave are empty (a Categorical's from its categories)."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        empty = np.array([c == "" for c in s.cat.categories] + [True], dtype=bool)
+        codes = s.cat.codes.to_numpy()
+        return empty[np.where(codes < 0, len(empty) - 1, codes)]
+    return np.asarray(pc.equal(pa.array(s.array), "").to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _repetitive(arr: pa.Array, sample: int = 20_000) -> bool:
@@ -444,6 +466,11 @@ def _extract(raw: pd.Series, pattern: re.Pattern) -> pd.DataFrame:
 
 def integer(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Counts: whole numbers >= 0 ('1.234' is read as a Vietnamese thousands separator)."""
+    frame = per_unique(s, lambda u: pd.DataFrame(dict(zip(("value", "bad"), _integer(u)))))
+    return frame["value"], frame["bad"].astype(bool)
+
+
+def _integer(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     raw = text(s)
     # no look-behind: pandas 2.2 runs this on Arrow strings with RE2, which has none
     grouped = raw.str.fullmatch(r"\d{1,3}(?:[.,]\d{3})+")
