@@ -78,12 +78,16 @@ class Tree:
         index, unit_of_key, shared = keys
         if not len(index):  # nothing below the root
             return np.full(len(rows), -1, dtype=np.int64)
-        columns = list(zip(*rows))
-        folded = [np.array([fold(c) for c in column], dtype=object) for column in columns]
+        folded, filled = [], []
+        for column in zip(*rows):  # each distinct name folded once
+            codes, uniques = pd.factorize(np.asarray(column, dtype=object), use_na_sentinel=False)
+            uniques = np.asarray(uniques, dtype=object)
+            folded.append(np.array([fold(u) for u in uniques], dtype=object)[codes])
+            filled.append((uniques != "")[codes])
         name = folded[0]
         query = name
-        for column, up in zip(reversed(columns[1:]), reversed(folded[1:])):  # the lowest upper joined first
-            given = np.array([bool(c) for c in column], dtype=bool) & (up != root_key) & (up != name)
+        for up, given in zip(reversed(folded[1:]), reversed(filled[1:])):  # the lowest upper joined first
+            given = given & (up != root_key) & (up != name)
             query = np.where(given, up + _KEY_SEP + query, query)
         at = index.get_indexer(query)
         ok = at >= 0
@@ -102,7 +106,8 @@ class Tree:
                 parent_pos = u.index.get_indexer(u["parent"])
                 depth = u["depth"].to_numpy()
                 keys = np.full(len(u), None, dtype=object)
-                mine = np.array([fold(n) for n in names], dtype=object)
+                codes, uniques = pd.factorize(names, use_na_sentinel=False)  # each distinct name folded once
+                mine = np.array([fold(n) for n in uniques], dtype=object)[codes]
                 for d in range(1, int(depth.max()) + 1 if len(depth) else 0):
                     at = np.flatnonzero(depth == d)
                     keys[at] = mine[at] if d == 1 else keys[parent_pos[at]] + _KEY_SEP + mine[at]
