@@ -175,3 +175,13 @@ def test_names_that_look_like_the_stand_ins_are_written_as_names(june):
     text = b"".join(odd.json_chunks(batch=4))
     assert text == orjson.dumps(odd.to_dict(), option=INDENT)
     assert text.count(b'"\\u0000units\\u0000"') == 2  # in the total and in the units
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(NAMES + ["", "x"]), unique=True),
+       st.lists(st.one_of(st.none(), st.sampled_from(NAMES + ["y", ""])), max_size=30),
+       st.sampled_from([object, "str"]))
+def test_unit_positions_are_those_of_a_lookup_in_the_index(units, ids, dtype):
+    index = pd.Index(units, dtype=object)
+    column = pd.Series(ids, dtype=dtype)
+    assert forecast.positions(column, index).tolist() == index.get_indexer(column.astype(object)).tolist()

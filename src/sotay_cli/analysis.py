@@ -325,9 +325,10 @@ def group_figures(figures: pd.DataFrame, unknown: set[str] = frozenset()) -> pd.
     """The figures of each tagged group, summed over its top-most tagged units (a roll-up already
     holds everything below it), rates from the sums; groups with no unit are left out."""
     rows = {}
+    parent = figures.index.get_indexer(figures["parent"])  # every parent's position at once; -1: none
     for tag in GROUP_LABELS:
-        tagged = figures[tag].astype(bool)
-        parent_tagged = figures["parent"].map(tagged).fillna(False).astype(bool)
+        tagged = figures[tag].astype(bool).to_numpy()
+        parent_tagged = np.where(parent >= 0, tagged[parent], False)
         top = figures[tagged & ~parent_tagged]
         if top.empty:
             continue
