@@ -216,3 +216,33 @@ def test_a_column_read_as_categories_parses_as_the_same_column_of_text(cells, mi
         a, b = parse(coded), parse(plain)
         assert a[0].astype(object).tolist() == b[0].astype(object).tolist() and a[1].tolist() == b[1].tolist()
     assert v.fold_series(coded).tolist() == v.fold_series(plain).tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_CARD_LIKE, st.just("")), min_size=1, max_size=10), st.integers(0, 3), st.booleans())
+def test_canonical_cards_are_told_from_their_bytes_as_the_regex_tells_them(cells, cut, large):
+    """values._canonical_or_blank: the card column's fast path is taken exactly when every cell matches
+    ^(?:\\d{2}\\.\\d{6})?$; on sliced and chunked columns too."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    column = pa.array(cells, type=pa.large_string() if large else pa.string())
+    for arr in (column, column.slice(min(cut, len(column))),
+                pa.chunked_array([column.slice(0, 1), column.slice(1)])):
+        expect = pc.all(pc.match_substring_regex(arr, v._CARD_OR_BLANK)).as_py() if len(arr) else True
+        assert v._canonical_or_blank(arr) == bool(expect)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet="0123456789 aĐ٣-.", max_size=4)), min_size=1, max_size=10),
+       st.integers(0, 3))
+def test_cells_that_may_be_totals_are_found_from_their_first_byte_as_by_the_regex(cells, cut):
+    """values.empty_or_wordy (the rows table._total_rows looks at): '' or a first character that is no ASCII
+    digit, exactly as RE2's ^\\D says; a null is neither; sliced and chunked columns too."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    column = pa.array(cells, type=pa.large_string())
+    for arr in (column, column.slice(min(cut, len(column))), pa.chunked_array([column.slice(0, 1), column.slice(1)])):
+        regex = pc.fill_null(pc.or_(pc.equal(arr, ""), pc.match_substring_regex(arr, r"^\D")), False)
+        assert v.empty_or_wordy(arr).tolist() == regex.to_pylist()

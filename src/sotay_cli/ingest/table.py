@@ -200,8 +200,7 @@ def _total_rows(body: pd.DataFrame, key: pd.Series) -> np.ndarray:
     """
     out = np.zeros(len(body), dtype=bool)
     arr = v.to_arrow_text(key)
-    wordy = pc.or_(pc.equal(arr, ""), pc.match_substring_regex(arr, r"^\D"))
-    maybe = np.flatnonzero(np.asarray(wordy.to_numpy(zero_copy_only=False), dtype=bool))
+    maybe = np.flatnonzero(v.empty_or_wordy(arr))
     if not len(maybe) or body.empty:
         return out
     # the first filled cell of each of those rows, in Arrow (a Python object per cell cost seconds for a
