@@ -117,6 +117,15 @@ def test_round_trip_and_rerun_replaces_only_that_period(tmp_path, june, may):
     assert (ROOT, "2026-06", june.root, "installed_rate", 0.95) in stored_targets(path)
 
 
+def test_a_stored_run_reads_back_as_the_rows_it_was_compared_as(tmp_path, june, may):
+    """What a comparison reads of a stored month is exactly that month's own rows: ids, counts, rates, types."""
+    path = tmp_path / "h.sqlite"
+    history.save(path, may)
+    series = history.read_comparison(path, june).series
+    back = series[series["period"] == may.period.label].reset_index(drop=True)
+    pd.testing.assert_frame_equal(back, history.current_rows(may).sort_values("unit", ignore_index=True))  # id order
+
+
 def test_two_organisations_keep_the_same_period_and_a_rerun_replaces_only_its_own(tmp_path):
     path = tmp_path / "h.sqlite"
     a = org_analysis(tmp_path / "a", "Đảng bộ xã An", installed=1)
