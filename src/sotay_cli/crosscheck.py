@@ -141,14 +141,26 @@ def note_unit_mismatch(data: Dataset, tree: Tree) -> None:
     pos = positions(f["card"], roster["card"])
     # compared in Arrow: a Python string per account would cost more than the whole comparison
     found = pos >= 0
-    theirs = pc.take(arrow_text(roster["chi_bo"]), pa.array(np.maximum(pos, 0)))
-    given = arrow_text(f["chi_bo"])
-    differ = found & np.asarray(pc.fill_null(pc.and_(pc.not_equal(given, ""), pc.not_equal(given, theirs)), False)
-                                .to_numpy(zero_copy_only=False), dtype=bool)
-    if differ.any():  # written differently: the same name unless it differs folded too
-        at = pa.array(np.flatnonzero(differ))
-        differ[differ] = (fold_series(pd.Series(pc.take(given, at).to_pylist(), dtype=object)).to_numpy()
-                          != fold_series(pd.Series(pc.take(theirs, at).to_pylist(), dtype=object)).to_numpy())
+    mine, roster_names = f["chi_bo"], roster["chi_bo"]
+    if isinstance(mine.dtype, pd.CategoricalDtype) and isinstance(roster_names.dtype, pd.CategoricalDtype) and \
+            roster_names.cat.categories.is_unique:
+        # both read as categories: compared by their codes, each account's name looked up among the roster's once
+        given_codes, their_codes = mine.cat.codes.to_numpy(), roster_names.cat.codes.to_numpy()[np.maximum(pos, 0)]
+        names = mine.cat.categories
+        filled = np.append(np.asarray(names != "", dtype=bool), False)  # a missing name: never said to differ
+        as_theirs = np.append(roster_names.cat.categories.get_indexer(names), -2)
+        g = np.where(given_codes < 0, len(names), given_codes)
+        differ = found & filled[g] & (their_codes >= 0) & (as_theirs[g] != their_codes)
+    else:
+        theirs = pc.take(arrow_text(roster_names), pa.array(np.maximum(pos, 0)))
+        given = arrow_text(mine)
+        differ = found & np.asarray(pc.fill_null(pc.and_(pc.not_equal(given, ""), pc.not_equal(given, theirs)), False)
+                                    .to_numpy(zero_copy_only=False), dtype=bool)
+    if differ.any():  # written differently: the same name unless it differs folded too (those few read out)
+        at = np.flatnonzero(differ)
+        given_at = pd.Series(mine.iloc[at].to_numpy(dtype=object), dtype=object)
+        theirs_at = pd.Series(roster_names.iloc[pos[at]].to_numpy(dtype=object), dtype=object)
+        differ[at] = fold_series(given_at).to_numpy() != fold_series(theirs_at).to_numpy()
     differ = pd.Series(differ, index=f.index)
     n = int(differ.sum())
     if n:
