@@ -120,20 +120,25 @@ def _migrate_2_to_3(con: sqlite3.Connection) -> None:
 
 
 def _migrate_3_to_4(con: sqlite3.Connection) -> None:
-    """Each run's rows of figures and targets become its two Arrow blobs, nothing left out."""
     for table in ("targets", "figures"):
         con.execute(f"ALTER TABLE {table} RENAME TO {table}_v3")
     con.execute(_schema_v4()[1])
+    _convert_v3(con, "figures_v3", "targets_v3")
+    for table in ("targets_v3", "figures_v3"):
+        con.execute(f"DROP TABLE {table}")
+
+
+def _convert_v3(con: sqlite3.Connection, figures: str, targets: str) -> None:
+    """Each run's version 3 rows, in the tables named `figures` and `targets`, become its three Arrow blobs
+    in the version 4 table figures: nothing left out, a count the file never had null (unknown)."""
     for org, period in con.execute("SELECT org, period FROM runs").fetchall():
-        f = pd.read_sql_query("SELECT * FROM figures_v3 WHERE org = ? AND period = ? ORDER BY unit", con,
+        f = pd.read_sql_query(f"SELECT * FROM {figures} WHERE org = ? AND period = ? ORDER BY unit", con,
                               params=[org, period])
-        long = pd.read_sql_query("SELECT unit, metric, target FROM targets_v3 WHERE org = ? AND period = ?", con,
+        long = pd.read_sql_query(f"SELECT unit, metric, target FROM {targets} WHERE org = ? AND period = ?", con,
                                  params=[org, period])
         wide = long.pivot(index="unit", columns="metric", values="target")
         data = _figures_table(f["unit"], f["label"], f["parent"], f["level"], {c: f[c] for c in COUNTS if c in f})
         _insert(con, org, period, data, _targets_table(wide))
-    for table in ("targets_v3", "figures_v3"):
-        con.execute(f"DROP TABLE {table}")
 
 
 MIGRATIONS = {1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4}
@@ -203,7 +208,7 @@ def _upgrade(con: sqlite3.Connection, version: int) -> None:
             con.execute(ddl)
         version = SCHEMA_VERSION
     while version < SCHEMA_VERSION:
-        MIGRATIONS[version](con)  # a count sotay learnt after a run was stored: unknown for that run
+        MIGRATIONS[version](con)
         version += 1
     con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
@@ -253,7 +258,8 @@ def open_history(path: Path) -> sqlite3.Connection:
 
 def read_history(path: Path) -> sqlite3.Connection | None:
     """The history file opened read-only at the current schema, or None when there is none yet. An older
-    file is migrated in a copy in memory; the file itself is never written."""
+    file is migrated into memory (a version 3 file's runs read from it, not copied first); the file itself is
+    never written."""
     if not path.exists():
         return None
     uri = f"{path.resolve().as_uri()}?mode=ro"
@@ -268,10 +274,18 @@ def _prepared(path: Path, connect, writable: bool) -> sqlite3.Connection:
         con = connect()
         con.execute("PRAGMA foreign_keys = ON")
         with _transaction(con):  # one state of the file for every look at it
-            current = _current(con, _inspect(con, path))
+            version = _inspect(con, path)
+            current = _current(con, version)
         if not current:
             if not writable:
-                memory = sqlite3.connect(":memory:", isolation_level=None)
+                memory = sqlite3.connect("file::memory:", uri=True, isolation_level=None)
+                if version == 3:  # a country's 1.4 GB of rows not copied into memory to become 35 MB of blobs
+                    con.close()
+                    con = memory
+                    if _converted_v3(memory, path):
+                        return memory
+                    memory.close()  # migrated meanwhile by another sotay: read as it is now
+                    return _prepared(path, connect, writable)
                 con.backup(memory)
                 con.close()
                 con = memory
@@ -287,6 +301,25 @@ def _prepared(path: Path, connect, writable: bool) -> sqlite3.Connection:
         if isinstance(exc, HistoryError):
             raise
         raise _refusal(exc, path) from exc
+
+
+def _converted_v3(memory: sqlite3.Connection, path: Path) -> bool:
+    """The version 3 file at `path` (attached read-only, read in one transaction) converted into `memory` at
+    the current schema; False when the file is no longer at version 3."""
+    memory.execute("ATTACH DATABASE ? AS old", (f"{path.resolve().as_uri()}?mode=ro",))
+    try:
+        with _transaction(memory, "IMMEDIATE"):
+            if memory.execute("PRAGMA old.user_version").fetchone()[0] != 3:
+                return False
+            for ddl in _schema_v4():
+                memory.execute(ddl)
+            runs = ", ".join(f'"{c}"' for c in ["org", *_RUN_COLUMNS])
+            memory.execute(f"INSERT INTO runs ({runs}) SELECT {runs} FROM old.runs")
+            _convert_v3(memory, "old.figures", "old.targets")
+            memory.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    finally:
+        memory.execute("DETACH DATABASE old")
+    return True
 
 
 def _compact(con: sqlite3.Connection) -> None:
