@@ -352,26 +352,26 @@ def empty_or_wordy(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros(0, dtype=bool)
 
 
-def _canonical_or_blank(arr: pa.Array | pa.ChunkedArray) -> bool:
-    """Whether every cell matches _CARD_OR_BLANK, judged on the UTF-8 bytes (RE2 over a country's cards took
-    a second): each cell empty or 9 bytes, the 9-byte ones digits around a dot."""
+def _canonical_cells(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Which cells match _CARD_OR_BLANK, judged on the UTF-8 bytes (RE2 over a country's cards took a second):
+    a cell empty or of 9 bytes, digits around a dot."""
+    out = []
     for chunk in (arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]):
-        if not len(chunk):
-            continue
         if chunk.null_count or chunk.type not in (pa.string(), pa.large_string()):
-            return bool(pc.all(pc.fill_null(pc.match_substring_regex(chunk, _CARD_OR_BLANK), False)).as_py())
+            out.append(np.asarray(pc.fill_null(pc.match_substring_regex(chunk, _CARD_OR_BLANK), False)
+                                  .to_numpy(zero_copy_only=False), dtype=bool))
+            continue
         _, offsets, data = chunk.buffers()
         offsets = np.frombuffer(offsets, dtype=np.int64 if chunk.type == pa.large_string() else np.int32)
         offsets = offsets[chunk.offset: chunk.offset + len(chunk) + 1]
         lengths = np.diff(offsets)
-        nine = lengths == 9
-        if not (nine | (lengths == 0)).all():
-            return False
-        if nine.any():
-            cells = np.frombuffer(data, dtype=np.uint8)[offsets[:-1][nine][:, None] + np.arange(9)]
-            if (cells[:, 2] != 46).any() or (cells[:, _CARD_DIGITS] - np.uint8(48) > 9).any():
-                return False
-    return True
+        ok = lengths == 0
+        nine = np.flatnonzero(lengths == 9)
+        if len(nine):
+            cells = np.frombuffer(data, dtype=np.uint8)[offsets[nine][:, None] + np.arange(9)]
+            ok[nine] = (cells[:, 2] == 46) & ((cells[:, _CARD_DIGITS] - np.uint8(48)) <= 9).all(axis=1)
+        out.append(ok)
+    return np.concatenate(out) if out else np.zeros(0, dtype=bool)
 
 
 def card(s: pd.Series) -> pd.Series:
@@ -381,11 +381,21 @@ def card(s: pd.Series) -> pd.Series:
     separator (or none) the export used: '38300002', ' 38.300002 ', '38,300002' are all '38.300002'.
     Other forms are kept, upper-cased."""
     cells = arrow_text(text(s))
-    if len(cells) and _canonical_or_blank(cells):
-        # every card already canonical (an export of the national system): one scan instead of five
+    canonical = _canonical_cells(cells)
+    if canonical.all():
+        # every card already canonical (an export of the national system): nothing to rewrite
         return pd.Series(pd.arrays.ArrowStringArray(cells), index=s.index)
+    if canonical.mean() < 0.5:
+        return _card_forms(cells, s.index)
+    # the few cards of another form rewritten alone: the rules leave a canonical card as it is
+    out = pd.Series(pd.arrays.ArrowStringArray(cells), index=s.index)
+    out[~canonical] = _card_forms(pc.filter(cells, pa.array(~canonical)), None).to_numpy(dtype=object)
+    return out
+
+
+def _card_forms(cells: pa.Array | pa.ChunkedArray, index) -> pd.Series:
     arr = pc.utf8_upper(pc.replace_substring(pc.utf8_ltrim(cells, "'"), " ", ""))
-    out = pd.Series(pd.arrays.ArrowStringArray(pc.replace_substring_regex(arr, _CARD_DD_6, r"\1.\2")), index=s.index)
+    out = pd.Series(pd.arrays.ArrowStringArray(pc.replace_substring_regex(arr, _CARD_DD_6, r"\1.\2")), index=index)
     # RE2's \d is ASCII; Python's reads every script's digits: cells with other characters go through re
     # (pandas sent the whole column through re for one such cell: 0.7 s for a province's cards)
     other = ~np.asarray(pc.fill_null(pc.string_is_ascii(arr), True).to_numpy(zero_copy_only=False), dtype=bool)
