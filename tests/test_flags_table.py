@@ -108,7 +108,6 @@ def test_pace_texts_are_each_flags_pace_text(june):
 
 def test_annotate_joins_each_units_pace_to_its_flags(june):
     """Three months of a made-up history: the paces of the table are those of `forecast.pace` per unit."""
-    f = june.figures
     months = []
     for back, scale in ((2, 0.8), (1, 0.9)):
         rows = history.current_rows(june).assign(period=f"2026-{6 - back:02d}")

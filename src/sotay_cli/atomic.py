@@ -243,7 +243,5 @@ def write_bytes(target: str | Path, data: bytes) -> None:
 def write_chunks(target: str | Path, chunks: Iterable[bytes]) -> None:
     """`write_bytes` for output made piece by piece: each piece goes to the temporary file as it comes, and
     the file replaces the target only once the last is written."""
-    with atomic_path(target) as tmp:
-        with open(tmp, "wb") as stream:
-            for chunk in chunks:
-                stream.write(chunk)
+    with atomic_path(target) as tmp, open(tmp, "wb") as stream:  # closed before the rename
+        stream.writelines(chunks)

@@ -181,7 +181,7 @@ class Flags:
         self._words = {} if words is None else words  # rounding -> (message, deadline, deadline_text) columns
 
     @classmethod
-    def from_columns(cls, columns: dict) -> "Flags":
+    def from_columns(cls, columns: dict) -> Flags:
         """From arrays (object arrays stay Python objects: a column of text ids is not converted)."""
         data = {c: pd.Series(np.asarray(columns[c], dtype=object) if c in _OBJECT_COLUMNS else columns[c],
                              dtype=object if c in _OBJECT_COLUMNS else None, copy=False)
@@ -189,7 +189,7 @@ class Flags:
         return cls(pd.DataFrame(data))
 
     @classmethod
-    def of(cls, flags: list[Flag], at=None) -> "Flags":
+    def of(cls, flags: list[Flag], at=None) -> Flags:
         """A table of `Flag` objects (tests, small callers); `at` the units' positions, -1 when not given."""
         columns = {c: [getattr(f, c) for f in flags] for c in FLAG_COLUMNS}
         columns["value"], columns["target"], columns["shortfall"] = (np.asarray(columns[c], dtype="float64")
@@ -226,13 +226,13 @@ class Flags:
         part = self.frame.iloc[rows]
         return [Flag(*row) for row in zip(*(part[c].tolist() for c in FLAG_COLUMNS))]
 
-    def where(self, mask) -> "Flags":
+    def where(self, mask) -> Flags:
         """The flags where `mask` holds, in the same order (their words kept)."""
         mask = np.asarray(mask, dtype=bool)
         words = {r: tuple(column[mask] for column in cols) for r, cols in self._words.items()}
         return Flags(self.frame[mask], words)
 
-    def with_pace(self, pace) -> "Flags":
+    def with_pace(self, pace) -> Flags:
         """The same flags with the pace column given (the words do not depend on it)."""
         return Flags(self.frame.assign(pace=pd.Series(np.asarray(pace, dtype=object), dtype=object)), self._words)
 
