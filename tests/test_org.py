@@ -52,3 +52,19 @@ def test_distinct_rows_are_the_same_whatever_the_key_size_and_column_type(rows, 
     with unittest.mock.patch.object(org, "_KEY_LIMIT", limit):
         inverse, distinct = org._distinct_rows(columns, one_spelling=one_spelling)
     assert inverse.tolist() == expect[0].tolist() and distinct == expect[1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(ROWS, min_size=1, max_size=15), st.data())
+def test_below_a_unit_are_itself_and_the_units_whose_path_starts_with_it(roster, data):
+    """A unit's id is its path below the root: the units at or below it are it and those whose id continues
+    its own (every unit, for the root)."""
+    members = pd.DataFrame(roster, columns=["xa", "co_so", "chi_bo"])
+    members = members[members["chi_bo"] != ""]
+    if members.empty:
+        return
+    tree = org.build_tree(members, None, "Tỉnh X")
+    unit = data.draw(st.sampled_from(list(tree.units.index)))
+    ids = set(tree.units.index)
+    expected = ids if unit == tree.root else {u for u in ids if u == unit or u.startswith(unit + org.SEP)}
+    assert tree.below(unit) == expected

@@ -196,7 +196,7 @@ def compute(
     own["n_chi_bo_co_so"] = (base & is_chi_bo).astype(int)
     rolled = COUNTS + ["no_smartphone"] + STRUCTURE
     # roll up: every unit sums what lies at or below it, each level added into its parents from the deepest up
-    # (positions in numpy: joining and grouping a country's 1.5 million closure rows by id took seconds)
+    # (positions in numpy: joining and grouping a country's 1.5 million (unit, ancestor) pairs by id took seconds)
     values = own[rolled].to_numpy(dtype="int64", copy=True)
     parent_pos = units.index.get_indexer(units["parent"])
     depth = units["depth"].to_numpy()

@@ -29,11 +29,9 @@ _KEY_SEP = "\x1f"  # joins folded names into one key: a fold holds only letters,
 class Tree:
     """Units indexed by id, with `parent` (id), `name`, `label` (the name as shown: with its parent
     when the name alone is ambiguous), `level`, `depth`, `base` (a tổ chức cơ sở đảng), inherited
-    tags; `closure` pairs every unit with each of its ancestors (itself included), which is what
-    roll-ups sum over. `member_units` gives each roster row its chi bộ's id (None: not placed)."""
+    tags. `member_units` gives each roster row its chi bộ's id (None: not placed)."""
 
     units: pd.DataFrame
-    closure: pd.DataFrame  # columns: unit, ancestor
     root: str
     problems: list[Problem] = field(default_factory=list)
     member_units: pd.Series | None = None
@@ -125,8 +123,16 @@ class Tree:
         return self._index
 
     def below(self, unit: str) -> set[str]:
-        """Ids at or below `unit`."""
-        return set(self.closure.loc[self.closure["ancestor"] == unit, "unit"])
+        """Ids at or below `unit`: a unit is when it is `unit` or its parent is, level by level down."""
+        ids = self.units.index
+        parent = ids.get_indexer(self.units["parent"])  # -1: the root
+        inside = ids == unit
+        for _ in range(MAX_DEPTH + 1):
+            grown = inside | ((parent >= 0) & inside[parent])
+            if (grown == inside).all():
+                break
+            inside = grown
+        return set(ids[inside])
 
     def find(self, text: str) -> str | None:
         """The id of a unit given by id, label or (unambiguous) name."""
@@ -449,9 +455,8 @@ def _build_tree(members: pd.DataFrame, units: pd.DataFrame | None, root: str | N
                           "name": pd.Series([root, *names], index=index, dtype=object)})
     frame["depth"] = pd.Series([0, *(len(p) for p in paths)], index=index)
 
-    # every unit's parent as a position: the closure, the tags and the order follow parents in numpy
+    # every unit's parent as a position: the tags and the order follow parents in numpy
     parent_pos = frame.index.get_indexer(frame["parent"])  # -1: the root
-    closure = _closure(frame.index.to_numpy(dtype=object), parent_pos)
 
     # levels: the units file's when it says, else by place in the tree
     given = {SEP.join(p): n.level for p, n in node_paths.items() if n.level}
@@ -500,7 +505,7 @@ def _build_tree(members: pd.DataFrame, units: pd.DataFrame | None, root: str | N
     chain_codes = index.get_indexer(pd.Index([SEP.join(p) if p else None for p in chain_paths], dtype=object))
     member_codes = chain_codes[codes] if chains else np.full(len(members), -1, dtype=np.int64)
     member_units = pd.Series(pd.Categorical.from_codes(member_codes, categories=index), index=members.index)
-    return Tree(frame.sort_values("order"), closure, root, problems, member_units)
+    return Tree(frame.sort_values("order"), root, problems, member_units)
 
 
 def _labels(frame: pd.DataFrame, root: str) -> pd.Series:
@@ -518,23 +523,6 @@ def _labels(frame: pd.DataFrame, root: str) -> pd.Series:
     still = folded.where(~repeated, joined).duplicated(keep=False).to_numpy()
     labels[still] = pd.Series(frame.index, index=frame.index)[still]
     return labels
-
-
-def _closure(ids: np.ndarray, parent_pos: np.ndarray) -> pd.DataFrame:
-    """(unit, ancestor) for every unit and each of its ancestors, itself first: all units paired with
-    themselves, then with their parents, their grandparents…, in the units' order."""
-    owner = current = np.arange(len(ids))
-    units, ancestors = [owner], [current]
-    for _ in range(MAX_DEPTH + 1):
-        up = parent_pos[current]
-        alive = up >= 0
-        if not alive.any():
-            break
-        owner, current = owner[alive], up[alive]
-        units.append(owner)
-        ancestors.append(current)
-    return pd.DataFrame({"unit": ids[np.concatenate(units)], "ancestor": ids[np.concatenate(ancestors)]},
-                        dtype=object)
 
 
 def _tree_order(frame: pd.DataFrame, root: str, parent_pos: np.ndarray | None = None) -> pd.Series:
