@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from sotay_cli import atomic, forecast, history
 from sotay_cli.analysis import analyse
 from sotay_cli.config import load_config
+from sotay_cli.ingest import values
 from sotay_cli.metrics import RATES
 from sotay_cli.periods import parse_period
 from sotay_cli.targets import GAP_UNITS, Flag, Flags, flags
@@ -183,4 +184,5 @@ def test_names_that_look_like_the_stand_ins_are_written_as_names(june):
 def test_unit_positions_are_those_of_a_lookup_in_the_index(units, ids, dtype):
     index = pd.Index(units, dtype=object)
     column = pd.Series(ids, dtype=dtype)
-    assert forecast.positions(column, index).tolist() == index.get_indexer(column.astype(object)).tolist()
+    expected = index.get_indexer(column.astype(object)).tolist()
+    assert values.positions(column, pd.Series(index, copy=False)).tolist() == expected
