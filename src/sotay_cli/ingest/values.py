@@ -573,30 +573,6 @@ def _meeting_kind(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     return out, ~(thematic | regular)
 
 
-def membership(s: pd.Series) -> pd.Series:
-    return per_unique(s, _membership)
-
-
-def _membership(s: pd.Series) -> pd.Series:
-    key = fold_series(s)
-    out = pd.Series(None, index=s.index, dtype=object)
-    out[key.str.contains("du bi")] = "probationary"
-    out[key.str.contains("chinh thuc")] = "official"
-    return out
-
-
-def gender(s: pd.Series) -> pd.Series:
-    return per_unique(s, _gender)
-
-
-def _gender(s: pd.Series) -> pd.Series:
-    key = fold_series(s)
-    out = text(s).astype(object)
-    out[key.isin({"nam", "m", "male"})] = "Nam"
-    out[key.isin({"nu", "f", "female"})] = "Nữ"
-    return out
-
-
 def unit_level(s: pd.Series) -> pd.Series:
     return per_unique(s, _unit_level)
 
