@@ -186,3 +186,13 @@ def test_unit_positions_are_those_of_a_lookup_in_the_index(units, ids, dtype):
     column = pd.Series(ids, dtype=dtype)
     expected = index.get_indexer(column.astype(object)).tolist()
     assert values.positions(column, pd.Series(index, copy=False)).tolist() == expected
+
+
+def test_flags_made_without_positions_keep_their_units_labels_and_places():
+    """`Flags.of` (small callers) gives no unit positions: an analysis given such flags finds them by id, so
+    each flag keeps its own unit's label and each unit its own flags."""
+    a = analyse(load_config("sample_data/sotay.toml"), parse_period("2026-06"))
+    expected_flags, expected_units = a.flag_dicts(), a.unit_dicts()
+    a.with_flags(Flags.of(list(a.flags)))
+    assert a.flag_dicts() == expected_flags
+    assert a.unit_dicts() == expected_units

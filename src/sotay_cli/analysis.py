@@ -144,7 +144,12 @@ class Analysis:
         return out
 
     def with_flags(self, flags: Flags) -> None:
-        """Replace the flags (given their pace, say)."""
+        """Replace the flags (given their pace, say). A flag made without its unit's position (`Flags.of`)
+        is given it here: labels and each unit's flags are read by position."""
+        at = flags.frame["at"].to_numpy()
+        if (at < 0).any():
+            missing = at < 0
+            flags.frame.loc[missing, "at"] = self.figures.index.get_indexer(flags.frame.loc[missing, "unit"])
         self.flags = flags
 
     def flag_dicts(self) -> list[dict]:
