@@ -11,6 +11,7 @@ import datetime as dt
 import functools
 import re
 import unicodedata
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -107,6 +108,21 @@ def card_numbers(arr: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
     return numbers
 
 
+def _utf8_chunks(arr: pa.Array | pa.ChunkedArray) -> Iterator[tuple[pa.Array, np.ndarray | None, np.ndarray | None]]:
+    """Each chunk of a column with, for a chunk of strings, its cells' offsets (one more than it has cells: cell
+    i is data[offsets[i]:offsets[i + 1]]) and its UTF-8 bytes, as numpy arrays over Arrow's buffers (no copy);
+    with None, None for a chunk of another type. What the byte-level tests below read instead of a regex."""
+    for chunk in (arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]):
+        if chunk.type not in (pa.string(), pa.large_string()):
+            yield chunk, None, None
+            continue
+        _, offsets, data = chunk.buffers()
+        width = np.int64 if chunk.type == pa.large_string() else np.int32
+        offsets = (np.zeros(1, dtype=width) if offsets is None  # a chunk of no cells may have no offsets
+                   else np.frombuffer(offsets, dtype=width)[chunk.offset: chunk.offset + len(chunk) + 1])
+        yield chunk, offsets, np.zeros(0, dtype=np.uint8) if data is None else np.frombuffer(data, dtype=np.uint8)
+
+
 _CARD_DIGITS = np.array([0, 1, 3, 4, 5, 6, 7, 8])  # the bytes of 'dd.dddddd' that are digits
 _CARD_WEIGHTS = 10 ** np.arange(7, -1, -1, dtype=np.int64)
 
@@ -116,17 +132,14 @@ def _nine_byte_cards(arr: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
     so a chunk's bytes are a 9-column table of digits and a dot (numpy, no regex, no new strings); None
     when some cell does not match."""
     out = []
-    for chunk in (arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]):
+    for chunk, offsets, data in _utf8_chunks(arr):
         if not len(chunk):
             continue
-        if chunk.null_count:
+        if chunk.null_count or offsets is None:
             return None
-        _, offsets, data = chunk.buffers()
-        offsets = np.frombuffer(offsets, dtype=np.int64 if chunk.type == pa.large_string() else np.int32)
-        offsets = offsets[chunk.offset: chunk.offset + len(chunk) + 1]
         if offsets[-1] - offsets[0] != 9 * len(chunk) or (np.diff(offsets) != 9).any():
             return None
-        cells = np.frombuffer(data, dtype=np.uint8)[offsets[0]: offsets[-1]].reshape(-1, 9)
+        cells = data[offsets[0]: offsets[-1]].reshape(-1, 9)
         digits = cells[:, _CARD_DIGITS] - np.uint8(48)  # a byte below '0' wraps round, above 9 too
         if (cells[:, 2] != 46).any() or (digits > 9).any():
             return None
@@ -299,15 +312,12 @@ def _untidy(arr: pa.Array | pa.ChunkedArray) -> bool:
     """Whether any cell matches `_UNTIDY`, judged on the UTF-8 bytes of the whole column at once (numpy, a
     few passes over a few megabytes: a third of the regex's time). A pair of spaces across two cells
     counts too; it only means cleaning a column that a cell's own spaces make untidy anyway."""
-    for chunk in (arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]):
-        if chunk.type not in (pa.string(), pa.large_string()):
+    for chunk, offsets, data in _utf8_chunks(arr):
+        if offsets is None:
             return bool(pc.any(pc.match_substring_regex(chunk, _UNTIDY)).as_py())
-        _, offsets, data = chunk.buffers()
-        offsets = np.frombuffer(offsets, dtype=np.int64 if chunk.type == pa.large_string() else np.int32)
-        offsets = offsets[chunk.offset: chunk.offset + len(chunk) + 1]
-        if data is None or offsets[-1] == offsets[0]:
+        if offsets[-1] == offsets[0]:
             continue
-        b = np.frombuffer(data, dtype=np.uint8)[offsets[0]: offsets[-1]]
+        b = data[offsets[0]: offsets[-1]]
         if ((b == 9) | (b == 10) | (b == 13)).any():
             return True
         space = (b == 32) | (b == 12)
@@ -335,18 +345,15 @@ def empty_or_wordy(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Which cells are '' or start with something other than an ASCII digit (RE2's ^\\D; a null is
     neither), from each cell's first byte: a regex over a country's cards took most of a second."""
     out = []
-    for chunk in (arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]):
-        if chunk.null_count or chunk.type not in (pa.string(), pa.large_string()):
+    for chunk, offsets, data in _utf8_chunks(arr):
+        if chunk.null_count or offsets is None:
             wordy = pc.or_(pc.equal(chunk, ""), pc.match_substring_regex(chunk, r"^\D"))
             out.append(np.asarray(pc.fill_null(wordy, False).to_numpy(zero_copy_only=False), dtype=bool))
             continue
-        _, offsets, data = chunk.buffers()
-        offsets = np.frombuffer(offsets, dtype=np.int64 if chunk.type == pa.large_string() else np.int32)
-        offsets = offsets[chunk.offset: chunk.offset + len(chunk) + 1]
         starts, filled = offsets[:-1], offsets[1:] > offsets[:-1]
         wordy = ~filled
         if filled.any():
-            first = np.frombuffer(data, dtype=np.uint8)[starts[filled]]
+            first = data[starts[filled]]
             wordy[filled] = (first < 48) | (first > 57)
         out.append(wordy)
     return np.concatenate(out) if out else np.zeros(0, dtype=bool)
@@ -356,19 +363,16 @@ def _canonical_cells(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Which cells match _CARD_OR_BLANK, judged on the UTF-8 bytes (RE2 over a country's cards took a second):
     a cell empty or of 9 bytes, digits around a dot."""
     out = []
-    for chunk in (arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]):
-        if chunk.null_count or chunk.type not in (pa.string(), pa.large_string()):
+    for chunk, offsets, data in _utf8_chunks(arr):
+        if chunk.null_count or offsets is None:
             out.append(np.asarray(pc.fill_null(pc.match_substring_regex(chunk, _CARD_OR_BLANK), False)
                                   .to_numpy(zero_copy_only=False), dtype=bool))
             continue
-        _, offsets, data = chunk.buffers()
-        offsets = np.frombuffer(offsets, dtype=np.int64 if chunk.type == pa.large_string() else np.int32)
-        offsets = offsets[chunk.offset: chunk.offset + len(chunk) + 1]
         lengths = np.diff(offsets)
         ok = lengths == 0
         nine = np.flatnonzero(lengths == 9)
         if len(nine):
-            cells = np.frombuffer(data, dtype=np.uint8)[offsets[nine][:, None] + np.arange(9)]
+            cells = data[offsets[nine][:, None] + np.arange(9)]
             ok[nine] = (cells[:, 2] == 46) & ((cells[:, _CARD_DIGITS] - np.uint8(48)) <= 9).all(axis=1)
         out.append(ok)
     return np.concatenate(out) if out else np.zeros(0, dtype=bool)
