@@ -142,9 +142,9 @@ def note_unit_mismatch(data: Dataset, tree: Tree) -> None:
     # compared in Arrow: a Python string per account would cost more than the whole comparison
     found = pos >= 0
     mine, roster_names = f["chi_bo"], roster["chi_bo"]
-    if isinstance(mine.dtype, pd.CategoricalDtype) and isinstance(roster_names.dtype, pd.CategoricalDtype) and \
-            roster_names.cat.categories.is_unique:
-        # both read as categories: compared by their codes, each account's name looked up among the roster's once
+    if isinstance(mine.dtype, pd.CategoricalDtype) and isinstance(roster_names.dtype, pd.CategoricalDtype):
+        # both read as categories: compared by their codes, each account's name looked up among the roster's
+        # once (get_indexer needs unique categories, which pandas makes every Categorical's)
         given_codes, their_codes = mine.cat.codes.to_numpy(), roster_names.cat.codes.to_numpy()[np.maximum(pos, 0)]
         names = mine.cat.categories
         filled = np.append(np.asarray(names != "", dtype=bool), False)  # a missing name: never said to differ
