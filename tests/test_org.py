@@ -26,12 +26,12 @@ def test_names_found_by_their_whole_path_are_placed_as_the_search_places_them(ro
     fast = tree.locate(meetings["chi_bo"], [meetings["xa"], meetings["co_so"]])
 
     slow_tree = org.build_tree(members, None, root)
-    slow_tree._keys = (None,)  # as if some name held a '/': every row searched path by path
+    slow_tree._keys = org._NO_WHOLE_KEYS  # as if some name held a '/': every row searched path by path
     slow = slow_tree.locate(meetings["chi_bo"], [meetings["xa"], meetings["co_so"]])
     assert fast[0].tolist() == slow[0].tolist()
     assert fast[1].tolist() == slow[1].tolist()
     if not any("/" in n for n in tree.units["name"]):
-        assert tree._keys[0] is not None  # the fast way was taken
+        assert tree._keys is not None and tree._keys is not org._NO_WHOLE_KEYS  # the fast way was taken
 
 
 @settings(max_examples=300, deadline=None)

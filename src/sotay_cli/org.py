@@ -23,6 +23,9 @@ SEP = " / "
 DEFAULT_ROOT = "Toàn đảng bộ"
 ROSTER_COLUMNS = ("xa", "co_so", "chi_bo")  # from the top down
 _KEY_SEP = "\x1f"  # joins folded names into one key: a fold holds only letters, digits and spaces
+# Tree._keys once _whole_keys found whole paths unusable (a unit's name has a '/', or the root is not among the
+# units): every row is then matched path by path. None there means not looked at yet.
+_NO_WHOLE_KEYS = (None,)
 
 
 @dataclass
@@ -99,7 +102,7 @@ class Tree:
             u = self.units
             names = u["name"].to_numpy(dtype=object)
             if any("/" in n for n in set(names.tolist()) if isinstance(n, str)) or self.root not in u.index:
-                self._keys = (None,)
+                self._keys = _NO_WHOLE_KEYS
             else:
                 parent_pos = u.index.get_indexer(u["parent"])
                 depth = u["depth"].to_numpy()
@@ -115,7 +118,7 @@ class Tree:
                 first[codes[listed][::-1]] = np.flatnonzero(listed)[::-1]
                 self._keys = (pd.Index(uniques, dtype=object), first,
                               np.bincount(codes[listed], minlength=len(uniques)))
-        return None if self._keys[0] is None else self._keys
+        return None if self._keys is _NO_WHOLE_KEYS else self._keys
 
     def _paths(self) -> "_PathIndex":
         if self._index is None:
