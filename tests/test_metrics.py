@@ -186,14 +186,11 @@ def test_golden_json_for_sample_data():
     assert produced == expected
 
 
-def test_flag_as_dict_carries_every_field_and_the_message():
-    from dataclasses import fields
-
+def test_flag_message_says_the_value_the_target_and_the_gap():
     from sotay_cli.targets import Flag
 
     flag = Flag("Chi bộ A", "chi_bo", "installed_rate", 0.8, 0.95, 3, "đảng viên", 0.15)
-    assert set(flag.as_dict()) == {f.name for f in fields(Flag)} | {"message", "deadline_text"}
-    assert flag.as_dict()["message"] == "tỷ lệ cài đặt 80,00% (chỉ tiêu đạt 95%): còn thiếu 3 đảng viên để đạt 95%"
+    assert flag.message() == "tỷ lệ cài đặt 80,00% (chỉ tiêu đạt 95%): còn thiếu 3 đảng viên để đạt 95%"
 
 
 @given(st.integers(min_value=0, max_value=10**9))

@@ -145,14 +145,25 @@ def test_distinct_rows_are_numbered_in_the_order_of_their_codes(rows):
 
 
 def test_flag_objects_say_what_each_flag_says():
-    """Analysis.flag_dicts writes each distinct flag once and copies it with its unit: every dict must be
-    the flag's own as_dict with its unit's label."""
+    """Analysis.flag_dicts writes each distinct flag's words once and copies them with its unit: every dict
+    must be the flag's own fields and words with its unit's label, keys in the JSON's order."""
+    from dataclasses import fields
+
+    from sotay_cli.targets import Flag
+
     a = analyse(load_config("sample_data/sotay.toml"), parse_period("2026-06"))
     labels = a.figures["label"]
     assert len(a.flags) > 1
-    assert a.flag_dicts() == [f.as_dict(a.rounding) | {"label": labels[f.unit]} for f in a.flags]
-    units = [d["unit"] for d in a.flag_dicts()]
-    assert units == [f.unit for f in a.flags]
+    expected = [{"unit": f.unit, "level": f.level, "metric": f.metric, "value": f.value, "target": f.target,
+                 "gap": f.gap, "gap_unit": f.gap_unit, "shortfall": f.shortfall, "pace": f.pace, "strict": f.strict,
+                 "message": f.message(a.rounding), "deadline": f.deadline.isoformat() if f.deadline else None,
+                 "deadline_text": f.deadline_text(), "label": labels[f.unit]} for f in a.flags]
+    assert set(expected[0]) >= {f.name for f in fields(Flag)}  # a field added to Flag is written too
+    assert [list(d.items()) for d in a.flag_dicts()] == [list(d.items()) for d in expected]
+    # a document's units carry the same flags, unit by unit in the flags' order
+    units, flags = a.unit_and_flag_dicts()
+    assert flags == a.flag_dicts() and units == a.unit_dicts()
+    assert [f for u in units for f in u["flags"]] == sorted(flags, key=lambda f: a.figures.index.get_loc(f["unit"]))
 
 
 def test_a_run_stored_again_with_fewer_units_leaves_none_of_the_old_rows(tmp_path):

@@ -139,14 +139,6 @@ class Flag:
         return (f"{METRIC_LABELS[self.metric]} {percent(self.value, mode=rounding)} (chỉ tiêu {target}): "
                 f"còn thiếu {number(self.gap)} {self.gap_unit} để {reach}")
 
-    def as_dict(self, rounding: str = "half-up") -> dict:
-        # by hand: dataclasses.asdict deep-copies every field, 2 s for a province's 50,000 flags
-        return {"unit": self.unit, "level": self.level, "metric": self.metric, "value": self.value,
-                "target": self.target, "gap": self.gap, "gap_unit": self.gap_unit, "shortfall": self.shortfall,
-                "pace": self.pace, "strict": self.strict, "message": self.message(rounding),
-                "deadline": self.deadline.isoformat() if self.deadline else None,
-                "deadline_text": self.deadline_text()}
-
 
 def _day(value) -> dt.date | None:
     if value is None or isinstance(value, dt.date):
@@ -253,17 +245,11 @@ class Flags:
                 key, _ = pd.factorize(key * max(len(uniques), 1) + codes)
             _, first = np.unique(key, return_index=True)
             alike = self._objects(first)
-            message = _object_array([f.message(rounding) for f in alike])
-            day = _object_array([f.deadline.isoformat() if f.deadline else None for f in alike])
-            text = _object_array([f.deadline_text() for f in alike])
+            message = np.array([f.message(rounding) for f in alike], dtype=object)
+            day = np.array([f.deadline.isoformat() if f.deadline else None for f in alike], dtype=object)
+            text = np.array([f.deadline_text() for f in alike], dtype=object)
             self._words[rounding] = (message[key], day[key], text[key])
         return self._words[rounding]
-
-
-def _object_array(values: list) -> np.ndarray:
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return out
 
 
 def flags(figures: pd.DataFrame, targets: pd.DataFrame, strict: bool = False,
@@ -299,13 +285,8 @@ def flags(figures: pd.DataFrame, targets: pd.DataFrame, strict: bool = False,
                                            "at": np.empty(0, "int64")})
     sizes = [len(p["at"]) for p in parts]
     columns = {c: np.concatenate([p[c] for p in parts]) for c in ("at", "value", "target", "gap", "shortfall", "strict")}
-    for c in ("metric", "gap_unit", "deadline"):
-        column = np.empty(sum(sizes), dtype=object)
-        start = 0
-        for p, size in zip(parts, sizes):
-            column[start:start + size] = p[c]
-            start += size
-        columns[c] = column
+    for c in ("metric", "gap_unit", "deadline"):  # one value per metric, repeated for its flags
+        columns[c] = np.repeat(np.array([p[c] for p in parts], dtype=object), sizes)
     ids = np.asarray(figures.index, dtype=object)
     at = columns["at"]
     # shortfall, then gap, largest first, then the unit's id as Python orders text (UTF-8 bytes order the

@@ -86,7 +86,8 @@ def build(analysis, date: dt.date | None = None, extra: dict | None = None) -> d
     base = report_units(analysis.figures, root)
     # the flags' wording only for the units a document names; a province has 12,000 chi bộ
     worded = set(base.index) | {root}
-    units = {u["id"]: _unit(u, analysis.rounding, u["id"] in worded) for u in analysis.unit_dicts()}
+    unit_dicts, flags = analysis.unit_and_flag_dicts()
+    units = {u["id"]: _unit(u, analysis.rounding, u["id"] in worded) for u in unit_dicts}
     listed = [units[name] for name in base.index]
     chi_bo = [units[name] for name in analysis.figures.index[analysis.figures["level"] == CHI_BO]]
     ranked = [u for u in chi_bo if u["installed_rate"] is not None]
@@ -106,7 +107,7 @@ def build(analysis, date: dt.date | None = None, extra: dict | None = None) -> d
         "below_chi_bo": [u for u in chi_bo if u["flags"]],
         "best": ranked[:BEST_WORST],
         "worst": list(reversed(ranked[-BEST_WORST:])),
-        "flags": analysis.flag_dicts(),
+        "flags": flags,
         "metric_labels": METRIC_LABELS,
         "history": None,
         "eligible_means": analysis.eligible_means,
