@@ -241,6 +241,8 @@ def _distinct_rows(columns: list[pd.Series], one_spelling: bool = False) -> tupl
     'Chi bộ thôn 1' are one chi bộ (each distinct name is folded once, never each member's)."""
     codes, uniques = [], []
     for column in columns:
+        if isinstance(column.dtype, pd.CategoricalDtype) and "" not in column.cat.categories:
+            column = column.cat.add_categories([""])  # pandas 2.2 fills a Categorical only from its categories
         code, unique = pd.factorize(column.fillna(""))
         code, unique = code.astype(np.int64), np.asarray(unique, dtype=object)
         if one_spelling:  # every spelling's code becomes its first spelling's (uniques are in order met)
