@@ -146,11 +146,7 @@ class Analysis:
     def with_flags(self, flags: Flags) -> None:
         """Replace the flags (given their pace, say). A flag made without its unit's position (`Flags.of`)
         is given it here: labels and each unit's flags are read by position."""
-        at = flags.frame["at"].to_numpy()
-        if (at < 0).any():
-            missing = at < 0
-            flags.frame.loc[missing, "at"] = self.figures.index.get_indexer(flags.frame.loc[missing, "unit"])
-        self.flags = flags
+        self.flags = flags.located(self.figures.index)
 
     def flag_dicts(self) -> list[dict]:
         """Every flag as a JSON object with its unit's label (small callers: a country has 800,000)."""

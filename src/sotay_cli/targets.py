@@ -228,6 +228,14 @@ class Flags:
         """The same flags with the pace column given (the words do not depend on it)."""
         return Flags(self.frame.assign(pace=pd.Series(np.asarray(pace, dtype=object), dtype=object)), self._words)
 
+    def located(self, units: pd.Index) -> Flags:
+        """These flags, each with its unit's position in `units` where it was not given (`of` without `at`)."""
+        at = self.at
+        if not (at < 0).any():
+            return self
+        found = np.where(at < 0, units.get_indexer(self.frame["unit"]), at)
+        return Flags(self.frame.assign(at=found), self._words)
+
     @property
     def at(self) -> np.ndarray:
         return self.frame["at"].to_numpy()
