@@ -581,7 +581,7 @@ def compare(con: sqlite3.Connection | None, analysis) -> Comparison:
         stored = _stored_series(con, analysis.root, period)
         if not stored.empty:
             series = pd.concat([stored, series], ignore_index=True)
-    # a run's own texts repeat on each of its rows: a category each (a country's 1.5 million rows, 170 MB less)
+    # a run's own texts repeat on each of its rows: a category each (a country's 1.5 million rows: 96 MB -> 6 MB)
     series = series.astype({c: "category" for c in ("org", "period", "kind", "start")})
     labels = set(series["period"].unique())
     figure_ids = pd.Series(analysis.figures.index.to_numpy(dtype=object), copy=False)
