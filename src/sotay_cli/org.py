@@ -80,11 +80,10 @@ class Tree:
         if not len(index):  # nothing below the root
             return np.full(len(rows), -1, dtype=np.int64)
         folded, filled = [], []
-        for column in zip(*rows):  # each distinct name folded once
-            codes, uniques = pd.factorize(np.asarray(column, dtype=object), use_na_sentinel=False)
-            uniques = np.asarray(uniques, dtype=object)
-            folded.append(np.array([fold(u) for u in uniques], dtype=object)[codes])
-            filled.append((uniques != "")[codes])
+        for column in zip(*rows):
+            column = np.asarray(column, dtype=object)
+            folded.append(_folded(column))
+            filled.append(column != "")
         name = folded[0]
         query = name
         for up, given in zip(reversed(folded[1:]), reversed(filled[1:])):  # the lowest upper joined first
@@ -107,8 +106,7 @@ class Tree:
                 parent_pos = u.index.get_indexer(u["parent"])
                 depth = u["depth"].to_numpy()
                 keys = np.full(len(u), None, dtype=object)
-                codes, uniques = pd.factorize(names, use_na_sentinel=False)  # each distinct name folded once
-                mine = np.array([fold(n) for n in uniques], dtype=object)[codes]
+                mine = _folded(names)
                 for d in range(1, int(depth.max()) + 1 if len(depth) else 0):
                     at = np.flatnonzero(depth == d)
                     keys[at] = mine[at] if d == 1 else keys[parent_pos[at]] + _KEY_SEP + mine[at]
@@ -189,6 +187,12 @@ class _PathIndex:
         candidates = min((self._by_pair.get((key, up), []) for up in folded), key=len)
         hits = [self.paths[i][0] for i in candidates if _in_order(folded, self.paths[i][1])]
         return _direct(hits, len(folded))
+
+
+def _folded(names: np.ndarray) -> np.ndarray:
+    """`fold` of each name, each distinct name folded once (a country's 380,000 units have a few thousand)."""
+    codes, uniques = pd.factorize(names, use_na_sentinel=False)
+    return np.array([fold(u) for u in uniques], dtype=object)[codes]
 
 
 def _direct(hits: list[tuple[str, ...]], named: int) -> list[tuple[str, ...]]:
