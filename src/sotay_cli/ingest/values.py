@@ -127,6 +127,13 @@ _CARD_DIGITS = np.array([0, 1, 3, 4, 5, 6, 7, 8])  # the bytes of 'dd.dddddd' th
 _CARD_WEIGHTS = 10 ** np.arange(7, -1, -1, dtype=np.int64)
 
 
+def _card_digits(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of 9 bytes (a table of cells): their 8 digit positions' values, and which rows are 'dd.dddddd'
+    (ASCII digits around a dot)."""
+    digits = cells[:, _CARD_DIGITS] - np.uint8(48)  # a byte below '0' wraps round, above 9 too
+    return digits, (cells[:, 2] == 46) & (digits <= 9).all(axis=1)
+
+
 def _nine_byte_cards(arr: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
     """The numbers of cards that all match _CARD_NUMBER, read from the UTF-8 bytes: such a cell is 9 bytes,
     so a chunk's bytes are a 9-column table of digits and a dot (numpy, no regex, no new strings); None
@@ -140,8 +147,8 @@ def _nine_byte_cards(arr: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
         if offsets[-1] - offsets[0] != 9 * len(chunk) or (np.diff(offsets) != 9).any():
             return None
         cells = data[offsets[0]: offsets[-1]].reshape(-1, 9)
-        digits = cells[:, _CARD_DIGITS] - np.uint8(48)  # a byte below '0' wraps round, above 9 too
-        if (cells[:, 2] != 46).any() or (digits > 9).any():
+        digits, shaped = _card_digits(cells)
+        if not shaped.all():
             return None
         out.append(digits.astype(np.int64) @ _CARD_WEIGHTS)
     return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
@@ -372,8 +379,7 @@ def _canonical_cells(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
         ok = lengths == 0
         nine = np.flatnonzero(lengths == 9)
         if len(nine):
-            cells = data[offsets[nine][:, None] + np.arange(9)]
-            ok[nine] = (cells[:, 2] == 46) & ((cells[:, _CARD_DIGITS] - np.uint8(48)) <= 9).all(axis=1)
+            ok[nine] = _card_digits(data[offsets[nine][:, None] + np.arange(9)])[1]
         out.append(ok)
     return np.concatenate(out) if out else np.zeros(0, dtype=bool)
 
