@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -9,7 +10,8 @@ from typing import Callable
 
 from .analysis import Analysis
 from .problems import InputError
-from .atomic import write_bytes
+from .atomic import atomic_path, write_bytes
+from .background import Background
 from .render import context as ctx
 from .render.draft import Draft, Header, Signature, parse, to_markdown
 from .render.templating import render_text
@@ -143,25 +145,32 @@ def write_report(analysis: Analysis, options: ReportOptions,
         raise ReportExists(existing)
     step("Soạn dự thảo từ mẫu…")
     options = replace(options, extra=options.extra | history_context(analysis))  # the caller's stay as given
-    draft = make_draft(analysis, options)  # a template error stops here, before any file is written
-    written = []
-    chart = None
-    if options.extra["history"] and options.extra["history"]["chart"]:
-        step("Vẽ biểu đồ…")
-        chart = write_chart(analysis, next(iter(paths.values())).parent)
-    if "docx" in paths:
-        from .render.docx import write_docx
+    with contextlib.ExitStack() as stack:
+        appendix = None
+        if "xlsx" in paths:  # the longest part: written on the other core meanwhile (see `background`)
+            from .render.xlsx import write_appendix
 
-        step("Ghi văn bản Word…")
-        written.append(write_docx(draft, paths["docx"], appendix_for(analysis, draft), chart))
-    if "xlsx" in paths:
-        from .render.xlsx import write_appendix
+            # renamed into place last, once the draft is written: an error before leaves no new appendix
+            tmp = stack.enter_context(atomic_path(paths["xlsx"]))
+            appendix = stack.enter_context(Background(str(paths["xlsx"]), write_appendix, analysis, paths["xlsx"],
+                                                      extra=options.extra, into=tmp))
+        draft = make_draft(analysis, options)  # a template error stops here, before any file is written
+        written = []
+        chart = None
+        if options.extra["history"] and options.extra["history"]["chart"]:
+            step("Vẽ biểu đồ…")
+            chart = write_chart(analysis, next(iter(paths.values())).parent)
+        if "docx" in paths:
+            from .render.docx import write_docx
 
-        step("Ghi phụ lục Excel…")
-        written.append(write_appendix(analysis, paths["xlsx"], extra=options.extra))
-    if "md" in paths:
-        write_bytes(paths["md"], to_markdown(draft).encode("utf-8"))
-        written.append(paths["md"])
+            step("Ghi văn bản Word…")
+            written.append(write_docx(draft, paths["docx"], appendix_for(analysis, draft), chart))
+        if appendix is not None:
+            step("Ghi phụ lục Excel…")
+            written.append(appendix.result())
+        if "md" in paths:
+            write_bytes(paths["md"], to_markdown(draft).encode("utf-8"))
+            written.append(paths["md"])
     if chart is not None:
         written.append(chart)
     return written

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from pathlib import Path
 
@@ -93,12 +94,14 @@ class _Sheet(Worksheet):
         return string.encode("utf-16-le")[: CELL_LIMIT * 2].decode("utf-16-le", errors="ignore")
 
 
-def write_appendix(analysis, path: str | Path, title: str | None = None, extra: dict | None = None) -> Path:
-    """Write the appendix workbook for `analysis` at `path` (atomically)."""
+def write_appendix(analysis, path: str | Path, title: str | None = None, extra: dict | None = None,
+                   into: Path | None = None) -> Path:
+    """Write the appendix workbook for `analysis` at `path` (atomically), or into `into`, the temporary file
+    the caller's own `atomic_path(path)` gave (the caller renames it)."""
     path = Path(path)
     figures, columns = with_history(analysis)  # once for every sheet
     groups = analysis.groups()
-    with atomic_path(path) as tmp:
+    with atomic_path(path) if into is None else contextlib.nullcontext(into) as tmp:
         # rows go out as they are written (each sheet is written top to bottom): a province's 12,000 chi bộ
         # are never held as cell objects
         book = Workbook(tmp, path, constant_memory=True)

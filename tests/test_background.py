@@ -1,0 +1,142 @@
+"""`background.Background`: work in a forked child (Linux), or in this process when its result is asked."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+import warnings
+from pathlib import Path
+
+import pytest
+from python_calamine import CalamineWorkbook
+from typer.testing import CliRunner
+
+from sotay_cli import background
+from sotay_cli.atomic import OutputError, atomic_path
+from sotay_cli.background import Background
+from sotay_cli.cli import app
+
+forking = pytest.mark.skipif(not background.FORK, reason="a child process is forked only on Linux")
+
+
+@pytest.fixture(params=[True, False], ids=["forked", "here"])
+def fork(request, monkeypatch):
+    if request.param and not background.FORK:
+        pytest.skip("a child process is forked only on Linux")
+    monkeypatch.setattr(background, "FORK", request.param)
+    return request.param
+
+
+class Unrebuildable(Exception):
+    def __init__(self, a, b):  # pickle rebuilds it with one argument: it cannot come back as itself
+        super().__init__(f"{a}-{b}")
+
+
+def pid_and_value(value):
+    return os.getpid(), value
+
+
+def fail(kind):
+    raise kind("hỏng")
+
+
+def warn_then(value):
+    warnings.warn("ô bị cắt", UserWarning)
+    return value
+
+
+def test_the_value_comes_back_from_the_child(fork):
+    pid, value = Background("x", pid_and_value, {"a": [1, 2]}).result()
+    assert value == {"a": [1, 2]}
+    assert (pid != os.getpid()) is fork
+
+
+@pytest.mark.parametrize("kind", [OutputError, ValueError, OSError])
+def test_an_error_is_raised_again_as_itself(fork, kind):
+    job = Background("x", fail, kind)
+    with pytest.raises(kind, match="hỏng") as raised:
+        job.result()
+    if fork:  # the child's traceback goes with it, for the crash report
+        assert "Trong tiến trình ghi song song" in "".join(raised.value.__notes__)
+        assert "in fail" in "".join(raised.value.__notes__)
+
+
+@forking
+def test_an_error_that_cannot_be_rebuilt_comes_back_as_its_text():
+    def broken():
+        raise Unrebuildable(1, 2)
+
+    with pytest.raises(RuntimeError, match="Unrebuildable: 1-2"):
+        Background("x", broken).result()
+
+
+def test_the_childs_warnings_are_shown_here(fork):
+    with pytest.warns(UserWarning, match="ô bị cắt"):
+        assert Background("x", warn_then, 7).result() == 7
+
+
+@forking
+def test_a_child_killed_without_a_word_is_a_message_naming_the_file():
+    job = Background("phu-luc.xlsx", lambda: os.kill(os.getpid(), signal.SIGKILL))
+    with pytest.raises(OutputError, match=r"phu-luc\.xlsx: tiến trình ghi tệp dừng đột ngột \(mã -9\)"):
+        job.result()
+
+
+def slow_write(target: Path, started: Path):
+    with atomic_path(target) as tmp:
+        tmp.write_text("một nửa", encoding="utf-8")
+        started.touch()
+        time.sleep(30)
+    return target
+
+
+@forking
+def test_an_error_here_stops_the_child_and_leaves_no_file(tmp_path):
+    target, started = tmp_path / "phu-luc.xlsx", tmp_path / "started"
+    begun = time.monotonic()
+    with pytest.raises(ValueError):
+        with Background("phu-luc.xlsx", slow_write, target, started):
+            while not started.exists():
+                time.sleep(0.01)
+            raise ValueError("mẫu hỏng")
+    assert time.monotonic() - begun < 10, "the child was stopped, not waited for"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["started"], "its temporary file is removed"
+
+
+def test_report_writes_the_same_appendix_with_or_without_a_child(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOTAY_HISTORY", str(tmp_path / "lich-su.sqlite"))
+    sheets = {}
+    for fork in ([True, False] if background.FORK else [False]):
+        monkeypatch.setattr(background, "FORK", fork)
+        out = tmp_path / str(fork)
+        result = CliRunner().invoke(app, ["report", "-p", "2026-06", "--ngay", "08/07/2026", "-o", str(out),
+                                          "--config", "sample_data/sotay.toml", "--no-history"])
+        assert result.exit_code == 0, result.output
+        folder = out / "2026-06"
+        assert sorted(p.name for p in folder.iterdir()) == [
+            "cong-van-2026-06.docx", "cong-van-2026-06.md", "phu-luc-2026-06.xlsx"]
+        assert str(folder / "phu-luc-2026-06.xlsx") in result.stdout
+        book = CalamineWorkbook.from_path(str(folder / "phu-luc-2026-06.xlsx"))
+        sheets[fork] = {name: book.get_sheet_by_name(name).to_python() for name in book.sheet_names}
+    assert len(set(map(repr, sheets.values()))) == 1
+    assert any(len(rows) > 10 for rows in sheets[False].values())
+
+
+def test_a_template_error_leaves_no_appendix_and_no_temporary_file(tmp_path, monkeypatch, fork):
+    monkeypatch.setenv("SOTAY_HISTORY", str(tmp_path / "lich-su.sqlite"))
+    folder = tmp_path / "mau"
+    folder.mkdir()
+    (folder / "cong-van.md").write_text("Trích yếu: V/v thử\n===\nSố liệu {{ total.khong_co }}.\n", encoding="utf-8")
+    sample = Path("sample_data").resolve()
+    config = tmp_path / "sotay.toml"
+    text = (sample / "sotay.toml").read_text(encoding="utf-8")
+    for name in ("dang-vien", "tai-khoan", "sinh-hoat", "to-chuc"):
+        text = text.replace(f'= "{name}', f'= "{sample}/{name}')
+    config.write_text(text + f'\n[report]\ntemplates = "{folder}"\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["report", "-p", "2026-06", "-o", str(tmp_path / "out"), "--config",
+                                      str(config), "--no-history"])
+    assert result.exit_code == 2 and "khong_co" in result.stderr
+    left = [p.name for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    assert left == [], left
+
