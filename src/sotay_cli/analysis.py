@@ -101,12 +101,12 @@ class Analysis:
         yield skeleton[:units_at]
         n = len(self.figures)
         levels = columns.level
-        yield from _array(columns.dicts(p if level is None else p[levels[p] == level])
-                          for p in (np.arange(lo, min(lo + batch, n)) for lo in range(0, n, batch)))
+        yield from _array(columns.dicts, (p if level is None else p[levels[p] == level]
+                                          for p in (np.arange(lo, min(lo + batch, n)) for lo in range(0, n, batch))))
         yield skeleton[units_at + len(_UNITS_TEXT):flags_at]
         flags = len(self.flags)
-        yield from _array(columns.flag_dicts(np.arange(lo, min(lo + 2 * batch, flags)))
-                          for lo in range(0, flags, 2 * batch))
+        yield from _array(columns.flag_dicts, (np.arange(lo, min(lo + 2 * batch, flags))
+                                               for lo in range(0, flags, 2 * batch)))
         yield skeleton[flags_at + len(_FLAGS_TEXT):]
 
     @property
@@ -169,15 +169,18 @@ _UNITS, _FLAGS = "\x00units\x00", "\x00flags\x00"  # stand-ins for the arrays wr
 _UNITS_TEXT, _FLAGS_TEXT = orjson.dumps(_UNITS), orjson.dumps(_FLAGS)
 
 
-def _array(batches) -> Iterator[bytes]:
-    """A JSON array, the value of a key of the document (its items at depth 2), from batches of its items:
-    each batch written by orjson as an array of its own and indented one level further."""
+def _array(make, batches) -> Iterator[bytes]:
+    """A JSON array, the value of a key of the document (its items at depth 2), from batches of positions:
+    each batch's items made (`make(positions)`), written by orjson as an array of its own, indented one level
+    further, and freed, all with the cycle collector paused: it would otherwise scan the batch's objects once
+    more when it resumes."""
     first = True
-    for items in batches:
-        if not items:
+    for rows in batches:
+        if not len(rows):
             continue
-        # inside an object, as in the document: written at its depth, b'{\n  "": [\n    {...}\n  ]\n}'
-        text = orjson.dumps({"": items}, option=orjson.OPT_INDENT_2)
+        with paused():
+            # inside an object, as in the document: written at its depth, b'{\n  "": [\n    {...}\n  ]\n}'
+            text = orjson.dumps({"": make(rows)}, option=orjson.OPT_INDENT_2)
         yield b"[\n" if first else b",\n"
         yield memoryview(text)[len(b'{\n  "": [\n'):-len(b"\n  ]\n}")]  # not copied
         first = False
