@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -140,3 +141,33 @@ def test_a_template_error_leaves_no_appendix_and_no_temporary_file(tmp_path, mon
     left = [p.name for p in (tmp_path / "out").rglob("*") if p.is_file()]
     assert left == [], left
 
+
+
+@forking
+def test_a_child_whose_parent_is_killed_stops_and_removes_its_file(tmp_path):
+    """kill -9 of the command: its child stops too, instead of writing on for nobody."""
+    import subprocess
+
+    target, started = tmp_path / "phu-luc.xlsx", tmp_path / "started"
+    script = ("import sys, time\nsys.path.insert(0, sys.argv[3])\nfrom test_background import slow_write\n"
+              "from sotay_cli.background import Background\nfrom pathlib import Path\n"
+              "job = Background('x', slow_write, Path(sys.argv[1]), Path(sys.argv[2]))\nprint(job._process.pid, "
+              "flush=True)\ntime.sleep(60)\n")
+    parent = subprocess.Popen([sys.executable, "-c", script, str(target), str(started), str(Path(__file__).parent)],
+                              stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    deadline = time.monotonic() + 30
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    parent.kill()
+    parent.wait()
+    while time.monotonic() < deadline:
+        try:  # gone, or a zombie nobody reaps (the parent was killed)
+            if Path(f"/proc/{child}/stat").read_text().split(") ")[-1][0] in "ZX":
+                break
+        except FileNotFoundError:
+            break
+        time.sleep(0.01)
+    else:
+        pytest.fail("the child outlived its parent")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["started"]

@@ -461,3 +461,23 @@ def test_messages_print_brackets_as_written(tmp_path):
                                      "--no-history"], terminal_width=200)
         assert result.exit_code == 0, result.output
         assert "Chi bộ [cũ]" in result.stdout and "data[table].csv" in result.stderr
+
+
+@pytest.mark.parametrize("spool", [10, 256 * 2**20], ids=["past-memory", "in-memory"])
+def test_stdout_gets_the_whole_document_or_nothing(monkeypatch, capsysbinary, spool):
+    from sotay_cli.cli import common
+
+    monkeypatch.setattr(common, "STDOUT_SPOOL", spool)
+
+    def pieces(fail: bool):
+        yield b'{"units": [\n'
+        yield "  \"Chi bộ thôn 1\"\n".encode("utf-8") * 50
+        if fail:
+            raise RuntimeError("lỗi giữa chừng")
+        yield b"]}\n"
+
+    with pytest.raises(RuntimeError):
+        common.emit(pieces(True), None)
+    assert capsysbinary.readouterr().out == b""
+    common.emit(pieces(False), "-")
+    assert capsysbinary.readouterr().out == b"".join(pieces(False))

@@ -15,10 +15,12 @@ in the parent, with the child's traceback as a note: the user sees the same mess
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import os
 import pickle
 import signal
 import sys
+import threading
 import traceback
 import warnings
 from typing import Any, Callable
@@ -108,6 +110,7 @@ def _run(fn: Callable[..., Any], args: tuple, kwargs: dict) -> tuple:
 def _child(send, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:
     signal.signal(signal.SIGTERM, _exit_on_term)  # `stop`: unwind, so that temporary files are removed
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent too: it stops the child
+    threading.Thread(target=_end_with_parent, daemon=True).start()
     kind, value, caught = _run(fn, args, kwargs)
     if kind == "error":
         value.add_note("Trong tiến trình ghi song song:\n" + "".join(traceback.format_exception(value)))
@@ -117,8 +120,17 @@ def _child(send, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:
     except Exception:  # noqa: BLE001
         text = "".join(traceback.format_exception(value)) if kind == "error" else repr(value)
         payload = pickle.dumps(("error", RuntimeError(text), []))
-    send.send_bytes(payload)
-    send.close()
+    try:
+        send.send_bytes(payload)
+        send.close()
+    except OSError:  # the parent is gone (killed): nobody to tell
+        pass
+
+
+def _end_with_parent() -> None:
+    """A parent killed outright (kill -9) cannot stop its child: the child stops itself, as by `stop`."""
+    multiprocessing.connection.wait([multiprocessing.parent_process().sentinel])
+    signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)  # to the thread that unwinds
 
 
 def _exit_on_term(signum, frame) -> None:

@@ -246,30 +246,37 @@ def chosen_format(given, output: str | None, choices, default):
     return fmt
 
 
+STDOUT_SPOOL = 256 * 2**20  # bytes of output gathered in memory before stdout; past that, a temporary file
+
+
 def emit(data, output: str | None) -> None:
     """Every command's machine output (CSV, JSON) goes here: to stdout, or atomically to `output`
     under the command's output rules (`outputs`). `data` is text, bytes, or pieces of UTF-8 bytes
-    written as they are made (a country's JSON is never held whole)."""
+    written as they are made (a country's JSON is never held whole).
+
+    Stdout gets the whole document or nothing: the pieces are gathered first (in memory up to
+    `STDOUT_SPOOL` bytes, past that in a temporary file that is deleted), so that a failure while they are
+    made never leaves a cut-off document in a pipe."""
     from ..atomic import write_chunks
 
     chunks = [data.encode("utf-8")] if isinstance(data, str) else [data] if isinstance(data, bytes) else data
-    if output in (None, "-"):
+    if output not in (None, "-"):
+        write_chunks(output, chunks)
+        wrote(output)
+        return
+    import shutil
+    import tempfile
+
+    with tempfile.SpooledTemporaryFile(max_size=STDOUT_SPOOL) as spool:
+        spool.writelines(chunks)
+        spool.seek(0)
         sys.stdout.flush()
         stream = getattr(sys.stdout, "buffer", None)
         if stream is None:  # a text-only stdout (some test runners)
-            import codecs
-
-            decoder = codecs.getincrementaldecoder("utf-8")()
-            for chunk in chunks:
-                sys.stdout.write(decoder.decode(chunk))
-            sys.stdout.write(decoder.decode(b"", final=True))
+            sys.stdout.write(spool.read().decode("utf-8"))
         else:
-            for chunk in chunks:
-                stream.write(chunk)
+            shutil.copyfileobj(spool, stream)
             stream.flush()
-    else:
-        write_chunks(output, chunks)
-        wrote(output)
 
 
 def wrote(path) -> None:
