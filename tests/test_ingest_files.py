@@ -207,6 +207,27 @@ def test_large_file_path_reads_exactly_what_the_general_path_reads(tmp_path, ros
     assert "Phạm Thị Dung" in set(fast.frame["name"])
 
 
+@pytest.mark.parametrize("bom", [b"\xef\xbb\xbf", b""], ids=["bom", "no-bom"])
+@pytest.mark.parametrize("cut", [1, 2])
+def test_a_character_cut_by_the_end_of_the_first_slice_keeps_a_large_file_on_arrow(tmp_path, monkeypatch, bom, cut):
+    """The first 200,000 bytes decide the layout; a 'ộ' (3 bytes) cut by their end, after a BOM or not, is
+    no reason to read the whole file into memory."""
+    from sotay_cli.ingest import readers
+
+    head = bom + csv_text([["Số thẻ", "Họ và tên", "Chi bộ"]], ";").encode("utf-8")
+    row = "38.{:06d};Người {:06d};Chi bộ {}\r\n"
+    body = "".join(row.format(i, i, i % 7) for i in range(4000)).encode("utf-8")
+    pad = 200_000 - cut - len(head) - len(body) - len(b"38.999999;;Chi b")
+    data = head + body + f"38.999999;{'x' * pad};Chi bộ 1\r\n".encode("utf-8")
+    assert data[200_000 - cut: 200_003 - cut] == "ộ".encode("utf-8")
+    path = tmp_path / "dv.csv"
+    path.write_bytes(data)
+    monkeypatch.setattr(readers, "LARGE", 0)
+    grid = readers._read_large_utf8(str(path))
+    assert grid is not None
+    assert grid.cells.iloc[-1].tolist() == ["38.999999", "x" * pad, "Chi bộ 1"]
+
+
 def test_a_file_without_quotes_is_read_in_parallel_with_the_same_cells(tmp_path, roster_rows, monkeypatch):
     """Line breaks are allowed inside values only when the file has a '"' (Arrow then finds its blocks
     one after the other); a file without one is cut at its line ends. Both read the same cells, and a

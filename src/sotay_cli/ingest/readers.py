@@ -339,12 +339,15 @@ def _read_large_utf8(name: str) -> Grid | None:
         return None
     if _looks_like_spreadsheet(head_bytes) or head_bytes[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head_bytes:
         return None
+    # the BOM taken off first: utf-8-sig counts an error's position from after it, and a character cut at
+    # the end of the slice then looked like a bad byte further up (a roster with a BOM read whole into memory)
+    head_bytes = head_bytes[3:] if head_bytes[:3] == b"\xef\xbb\xbf" else head_bytes
     try:
-        head_text = head_bytes.decode("utf-8-sig")
+        head_text = head_bytes.decode("utf-8")
     except UnicodeDecodeError as exc:
         if exc.start < len(head_bytes) - 4:  # not just a character cut at the end of the slice
             return None
-        head_text = head_bytes[: exc.start].decode("utf-8-sig")
+        head_text = head_bytes[: exc.start].decode("utf-8")
     if _looks_binary(head_text):
         return None
     delim, head_rows, width, start = _layout(head_text)
