@@ -4,8 +4,9 @@ a province: 200,000 members, 1,500 base organisations, 12,000 chi bộ, from CSV
     python benchmarks/bench_report.py [--runs N] [--data DIR]
 
 Goal (issue 13): within 3 s on the 2-core reference machine (issue 4 asked 5 s). Prints the fastest wall
-time of N runs of the whole command with that run's user+sys CPU time and, from inside one process, the
-wall and CPU time of each step of the rendering. Two earlier months are in history, as in bench_stats.
+time of N runs of the whole command with that run's user+sys CPU time (the command writes the XLSX in a
+forked child while it makes the template, chart and DOCX: its CPU time exceeds its wall time) and, from
+inside one process, the wall and CPU time of each step of the rendering, one after the other. Two earlier months are in history, as in bench_stats.
 The machine is shared: compare CPU times between runs, wall times only on an idle machine.
 """
 
