@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
@@ -200,6 +201,7 @@ class _UnitColumns:
         self.ids = np.asarray(f.index, dtype=object)
         self.text = {c: f[c].to_numpy(dtype=object) for c in ("name", "label", "level")}
         self.level = self.text["level"]
+        self.chi_bo = self.level == "chi_bo"
         self.parent = _objects(f["parent"])
         self.base = f["base"].to_numpy(dtype=bool)
         self.counts = {c: None if c in a.unknown else f[c].to_numpy(dtype="int64") for c in COUNTS + ["no_smartphone"]}
@@ -279,19 +281,19 @@ class _UnitColumns:
                 if label is None:
                     columns[key] = columns[change_key] = [None] * k
                     continue
-                rates, delta_keys = list(then), list(delta)
-                then_rows = zip(*(_floats(then[r][p]) for r in rates))
-                delta_rows = zip(*(_floats(delta[r][p]) for r in delta_keys))
-                columns[key], columns[change_key] = [], []
-                for was, then_row, delta_row in zip(known[p].tolist(), then_rows, delta_rows):
-                    columns[key].append({"period": label, **dict(zip(rates, then_row))} if was else None)
-                    columns[change_key].append(dict(zip(delta_keys, delta_row)) if was else None)
-            keys = list(columns)
-            units = [dict(zip(keys, row)) for row in zip(*columns.values())]
-            for unit in units:
-                if unit["level"] != "chi_bo":  # held_meetings is a chi bộ's own
-                    del unit["held_meetings"]
+                columns[key] = _records(["period", *then], [repeat(label), *(_floats(v[p]) for v in then.values())])
+                columns[change_key] = _records(delta, [_floats(v[p]) for v in delta.values()])
+                for i in np.flatnonzero(~known[p]).tolist():  # units the period before did not have
+                    columns[key][i] = columns[change_key][i] = None
+            units = _records(columns, columns.values())
+            for i in np.flatnonzero(~self.chi_bo[p]).tolist():  # held_meetings is a chi bộ's own
+                del units[i]["held_meetings"]
         return units
+
+
+def _records(keys, columns) -> list[dict]:
+    """A dict of `keys` for each row of `columns` (lists or iterators of the values, key by key), made in C."""
+    return list(map(dict, map(zip, repeat(list(keys)), zip(*columns))))
 
 
 def _per_distinct(rows, make, made: dict) -> list:
