@@ -207,12 +207,12 @@ class _UnitColumns:
         self.counts = {c: None if c in a.unknown else f[c].to_numpy(dtype="int64") for c in COUNTS + ["no_smartphone"]}
         self.rates = {r: _float_array(f[r]) for r in RATES}
         self.held = None if "regular_meetings" in a.unknown else f["held_meetings"].to_numpy(dtype=bool)
-        self.tags = [f[t].to_numpy(dtype=bool) for t in TAGS]
-        targets = a.targets.reindex(f.index)
-        self.targets = {m: _float_array(targets[m]) for m in targets.columns}
         # tags and targets repeat from unit to unit: each distinct row is made once, copied per unit
-        self.made_tags: dict = {}
-        self.made_targets: dict = {}
+        tags, self.tag_row = _distinct_rows(f[list(TAGS)].to_numpy(dtype=bool))
+        self.tag_lists = [[t for t, on in zip(TAGS, row) if on] for row in tags]
+        targets = a.targets.reindex(f.index)
+        rows, self.target_row = _distinct_rows(targets.to_numpy(dtype="float64", na_value=np.nan))
+        self.target_dicts = [{m: v for m, v in zip(targets.columns, row) if not math.isnan(v)} for row in rows]
         fl = a.flags
         self.flag_at = fl.at
         self.by_unit = np.argsort(self.flag_at, kind="stable")  # flags unit by unit, in their order
@@ -270,12 +270,8 @@ class _UnitColumns:
                 columns[c] = [None] * k if values is None else values[p].tolist()
             columns |= {r: _floats(values[p]) for r, values in self.rates.items()}
             columns["held_meetings"] = [None] * k if self.held is None else self.held[p].tolist()
-            columns["tags"] = _per_distinct(zip(*(t[p].tolist() for t in self.tags)),
-                                            lambda row: [t for t, on in zip(TAGS, row) if on], self.made_tags)
-            metrics = list(self.targets)
-            columns["targets"] = _per_distinct(zip(*(_floats(self.targets[m][p]) for m in metrics)),
-                                               lambda row: {m: v for m, v in zip(metrics, row) if v is not None},
-                                               self.made_targets)
+            columns["tags"] = [self.tag_lists[i].copy() for i in self.tag_row[p].tolist()]  # every unit owns its own
+            columns["targets"] = [self.target_dicts[i].copy() for i in self.target_row[p].tolist()]
             columns["flags"] = [flags[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
             for key, change_key, label, known, then, delta in self.changes or ():
                 if label is None:
@@ -296,16 +292,13 @@ def _records(keys, columns) -> list[dict]:
     return list(map(dict, map(zip, repeat(list(keys)), zip(*columns))))
 
 
-def _per_distinct(rows, make, made: dict) -> list:
-    """`make(row)` for each row, computed once per distinct row (kept in `made`) and copied (every unit owns
-    its value)."""
-    out = []
-    for row in rows:
-        value = made.get(row)
-        if value is None:
-            value = made[row] = make(row)
-        out.append(value.copy())
-    return out
+def _distinct_rows(matrix: np.ndarray) -> tuple[list[list], np.ndarray]:
+    """The distinct rows of a 2-D array (as lists) and the number of each row's among them."""
+    bits = matrix
+    if matrix.dtype.kind == "f":  # told apart by their bits: -0.0 is not 0.0 (nor in the JSON); every NaN alike
+        bits = np.where(np.isnan(matrix), np.nan, matrix).view(np.int64)
+    _, first, inverse = np.unique(bits, axis=0, return_index=True, return_inverse=True)
+    return matrix[first].tolist(), inverse.reshape(-1)
 
 
 def _float_array(column: pd.Series) -> np.ndarray:
