@@ -215,6 +215,9 @@ class _UnitColumns:
         self.target_dicts = [{m: v for m, v in zip(targets.columns, row) if not math.isnan(v)} for row in rows]
         fl = a.flags
         self.flag_at = fl.at
+        # every field of a flag as an array, in the order of its JSON keys (`flag_dicts`)
+        self.flag_columns = [*(fl.column(c) for c in FLAG_COLUMNS[:-1]), *fl.words(a.rounding),
+                             self.text["label"][self.flag_at]]
         self.by_unit = np.argsort(self.flag_at, kind="stable")  # flags unit by unit, in their order
         self.by_unit_at = self.flag_at[self.by_unit]
         self.changes = self._changes() if a.comparison is not None else None
@@ -240,11 +243,7 @@ class _UnitColumns:
     def flag_dicts(self, rows: np.ndarray) -> list[dict]:
         """The flags at `rows` of the table as JSON objects (their words shared by the flags alike). The one
         place a flag's keys are written; a dict display is a third faster than dict(zip(keys, row))."""
-        fl = self.analysis.flags
-        message, day, text = fl.words(self.analysis.rounding)
-        columns = [fl.column(c)[rows].tolist() for c in FLAG_COLUMNS[:-1]]
-        columns += [message[rows].tolist(), day[rows].tolist(), text[rows].tolist(),
-                    self.text["label"][self.flag_at[rows]].tolist()]
+        columns = [c[rows].tolist() for c in self.flag_columns]
         with paused():
             return [{"unit": unit, "level": level, "metric": metric, "value": value, "target": target, "gap": gap,
                      "gap_unit": gap_unit, "shortfall": shortfall, "pace": pace, "strict": strict, "message": message,
