@@ -8,9 +8,11 @@ import numpy as np
 import orjson
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sotay_cli import history
-from sotay_cli.analysis import analyse
+from sotay_cli.analysis import _distinct_rows, analyse
 from sotay_cli.config import load_config
 from sotay_cli.metrics import COUNTS, RATES
 from sotay_cli.org import TAGS
@@ -131,3 +133,17 @@ def test_a_document_without_units_of_the_level_has_an_empty_list(june):
     text = b"".join(june.json_chunks("no such level", batch=2))
     assert b'"units": [],' in text and text == document_by_hand(june, "no such level")
     assert np.any(june.figures["level"].to_numpy() == "chi_bo")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 4).flatmap(lambda width: st.lists(
+    st.lists(st.sampled_from([0.0, -0.0, np.nan, 0.95, 1.0]), min_size=width, max_size=width), min_size=1, max_size=30)))
+def test_distinct_rows_give_back_every_row_as_written(rows):
+    """Each row is its distinct row, as the JSON writes it (-0.0 is not 0.0, every NaN null), and no two
+    distinct rows are written alike."""
+    matrix = np.array(rows, dtype="float64")
+    distinct, number = _distinct_rows(matrix)
+    assert [orjson.dumps(distinct[i]) for i in number.tolist()] == [orjson.dumps(r) for r in matrix.tolist()]
+    assert len({orjson.dumps(r) for r in distinct}) == len(distinct)
+    flags = _distinct_rows(~np.isnan(matrix))
+    assert [flags[0][i] for i in flags[1].tolist()] == (~np.isnan(matrix)).tolist()

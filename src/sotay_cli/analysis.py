@@ -292,7 +292,7 @@ def _records(keys, columns) -> list[dict]:
 
 
 def _distinct_rows(matrix: np.ndarray) -> tuple[list[list], np.ndarray]:
-    """The distinct rows of a 2-D array (as lists) and the number of each row's among them."""
+    """The distinct rows of a 2-D array (as lists) and, for each row, its number among them."""
     bits = matrix
     if matrix.dtype.kind == "f":  # told apart by their bits: -0.0 is not 0.0 (nor in the JSON); every NaN alike
         bits = np.where(np.isnan(matrix), np.nan, matrix).view(np.int64)
