@@ -248,3 +248,38 @@ def test_cells_that_may_be_totals_are_found_from_their_first_byte_as_by_the_rege
     for arr in (column, column.slice(min(cut, len(column))), pa.chunked_array([column.slice(0, 1), column.slice(1)])):
         regex = pc.fill_null(pc.or_(pc.equal(arr, ""), pc.match_substring_regex(arr, r"^\D")), False)
         assert v.empty_or_wordy(arr).tolist() == regex.to_pylist()
+
+
+_DATE_LIKE = st.one_of(
+    st.builds(lambda d, s1, m, s2, y: f"{d:02d}{s1}{m:02d}{s2}{y:04d}", st.integers(0, 32), st.sampled_from("/.-"),
+              st.integers(0, 13), st.sampled_from("/.-"), st.sampled_from([0, 1899, 1900, 1952, 2000, 2024, 2100, 2101,
+                                                                         9999])),
+    st.text(alphabet="0123456789/.- x٣", min_size=0, max_size=11), st.just(""), st.just("1952"))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_DATE_LIKE, min_size=1, max_size=12), st.integers(0, 3), st.booleans())
+def test_usual_dates_read_from_their_bytes_as_the_general_rules_read_them(cells, cut, allow_year):
+    """values.date reads 'dd/mm/yyyy' cells of a column of text from their bytes (the rest by the general
+    rules): the same days and bad cells as the general rules, for sliced and chunked columns and for a
+    CSV's column of categories."""
+    import pyarrow as pa
+
+    expected_value, expected_bad = v._dates_per_unique(pd.Series(cells, dtype=object), allow_year)
+    column = pa.array(cells, type=pa.large_string())
+    cut = min(cut, len(cells))
+    for arr, start in ((column.slice(cut), cut), (pa.chunked_array([column.slice(0, 1), column.slice(1)]), 0),
+                       (pa.chunked_array([column.dictionary_encode()]), 0)):
+        series = pd.Series(arr.to_pandas() if pa.types.is_dictionary(arr.type) else pd.arrays.ArrowStringArray(arr))
+        value, bad = v.date(series, allow_year)
+        pd.testing.assert_series_equal(value, expected_value.iloc[start:].reset_index(drop=True))
+        pd.testing.assert_series_equal(bad, expected_bad.iloc[start:].reset_index(drop=True))
+
+
+def test_usual_dates_are_checked_against_the_calendar():
+    cells = pd.Series(pd.array(["29/02/2000", "29/02/1900", "31/04/2026", "00/01/2026", "01/13/2026", "31/12/2100",
+                                "01/01/1900", "31/12/1899", "05.06-2026", "5/6/2026", ""], dtype="string[pyarrow]"))
+    value, bad = v.date(cells)
+    assert [d.strftime("%d/%m/%Y") if not pd.isna(d) else None for d in value] == [
+        "29/02/2000", None, None, None, None, "31/12/2100", "01/01/1900", None, "05/06/2026", "05/06/2026", None]
+    assert bad.tolist() == [False, True, True, True, True, False, False, True, False, False, False]

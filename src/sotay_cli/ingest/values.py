@@ -473,8 +473,72 @@ def date(s: pd.Series, allow_year: bool = False) -> tuple[pd.Series, pd.Series]:
 
     With `allow_year`, a bare year (a 'Năm sinh' column) becomes 1 January of that year.
     """
+    if isinstance(s.dtype, pd.CategoricalDtype) and infer_dtype(s.cat.categories, skipna=True) == "string":
+        # a CSV's repeated column: each distinct text read once, then spread by its code
+        names = pa.array(s.cat.categories.to_numpy(dtype=object), type=pa.large_string())
+        value, bad = date(pd.Series(pd.arrays.ArrowStringArray(pc.fill_null(names, ""))), allow_year)
+        codes = s.cat.codes.to_numpy()
+        value = np.append(value.to_numpy(), np.datetime64("NaT", "ns"))[codes]  # code -1, a missing cell: NaT
+        return (pd.Series(value, index=s.index, name="value"),
+                pd.Series(np.append(bad.to_numpy(), False)[codes], index=s.index, name="bad"))
+    usual = _usual_dates(arrow_text(s)) if isinstance(s.dtype, (pd.StringDtype, pd.ArrowDtype)) else None
+    if usual is None:
+        return _dates_per_unique(s, allow_year)
+    value, bad, done = usual
+    if not done.all():  # the other forms, read by the general rules
+        rest = np.flatnonzero(~done)
+        other, other_bad = _dates_per_unique(s.iloc[rest], allow_year)
+        value[rest], bad[rest] = other.to_numpy(), other_bad.to_numpy()
+    return pd.Series(value, index=s.index, name="value"), pd.Series(bad, index=s.index, name="bad")
+
+
+def _dates_per_unique(s: pd.Series, allow_year: bool) -> tuple[pd.Series, pd.Series]:
     frame = per_unique(s, lambda u: pd.DataFrame(dict(zip(("value", "bad"), _date(u, allow_year)))))
     return frame["value"], frame["bad"].astype(bool)
+
+
+_DATE_SEPARATORS = np.frombuffer(b"/.-", dtype=np.uint8)
+_MONTHS = np.arange(np.datetime64("1900-01"), np.datetime64("2101-02"))  # every month of the years read, and one
+_MONTH_STARTS = _MONTHS.astype("datetime64[D]").astype(np.int64)  # days since 1970-01-01
+_MONTH_LENGTHS = np.diff(_MONTH_STARTS)
+
+
+def _usual_dates(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The cells written 'dd/mm/yyyy' (ASCII digits, '/', '.' or '-' between them: how every export writes
+    a date) and the empty ones, read from their UTF-8 bytes as `_date` reads them, without a Python object
+    per distinct date (a roster's birth dates: tens of thousands). Gives each cell's day (NaT where none),
+    which cells are bad (no such day, a year outside 1900-2100) and which were read (`done`); None for a
+    column with missing cells."""
+    lengths, tables = [], []
+    for chunk, offsets, data in _utf8_chunks(arr):
+        if offsets is None or chunk.null_count:
+            return None
+        lengths.append(np.diff(offsets))
+        if (lengths[-1] == 10).all():  # every cell of 10 bytes: the bytes are a table
+            tables.append(data[offsets[0]: offsets[-1]].reshape(-1, 10))
+        elif len(data) >= 10:
+            tables.append(np.lib.stride_tricks.sliding_window_view(data, 10)[offsets[:-1][lengths[-1] == 10]])
+    length = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
+    ten = length == 10
+    if not ten.any():
+        return np.full(len(length), np.datetime64("NaT"), dtype="datetime64[ns]"), np.zeros(len(length), bool), length == 0
+    # one row of bytes per position in the cell, each a contiguous vector; '/', '.', '-' less 48 wrap round
+    b = np.ascontiguousarray(np.concatenate(tables).T) - np.uint8(48)
+    shaped = (b[[0, 1, 3, 4, 6, 7, 8, 9]] <= 9).all(axis=0) & (b[2] >= 253) & (b[5] >= 253)
+    b = b.astype(np.int32)
+    day, month, year = b[0] * 10 + b[1], b[3] * 10 + b[4], b[6] * 1000 + b[7] * 100 + b[8] * 10 + b[9]
+    year += np.where(year >= 100, 0, np.where(year <= 69, 2000, 1900))  # '0026' is read as '26' is
+    known = (1900 <= year) & (year <= 2100) & (1 <= month) & (month <= 12)
+    month_index = np.where(known, (year - 1900) * 12 + month - 1, 0)
+    real = shaped & known & (1 <= day) & (day <= _MONTH_LENGTHS[month_index])
+    nanoseconds = (_MONTH_STARTS[month_index] + day - 1) * 86_400_000_000_000
+    value = np.where(real, nanoseconds, np.iinfo(np.int64).min).view("datetime64[ns]")  # the least int64 is NaT
+    if ten.all():
+        return value, shaped & ~real, shaped
+    out = np.full(len(length), np.datetime64("NaT"), dtype="datetime64[ns]")
+    bad, done = np.zeros(len(length), dtype=bool), length == 0
+    out[ten], bad[ten], done[ten] = value, shaped & ~real, shaped
+    return out, bad, done
 
 
 def _date(s: pd.Series, allow_year: bool) -> tuple[pd.Series, pd.Series]:
