@@ -68,3 +68,30 @@ def test_below_a_unit_are_itself_and_the_units_whose_path_starts_with_it(roster,
     ids = set(tree.units.index)
     expected = ids if unit == tree.root else {u for u in ids if u == unit or u.startswith(unit + org.SEP)}
     assert tree.below(unit) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(ROWS, min_size=1, max_size=12), st.sampled_from(["Tỉnh X", org.DEFAULT_ROOT]))
+def test_labels_and_parents_values_are_those_of_each_units_parent_by_id(roster, root):
+    """build_tree takes the parents' levels and labels by position: every unit's `base` and `parent_label` are
+    its parent's found by id; its key is its name folded, or 'name (parent)' folded when another unit's name folds
+    alike, and its label its id when another unit has its key, else its name or 'name (parent)'."""
+    members = pd.DataFrame(roster, columns=["xa", "co_so", "chi_bo"])
+    members = members[members["chi_bo"] != ""]
+    if members.empty:
+        return
+    units = org.build_tree(members, None, root).units
+    by_id = units.to_dict("index")
+    names = [org.fold(u["name"]) for u in by_id.values()]
+
+    def with_parent(u):
+        return f"{u['name']} ({by_id[u['parent']]['name'] if u['parent'] in by_id else ''})"
+
+    keys = [org.fold(with_parent(u)) if names.count(org.fold(u["name"])) > 1 else org.fold(u["name"])
+            for u in by_id.values()]
+    for (uid, u), key in zip(by_id.items(), keys):
+        parent = by_id.get(u["parent"])
+        assert (u["parent_label"] == parent["label"]) if parent else pd.isna(u["parent_label"])
+        assert u["base"] == (parent is not None and parent["level"] == org.XA and u["level"] in (org.CHI_BO, org.CO_SO))
+        unique_name, unique_key = names.count(org.fold(u["name"])) == 1, keys.count(key) == 1
+        assert u["label"] == (uid if not unique_key else u["name"] if unique_name else with_parent(u))

@@ -490,10 +490,13 @@ def _build_tree(members: pd.DataFrame, units: pd.DataFrame | None, root: str | N
     level[(level == CHI_BO) & has_children] = CO_SO
     level.iloc[0] = root_level
     frame["level"] = level
-    # a tổ chức cơ sở đảng: a unit right under the xã (the root, when the root is a xã)
-    frame["base"] = (frame["parent"].map(frame["level"]) == XA).to_numpy() & (frame["level"].isin([CHI_BO, CO_SO]))
-    frame["label"] = _labels(frame, root)
-    frame["parent_label"] = frame["parent"].map(frame["label"])
+    # a tổ chức cơ sở đảng: a unit right under the xã (the root, when the root is a xã); parents' values are
+    # taken by position (mapping by id hashed every id again: a third of building a province's tree)
+    levels = frame["level"].to_numpy(dtype=object)
+    frame["base"] = (_of_parents(levels, parent_pos, None) == XA) & (frame["level"].isin([CHI_BO, CO_SO]))
+    frame["label"] = _labels(frame, root, parent_pos)
+    frame["parent_label"] = pd.Series(_of_parents(frame["label"].to_numpy(dtype=object), parent_pos, np.nan),
+                                      index=frame.index)  # as Series.map gives it: 'str' in pandas 3
 
     own = pd.DataFrame({t: pd.Series({SEP.join(p): n.tags.get(t, False) for p, n in node_paths.items()}, dtype=object)
                         .reindex(frame.index).fillna(False).astype(bool) for t in TAGS}, index=frame.index)
@@ -517,21 +520,28 @@ def _build_tree(members: pd.DataFrame, units: pd.DataFrame | None, root: str | N
     return Tree(frame.sort_values("order"), root, problems, member_units)
 
 
-def _labels(frame: pd.DataFrame, root: str) -> pd.Series:
+def _of_parents(values: np.ndarray, parent_pos: np.ndarray, missing) -> np.ndarray:
+    """Each unit's parent's value among `values` (object), `missing` for the root."""
+    out = values[parent_pos]
+    out[parent_pos < 0] = missing
+    return out
+
+
+def _labels(frame: pd.DataFrame, root: str, parent_pos: np.ndarray) -> pd.Series:
     """The name, or 'name (parent's name)' where another unit has the same name, or the whole path."""
-    names = frame["name"]
-    folded = names.map(fold)
-    repeated = folded.duplicated(keep=False).to_numpy()
+    names = frame["name"].to_numpy(dtype=object)
+    folded = _folded(names)
+    repeated = pd.Index(folded).duplicated(keep=False)
     labels = names.copy()
-    parent_names = frame["parent"].map(frame["name"]).fillna("")
-    with_parent = names + " (" + parent_names + ")"
-    labels[repeated] = with_parent[repeated]
+    parent_names = _of_parents(names, parent_pos, "")
+    labels[repeated] = names[repeated] + " (" + parent_names[repeated] + ")"
     # fold("name (parent)") is fold(name) and fold(parent) joined by a space (the brackets fold away): each
-    # distinct name is folded once (cached), never each of a country's 380,000 labels
-    joined = (folded + " " + parent_names.map(fold)).str.strip()
-    still = folded.where(~repeated, joined).duplicated(keep=False).to_numpy()
-    labels[still] = pd.Series(frame.index, index=frame.index)[still]
-    return labels
+    # distinct name is folded once, never each of a country's 380,000 labels
+    up = _folded(parent_names)
+    joined = np.where(up == "", folded, np.where(folded == "", up, folded + " " + up))
+    still = pd.Index(np.where(repeated, joined, folded)).duplicated(keep=False)
+    labels[still] = frame.index.to_numpy(dtype=object)[still]
+    return pd.Series(labels, index=frame.index, dtype=object)
 
 
 def _tree_order(frame: pd.DataFrame, root: str, parent_pos: np.ndarray | None = None) -> pd.Series:
