@@ -4,6 +4,8 @@ import unicodedata
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import MEMBER_HEADER, MEMBER_ROWS, csv_text, to_cp1258, write_xlsx
 from sotay_cli.ingest import MEETINGS, MEMBERS, USAGE, load_dataset, load_table
@@ -277,3 +279,30 @@ def test_repeated_columns_read_as_categories_give_the_table_of_a_workbook(tmp_pa
     assert [(p.code, p.row, p.column, p.message) for p in from_csv.problems] == \
         [(p.code, p.row, p.column, p.message) for p in from_book.problems]
     assert from_csv.left_out == from_book.left_out and from_csv.rows_read == from_book.rows_read
+
+
+_TOTAL_CELLS = st.sampled_from(["", "1", "12", "Tổng cộng", "TỔNG SỐ", "Cộng", "cộng đồng", "Chi bộ 1", "38.000001",
+                                " ", "Toàn xã", "x"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_TOTAL_CELLS, min_size=5, max_size=5), min_size=1, max_size=12), st.integers(0, 4),
+       st.booleans())
+def test_total_rows_are_the_rows_whose_first_filled_cell_says_total(rows, key, as_categories):
+    """table._total_rows reads the first filled cell in Arrow, for the rows whose key is empty or wordy only:
+    the rows found are those, read one by one, whose key cell is empty or wordy and whose first filled cell
+    among the first four, folded, starts like 'tổng cộng'; columns of text and of categories alike."""
+    import re
+
+    from sotay_cli.ingest import table, values
+
+    body = pd.DataFrame(rows, dtype=object, index=range(7, 7 + len(rows)))
+    if as_categories:
+        body = body.astype("category")
+    keys = values.text(body[key])
+    expected = []
+    for cells in rows:
+        k = " ".join(cells[key].split())
+        first = next((c for c in cells[:4] if c != ""), "")
+        expected.append((k == "" or not k[0].isdigit()) and bool(re.match(table._TOTAL, values.fold(first))))
+    assert table._total_rows(body, keys).tolist() == expected
