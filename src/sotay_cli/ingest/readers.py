@@ -24,7 +24,6 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
-from python_calamine import CalamineWorkbook
 
 from ..problems import InputError
 
@@ -186,6 +185,8 @@ def _read_workbook(name: str, data: bytes, sheet: str | None, on_disk: bool) -> 
             zipfile.ZipFile(io.BytesIO(data))
         except (zipfile.BadZipFile, EOFError, OSError) as exc:
             raise InputError(f"{name}: tệp bảng tính bị hỏng hoặc chưa tải xong ({exc}).") from exc
+    from python_calamine import CalamineWorkbook  # workbooks only: CSV exports never load it
+
     try:
         book = CalamineWorkbook.from_path(name) if on_disk else CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # calamine raises its own error types for every kind of bad file
