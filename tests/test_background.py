@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -17,6 +18,8 @@ from sotay_cli import background
 from sotay_cli.atomic import OutputError, atomic_path
 from sotay_cli.background import Background
 from sotay_cli.cli import app
+from sotay_cli.problems import Problem
+from sotay_cli.render.xlsx import CellTooLong
 
 forking = pytest.mark.skipif(not background.FORK, reason="a child process is forked only on Linux")
 
@@ -77,6 +80,27 @@ def test_the_childs_warnings_are_shown_here(fork):
         assert Background("x", warn_then, 7).result() == 7
 
 
+class Odd(UserWarning):
+    def __init__(self, a, b):
+        super().__init__(f"{a} {b}")
+
+
+def warn_cut_then(value):
+    warnings.warn(CellTooLong(Problem("phu-luc.xlsx", "cell_too_long", "warning", "dài quá", sheet="Chi bộ", row=7,
+                                      column="B")))
+    warnings.warn(Odd("cảnh báo", "lạ"))  # cannot be rebuilt as itself: comes back as its text
+    return value
+
+
+def test_a_warning_that_cannot_be_rebuilt_never_spoils_the_result(fork):
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        assert Background("x", warn_cut_then, 7).result() == 7
+    cut = [w.message for w in shown if isinstance(w.message, CellTooLong)]
+    assert len(cut) == 1 and cut[0].problem.row == 7 and cut[0].problem.sheet == "Chi bộ"
+    assert any("cảnh báo lạ" in str(w.message) for w in shown)
+
+
 @forking
 def test_a_child_killed_without_a_word_is_a_message_naming_the_file():
     job = Background("phu-luc.xlsx", lambda: os.kill(os.getpid(), signal.SIGKILL))
@@ -126,6 +150,9 @@ def test_report_writes_the_same_appendix_with_or_without_a_child(tmp_path, monke
 
 def test_a_template_error_leaves_no_appendix_and_no_temporary_file(tmp_path, monkeypatch, fork):
     monkeypatch.setenv("SOTAY_HISTORY", str(tmp_path / "lich-su.sqlite"))
+    system_tmp = tmp_path / "tmp"  # XlsxWriter's row files of the stopped appendix: none left there either
+    system_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(system_tmp))
     folder = tmp_path / "mau"
     folder.mkdir()
     (folder / "cong-van.md").write_text("Trích yếu: V/v thử\n===\nSố liệu {{ total.khong_co }}.\n", encoding="utf-8")
@@ -140,6 +167,24 @@ def test_a_template_error_leaves_no_appendix_and_no_temporary_file(tmp_path, mon
     assert result.exit_code == 2 and "khong_co" in result.stderr
     left = [p.name for p in (tmp_path / "out").rglob("*") if p.is_file()]
     assert left == [], left
+    assert list(system_tmp.iterdir()) == []
+
+
+def test_a_cell_cut_to_fit_excel_is_a_warning_and_the_report_is_written(tmp_path, monkeypatch, fork):
+    """A chi bộ named longer than an Excel cell, in the appendix the child writes: one warning, every file."""
+    from test_faults import SAMPLE, USAGE, roster
+
+    monkeypatch.setenv("SOTAY_HISTORY", str(tmp_path / "lich-su.sqlite"))
+    members = roster(tmp_path / "dv.csv", [("01.000001", "Nguyễn A", "Chi bộ " + "X" * 40_000),
+                                           ("01.000002", "Trần B", "Chi bộ 1")])
+    out = tmp_path / "bc"
+    result = CliRunner().invoke(app, ["report", "-p", "2026-06", "--members", str(members), *USAGE, "-o", str(out),
+                                      "--no-history", *SAMPLE])
+    assert result.exit_code == 0, result.output
+    said = [line for line in result.stderr.splitlines() if "Cảnh báo" in line and "ô Excel" in line]
+    assert len(said) == 1 and "phu-luc-2026-06.xlsx" in said[0] and "40.007 ký tự" in said[0]
+    assert sorted(p.name for p in (out / "2026-06").iterdir()) == [
+        "cong-van-2026-06.docx", "cong-van-2026-06.md", "phu-luc-2026-06.xlsx"]
 
 
 

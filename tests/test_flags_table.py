@@ -196,3 +196,11 @@ def test_flags_made_without_positions_keep_their_units_labels_and_places():
     a.with_flags(Flags.of(list(a.flags)))
     assert a.flag_dicts() == expected_flags
     assert a.unit_dicts() == expected_units
+
+
+def test_a_minus_zero_target_is_zero():
+    """TOML accepts -0.0: it is the target 0, so every unit's JSON says 0.0 however the units are ordered."""
+    from sotay_cli.targets import _value
+
+    assert np.signbit(_value("installed_rate", -0.0)) == np.False_
+    assert _value("installed_rate", -0.0) == 0.0 and _value("installed_rate", 0.95) == 0.95

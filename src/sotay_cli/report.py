@@ -132,6 +132,16 @@ def check_date(analysis: Analysis, issued: dt.date | None) -> None:
                          f"ngày ban hành, hoặc ghi ngày ban hành từ {end:%d/%m/%Y} trở đi.")
 
 
+def _start_appendix(stack: contextlib.ExitStack, analysis: Analysis, path: Path, options: ReportOptions) -> Background:
+    """The XLSX appendix, the longest part, begun on the other core (see `background`) into a temporary file
+    that `stack` renames into place when it closes without an error: after the draft, which is written
+    meanwhile. An error before then stops it and removes the file."""
+    from .render.xlsx import write_appendix
+
+    tmp = stack.enter_context(atomic_path(path))
+    return stack.enter_context(Background(str(path), write_appendix, analysis, path, extra=options.extra, into=tmp))
+
+
 def write_report(analysis: Analysis, options: ReportOptions,
                  step: Callable[[str], None] = lambda message: None) -> list[Path]:
     """Write the requested files; ReportExists when any is there already and `force` is off.
@@ -146,15 +156,8 @@ def write_report(analysis: Analysis, options: ReportOptions,
     step("Soạn dự thảo từ mẫu…")
     options = replace(options, extra=options.extra | history_context(analysis))  # the caller's stay as given
     with contextlib.ExitStack() as stack:
-        appendix = None
-        if "xlsx" in paths:  # the longest part: written on the other core meanwhile (see `background`)
-            from .render.xlsx import write_appendix
-
-            # renamed into place last, once the draft is written: an error before leaves no new appendix
-            tmp = stack.enter_context(atomic_path(paths["xlsx"]))
-            appendix = stack.enter_context(Background(str(paths["xlsx"]), write_appendix, analysis, paths["xlsx"],
-                                                      extra=options.extra, into=tmp))
-        draft = make_draft(analysis, options)  # a template error stops here, before any file is written
+        appendix = _start_appendix(stack, analysis, paths["xlsx"], options) if "xlsx" in paths else None
+        draft = make_draft(analysis, options)  # a template error stops here, before any file is in place
         written = []
         chart = None
         if options.extra["history"] and options.extra["history"]["chart"]:

@@ -44,7 +44,7 @@ def _value(metric: str, raw) -> float:
         return np.nan
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
         raise TargetError(f"chỉ tiêu '{metric}' phải là số (0,95 ghi là 0.95) hoặc false, không phải {raw!r}")
-    value = raw / 100 if raw > 1 else float(raw)
+    value = raw / 100 if raw > 1 else float(raw) + 0.0  # + 0.0: a -0.0 written in the config is 0.0
     if not 0 <= value <= 1:
         raise TargetError(f"chỉ tiêu '{metric}' phải nằm trong khoảng 0–1 (hoặc 0–100 %)")
     return value

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import itertools
 import sys
 import typing
 from dataclasses import dataclass, fields
@@ -246,7 +247,7 @@ def chosen_format(given, output: str | None, choices, default):
     return fmt
 
 
-STDOUT_SPOOL = 256 * 2**20  # bytes of output gathered in memory before stdout; past that, a temporary file
+STDOUT_HELD = 256 * 2**20  # bytes of machine output held back until it is whole, before stdout
 
 
 def emit(data, output: str | None) -> None:
@@ -254,9 +255,9 @@ def emit(data, output: str | None) -> None:
     under the command's output rules (`outputs`). `data` is text, bytes, or pieces of UTF-8 bytes
     written as they are made (a country's JSON is never held whole).
 
-    Stdout gets the whole document or nothing: the pieces are gathered first (in memory up to
-    `STDOUT_SPOOL` bytes, past that in a temporary file that is deleted), so that a failure while they are
-    made never leaves a cut-off document in a pipe."""
+    Stdout gets the whole document or nothing, up to `STDOUT_HELD` bytes (a province's JSON is 50 MB): the
+    pieces are held until the last is made, so a failure meanwhile leaves no cut-off document in a pipe. A
+    larger document (a country's, 1.6 GB) is written as it is made, as holding it would double the memory."""
     from ..atomic import write_chunks
 
     chunks = [data.encode("utf-8")] if isinstance(data, str) else [data] if isinstance(data, bytes) else data
@@ -264,19 +265,24 @@ def emit(data, output: str | None) -> None:
         write_chunks(output, chunks)
         wrote(output)
         return
-    import shutil
-    import tempfile
+    pieces, held, size = iter(chunks), [], 0
+    for chunk in pieces:
+        held.append(chunk)
+        size += len(chunk)
+        if size > STDOUT_HELD:
+            break
+    sys.stdout.flush()
+    stream = getattr(sys.stdout, "buffer", None)
+    if stream is None:  # a text-only stdout (some test runners)
+        import codecs
 
-    with tempfile.SpooledTemporaryFile(max_size=STDOUT_SPOOL) as spool:
-        spool.writelines(chunks)
-        spool.seek(0)
-        sys.stdout.flush()
-        stream = getattr(sys.stdout, "buffer", None)
-        if stream is None:  # a text-only stdout (some test runners)
-            sys.stdout.write(spool.read().decode("utf-8"))
-        else:
-            shutil.copyfileobj(spool, stream)
-            stream.flush()
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        for chunk in itertools.chain(held, pieces):
+            sys.stdout.write(decoder.decode(chunk))
+        sys.stdout.write(decoder.decode(b"", final=True))
+    else:
+        stream.writelines(itertools.chain(held, pieces))
+        stream.flush()
 
 
 def wrote(path) -> None:

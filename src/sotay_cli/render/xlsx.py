@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -30,6 +31,9 @@ class CellTooLong(UserWarning):
         super().__init__(f"{problem.location()}: {problem.message}")
         self.problem = problem
 
+    def __reduce__(self):  # rebuilt from its problem (sent back by `background`'s child)
+        return type(self), (self.problem,)
+
 
 class Workbook(xlsxwriter.Workbook):
     """An XLSX workbook whose text cells hold exactly the text given: text Excel would take for a formula
@@ -39,12 +43,15 @@ class Workbook(xlsxwriter.Workbook):
     `tmp` is the file written (atomic.atomic_path's), `shown` the path the user will know it by. With
     `constant_memory`, each sheet must be written row after row, top to bottom (XlsxWriter's mode)."""
 
-    def __init__(self, tmp: str | Path, shown: str | Path, constant_memory: bool = False):
+    def __init__(self, tmp: str | Path, shown: str | Path, constant_memory: bool = False,
+                 scratch: str | None = None):
         self.shown = str(shown)
         self._props: dict[int, dict] = {}
         self._quoted: dict[int | None, object] = {}
+        # `scratch`: where XlsxWriter keeps each sheet's rows until `close` (constant_memory); a folder the
+        # caller removes however the writing ends (else they stay in the system's temporary folder)
         super().__init__(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                    "constant_memory": constant_memory})
+                                    "constant_memory": constant_memory, "tmpdir": scratch})
         self.worksheet_class = _Sheet
 
     def add_format(self, properties=None):
@@ -101,10 +108,11 @@ def write_appendix(analysis, path: str | Path, title: str | None = None, extra: 
     path = Path(path)
     figures, columns = with_history(analysis)  # once for every sheet
     groups = analysis.groups()
-    with atomic_path(path) if into is None else contextlib.nullcontext(into) as tmp:
+    with (atomic_path(path) if into is None else contextlib.nullcontext(into) as tmp,
+          tempfile.TemporaryDirectory(prefix="sotay-xlsx-") as scratch):
         # rows go out as they are written (each sheet is written top to bottom): a province's 12,000 chi bộ
         # are never held as cell objects
-        book = Workbook(tmp, path, constant_memory=True)
+        book = Workbook(tmp, path, constant_memory=True, scratch=scratch)
         styles = _styles(book)
         levels = [lv for lv in (XA, CO_SO, CHI_BO) if (figures["level"] == lv).any() and lv != figures.loc[analysis.root, "level"]]
         for level in levels or [CHI_BO]:
