@@ -29,6 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from . import fmt
 from .ingest.values import positions
 from .metrics import COUNTS, RATES
 from .periods import Period, parse_period
@@ -545,9 +546,15 @@ class Comparison:
     year_rates: pd.DataFrame
     series: pd.DataFrame  # the organisation's periods of this kind up to this one: SERIES_COLUMNS and rates
 
-    def change(self, figures: pd.DataFrame, against: str = "previous") -> pd.DataFrame:
-        before = self.previous_rates if against == "previous" else self.year_rates
-        return figures[list(RATES)] - before.reindex(figures.index)[list(RATES)]
+    def change(self, figures: pd.DataFrame, against: str = "previous", shown: str | None = None) -> pd.DataFrame:
+        """The rates of `figures` less those of the period before (or of the year before). With `shown` (the
+        rounding rule), the change as documents show it: between the rates as rounded there (fmt.shown_change)."""
+        before = (self.previous_rates if against == "previous" else self.year_rates).reindex(figures.index)
+        if shown is None:
+            return figures[list(RATES)] - before[list(RATES)]
+        return pd.DataFrame({r: fmt.shown_change(figures[r].to_numpy(dtype="float64", na_value=np.nan),
+                                                 before[r].to_numpy(dtype="float64", na_value=np.nan), shown)
+                             for r in RATES}, index=figures.index)
 
 
 # what a comparison keeps of each stored period: enough to give its rates (forecasts, charts, changes)

@@ -101,7 +101,7 @@ def history_context(analysis: Analysis) -> dict:
     def changes(before, label, against):
         if label is None or root not in before.index:
             return None, None
-        delta = c.change(analysis.figures, against).loc[root]
+        delta = c.change(analysis.figures, against, shown=analysis.rounding).loc[root]  # as the page shows it
         return {"label": label.label, "words": label.words}, {r: float(v) for r, v in delta.items()}
 
     previous, change = changes(c.previous_rates, c.previous, "previous")

@@ -78,7 +78,7 @@ def with_history(analysis) -> tuple[pd.DataFrame, list[Column]]:
         return analysis.figures, list(COLUMNS)
     figures = analysis.figures.copy()
     before = c.previous_rates.reindex(figures.index)
-    change = c.change(analysis.figures)
+    change = c.change(analysis.figures, shown=analysis.rounding)  # between the rates as shown beside it
     for rate in ("installed_rate", "active_rate"):
         figures[f"{rate}_prev"] = before[rate]
         figures[f"{rate}_change"] = change[rate]
