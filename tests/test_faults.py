@@ -496,3 +496,16 @@ def test_stdout_past_the_held_size_is_written_as_it_is_made(monkeypatch, capsysb
     with pytest.raises(RuntimeError):
         common.emit(pieces(), None)
     assert capsysbinary.readouterr().out == b"x" * 500
+
+
+def test_ctrl_c_is_one_vietnamese_line_and_exit_130(monkeypatch, tmp_path):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("sotay_cli.render.xlsx._sheet", interrupted)
+    out = tmp_path / "phu-luc.xlsx"
+    result = runner.invoke(app, ["stats", "-p", "2026-06", "-f", "xlsx", "-o", str(out), "--no-history", *SAMPLE])
+    assert result.exit_code == 130
+    assert "Đã dừng theo yêu cầu (Ctrl-C)" in result.stderr
+    no_traceback(result)
+    assert os.listdir(tmp_path) == []  # the temporary file went with it

@@ -24,6 +24,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 EXIT_CRASH, EXIT_USAGE = 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
 
 
 HELP_TEXT = "Xem hướng dẫn này rồi thoát."
@@ -63,6 +64,9 @@ def guarded(call):
             raise typer.Exit(EXIT_USAGE) from None
         except (typer.Exit, typer.Abort, typer.TyperException):  # Typer's own: exits
             raise
+        except KeyboardInterrupt:  # Ctrl-C: every file is written through a temporary one, removed on the way out
+            _say("Đã dừng", "theo yêu cầu (Ctrl-C): không có tệp nào ghi dở; tệp đã ghi xong trước đó vẫn giữ.")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         except Exception as exc:
             raise typer.Exit(handle(exc)) from None
 
