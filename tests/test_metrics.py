@@ -80,8 +80,10 @@ def test_small_tree_counted_by_hand(small):
                  "chi_bo_met"]].tolist() == [6, 1, 5, 2, 1, 3, 2, 1]
     assert root["installed_rate"] == 0.4 and root["active_rate"] == 0.2
     assert root["active_of_installed"] == 0.5 and root["meeting_rate"] == 0.5
-    # member 5's last access is in July: whether they used the app in June cannot be told, and is said
-    assert {p.code for p in a.problems} == {"unknown_card", "unit_not_in_units_file", "access_after_end"}
+    # member 5's activation and last access are in July: not installed in June, whether they used the app
+    # cannot be told; both said
+    assert {p.code for p in a.problems} == {"unknown_card", "unit_not_in_units_file", "access_after_end",
+                                            "activated_after_end"}
 
 
 def test_flags_name_the_gap_in_members(small):

@@ -16,6 +16,7 @@ from .metrics import NEEDS, Rules, member_status
 from .org import Tree
 from . import periods
 from .periods import Period, parse_period
+from .fmt import number
 from .problems import Problem
 from .sources import months_of
 
@@ -67,22 +68,37 @@ RULE_WORDS = {"every-month": "sử dụng trong mọi tháng của kỳ", "any-m
 
 def note_stale(data: Dataset, period: Period, stale_days: int, notes: list[Problem]) -> None:
     """An account export whose latest date is well before the end of its month (or period) is likely
-    an old file; accesses after the end cannot tell whether the member used the app inside it."""
+    an old file, one whose latest date is well after it a file of a later period; accesses and
+    activations after the end cannot tell whether the member used (or had) the app inside it. A
+    meetings export whose meetings (nearly) all fall outside the period is likely another month's."""
     tables = data.usage_months or ({period.label: data.usage} if data.usage is not None else {})
     for label, table in tables.items():
         f = table.frame
         columns = [c for c in ("last_access", "activated_date") if c in f]
         if not columns or f.empty:
             continue
-        end = period.end
+        end, own_end = period.end, period.full_end
         if label != period.label:
             end = min(parse_period(label).end, period.end)
+            own_end = parse_period(label).end
         latest = max(pd.Timestamp(f[c].max()) for c in columns if f[c].notna().any()) if any(
             f[c].notna().any() for c in columns) else None
         if latest is not None and (pd.Timestamp(end) - latest).days > stale_days:
             notes.append(Problem(table.source, "stale_export", "warning",
                                  f"Ngày truy cập, kích hoạt gần nhất trong tệp là {latest:%d/%m/%Y}, trước cuối kỳ "
                                  f"({end:%d/%m/%Y}) {(pd.Timestamp(end) - latest).days} ngày: có thể là tệp xuất cũ."))
+        # measured from the period's own end: figures taken to an earlier day expect a later export
+        if latest is not None and (latest - pd.Timestamp(own_end)).days > stale_days:
+            notes.append(Problem(table.source, "newer_export", "warning",
+                                 f"Ngày truy cập, kích hoạt gần nhất trong tệp là {latest:%d/%m/%Y}, sau cuối kỳ "
+                                 f"({own_end:%d/%m/%Y}) {(latest - pd.Timestamp(own_end)).days} ngày: có thể là tệp "
+                                 "của kỳ sau."))
+        if "activated_date" in f:
+            late = int((f["activated_date"] >= pd.Timestamp(end) + pd.Timedelta(days=1)).sum())
+            if late:
+                notes.append(Problem(table.source, "activated_after_end", "warning",
+                                     f"{number(late)} tài khoản kích hoạt sau ngày {end:%d/%m/%Y}: được tính là chưa "
+                                     "cài đặt trong kỳ. Dùng tệp xuất đúng cuối kỳ."))
         if "last_access" in f:
             after = int((f["last_access"] >= pd.Timestamp(end) + pd.Timedelta(days=1)).sum())
             if after:
@@ -90,6 +106,35 @@ def note_stale(data: Dataset, period: Period, stale_days: int, notes: list[Probl
                                      f"{after} tài khoản có lần truy cập gần nhất sau ngày {end:%d/%m/%Y}: không biết "
                                      "có truy cập trong kỳ hay không, được tính là chưa sử dụng. Dùng tệp xuất đúng "
                                      "cuối kỳ."))
+    note_meetings_outside(data, period, notes)
+
+
+def note_meetings_outside(data: Dataset, period: Period, notes: list[Problem]) -> None:
+    """A meetings export with meetings but none, or under a tenth, in the period: said, with the months
+    they are in (a file copied from another month would otherwise make every chi bộ's rate 0)."""
+    start, end = pd.Timestamp(period.start), pd.Timestamp(period.end) + pd.Timedelta(days=1)
+    for table in data.meeting_tables():
+        f = table.frame
+        if f.empty or "date" not in f:
+            continue
+        # one meeting per chi bộ, day and kind (an export of one row per member repeats it)
+        keys = [c for c in ("unit" if "unit" in f else "chi_bo", "date", "kind") if c in f]
+        meetings = f.loc[f["date"].notna(), keys].drop_duplicates()
+        when = meetings["date"]
+        outside = ~((when >= start) & (when < end))
+        n_out, n = int(outside.sum()), len(meetings)
+        if not n_out or (n - n_out) * 10 >= n:
+            continue
+        months = sorted(when[outside].dt.strftime("%Y-%m").unique())
+        months_text = month_words(months[:6]) + (", …" if len(months) > 6 else "")
+        other = "tháng khác" if period.kind == "month" else "kỳ khác"
+        if n_out == n:
+            said = (f"cả {number(n)} buổi sinh hoạt đều ngoài {period.words} (trong {months_text}): có thể là tệp "
+                    f"của {other}; tỷ lệ chi bộ sinh hoạt trên ứng dụng tính là 0.")
+        else:
+            said = (f"{number(n_out)}/{number(n)} buổi sinh hoạt ngoài {period.words} (trong {months_text}): có thể "
+                    f"là tệp của {other}; chỉ {number(n - n_out)} buổi trong kỳ được tính.")
+        notes.append(Problem(table.source, "meetings_outside_period", "warning", said[0].upper() + said[1:]))
 
 
 def note_unplaced(members, tree: Tree) -> None:
