@@ -48,3 +48,22 @@ def test_comparison_change_shown_and_exact():
     assert exact.loc["A", "active_rate"] == 0.13125 - 0.194848
     assert shown.loc["A", "active_rate"] == -0.0635 and np.isnan(shown.loc["B", "active_rate"])
     assert Decimal(repr(float(shown.loc["A", "installed_rate"]))) == Decimal("-0.0635")
+
+
+def test_the_bao_cao_says_the_change_of_use_beside_the_rate_it_changes(tmp_path, monkeypatch):
+    import re
+
+    from typer.testing import CliRunner
+
+    from sotay_cli.cli import app
+
+    monkeypatch.setenv("SOTAY_HISTORY", str(tmp_path / "lich-su.sqlite"))
+    runner = CliRunner()
+    for period in ("2026-05", "2026-06"):
+        result = runner.invoke(app, ["report", "-p", period, "-t", "bao-cao", "-f", "md", "-o", str(tmp_path),
+                                     "--config", "sample_data/sotay.toml"])
+        assert result.exit_code == 0, result.output
+    text = (tmp_path / "2026-06" / "bao-cao-2026-06.md").read_text(encoding="utf-8")
+    line = next(x for x in text.splitlines() if "Sử dụng thường xuyên" in x)
+    assert re.search(r"đạt [\d,]+% số đảng viên đang sinh hoạt \((tăng|giảm) [\d,]+ điểm phần trăm so với tháng 5 "
+                     r"năm 2026\) và [\d,]+% số đảng viên đã cài đặt\.", line), line
