@@ -90,3 +90,25 @@ def test_shipped_sample_has_the_figures_of_hoa_loc():
     assert installed.sum() == 1687
     june = usage.loc[active["card"], "last_access"].between("2026-06-01", "2026-06-30")
     assert (june & installed).sum() == 252
+
+
+@pytest.mark.parametrize("province", [False, True], ids=["xa", "tinh"])
+def test_a_sample_folder_runs_as_it_is(tmp_path, monkeypatch, province):
+    """`sotay sample` writes its own sotay.toml: in that folder the commands read its files, not the
+    bundled sample, under the tỉnh or xã the data is made for."""
+    import json
+
+    folder = tmp_path / "mau"
+    made = runner.invoke(app, ["sample", "-o", str(folder), "--members", "600", "-f", "csv",
+                               *(["--tinh"] if province else [])])
+    assert made.exit_code == 0, made.output
+    assert str(folder / "sotay.toml") in made.stdout and f"cd {folder} && sotay report" in made.stderr
+    monkeypatch.chdir(folder)
+    monkeypatch.setenv("SOTAY_HISTORY", str(tmp_path / "lich-su.sqlite"))
+    result = runner.invoke(app, ["stats", "-p", "2026-06", "-f", "json", "--no-history"])
+    assert result.exit_code in (0, 1), result.output
+    assert "DỮ LIỆU MẪU" not in result.stderr  # not the bundled sample
+    total = json.loads(result.stdout)["total"]
+    assert total["eligible"] == 600
+    assert (total["level"], total["name"]) == (("tinh", "Đảng bộ tỉnh Thanh Hóa") if province else
+                                               ("xa", "Đảng bộ xã Hoa Lộc"))

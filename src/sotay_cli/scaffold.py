@@ -111,7 +111,10 @@ def _targets() -> Table:
     return targets
 
 
-def config_document(place: Place, signer: str = "", position: str = "PHÓ BÍ THƯ") -> tomlkit.TOMLDocument:
+def config_document(place: Place, signer: str = "", position: str = "PHÓ BÍ THƯ", inputs: dict | None = None,
+                    templates: bool = True) -> tomlkit.TOMLDocument:
+    """The commented sotay.toml of `place`; `inputs` instead of the usual folders, and without a templates
+    folder of its own when `templates` is off (the shipped ones are used)."""
     fields = Settings.model_fields
     doc = tomlkit.document()
     doc.add(tomlkit.comment(f"Cấu hình sotay cho {place.issuer_title}."))
@@ -129,9 +132,9 @@ def config_document(place: Place, signer: str = "", position: str = "PHÓ BÍ TH
         # a xã's Ban Thường vụ signs through a deputy secretary; the province's Ban Tổ chức through a deputy head
         "signature": ({"position": position, "name": signer} if place.ward else
                       {"on_behalf": "K/T TRƯỞNG BAN", "position": "PHÓ TRƯỞNG BAN", "name": signer}),
-        "inputs": {"members": "du-lieu/dang-vien.xlsx", "usage": "du-lieu/{period}/tai-khoan.xlsx",
-                   "meetings": "du-lieu/{period}/sinh-hoat.xlsx"},
-        "report": {"templates": "templates"},
+        "inputs": inputs or {"members": "du-lieu/dang-vien.xlsx", "usage": "du-lieu/{period}/tai-khoan.xlsx",
+                             "meetings": "du-lieu/{period}/sinh-hoat.xlsx"},
+        "report": {"templates": "templates"} if templates else {},
     }
     for name, info in fields.items():
         if name == "recipients":
@@ -148,8 +151,8 @@ def config_document(place: Place, signer: str = "", position: str = "PHÓ BÍ TH
     return doc
 
 
-def config_text(place: Place, signer: str = "", position: str = "PHÓ BÍ THƯ") -> str:
-    return tomlkit.dumps(config_document(place, signer, position))
+def config_text(place: Place, signer: str = "", position: str = "PHÓ BÍ THƯ", **options) -> str:
+    return tomlkit.dumps(config_document(place, signer, position, **options))
 
 
 def init(folder: Path, place: Place, signer: str = "", force: bool = False) -> list[Path]:

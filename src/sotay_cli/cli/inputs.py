@@ -27,6 +27,7 @@ from .common import (
     SheetOption,
     command,
     emit,
+    err,
     fail,
     out,
     outputs,
@@ -163,6 +164,21 @@ def _print_problems(problems: list[Problem], show_all: bool) -> None:
                   highlight=False)
 
 
+def sample_config(folder: Path, commune, fmt: str, province: bool) -> Path:
+    """The folder's own sotay.toml: its files, and the tỉnh or xã the data is made for (as `sotay init`)."""
+    from ..atomic import write_bytes
+    from ..config import CONFIG_NAME
+    from ..places import find
+    from ..scaffold import config_text
+
+    place = find(commune.province, None if province else commune.place)
+    names = {"members": "dang-vien", "usage": "tai-khoan", "meetings": "sinh-hoat", "units": "to-chuc"}
+    text = config_text(place, inputs={key: f"{name}.{fmt}" for key, name in names.items()}, templates=False)
+    path = folder / CONFIG_NAME
+    write_bytes(path, ("# Dữ liệu mẫu tổng hợp, không phải người thật.\n" + text).encode("utf-8"))
+    return path
+
+
 @command()
 def sample(
     out_dir: Annotated[Path, typer.Option("--output", "-o", help="Thư mục ghi tệp mẫu.")] = Path("du-lieu-mau"),
@@ -177,7 +193,7 @@ def sample(
     """Sinh bộ dữ liệu mẫu (tổng hợp, không phải người thật) để dùng thử và đo tốc độ.
 
     Mặc định là xã Hoa Lộc tháng 6/2026: 1.920 đảng viên đang sinh hoạt, 1.687 đã cài đặt, 252 sử dụng
-    thường xuyên.
+    thường xuyên. Thư mục có kèm sotay.toml: vào thư mục đó rồi chạy các lệnh như với đơn vị thật.
     """
     from ..sample import Commune, write_sample
 
@@ -189,5 +205,8 @@ def sample(
         commune.xa = max(1, commune.co_so // 11)
     with progress("Đang sinh dữ liệu mẫu…"):
         paths = write_sample(out_dir, commune, output_format.value)
+        paths.append(sample_config(out_dir, commune, output_format.value, province))
     for path in paths:
         out.print(str(path), highlight=False)
+    err.print(f"Dùng thử: cd {out_dir} && sotay report --period {commune.year}-{commune.month:02d}", highlight=False,
+              markup=False)
