@@ -7,6 +7,8 @@ template replaces the shipped one of the same name.
 
 from __future__ import annotations
 
+import difflib
+import re
 import sys
 from importlib import resources
 from pathlib import Path
@@ -66,17 +68,51 @@ def render_text(kind: str, context: dict, user_dir: Path | None = None) -> str:
         known = ", ".join(sorted(available(user_dir)))
         raise TemplateProblem(f"không có mẫu '{kind}'; các mẫu có: {known}.") from exc
     except jinja2.TemplateSyntaxError as exc:
-        raise TemplateProblem(f"mẫu {exc.filename or name}, dòng {exc.lineno}: sai cú pháp ({exc.message}).") from exc
+        said = _syntax(exc.message or "", env)
+        raise TemplateProblem(f"mẫu {exc.filename or name}, dòng {exc.lineno}: {said}"
+                              + ("" if said.endswith("?") else ".")) from exc
     try:
         return template.render(context)
     except jinja2.UndefinedError as exc:
         line = _template_line(template.filename)
-        missing = str(exc.message).replace("is undefined", "").replace("has no attribute", "không có").strip()
-        raise TemplateProblem(f"mẫu {template.filename}, dòng {line}: không có tên {missing} trong dữ liệu "
-                              "của mẫu (xem danh sách tên trong README).") from exc
+        found = re.search(r"'([^']*)' is undefined|has no attribute '([^']*)'", str(exc.message))
+        missing = next((g for g in found.groups() if g), "") if found else str(exc.message)
+        raise TemplateProblem(f"mẫu {template.filename}, dòng {line}: không có tên '{missing}' trong dữ liệu của "
+                              f"mẫu{_close(missing, _names(context))} (xem danh sách tên trong README).") from exc
     except (TypeError, ValueError, jinja2.TemplateError) as exc:
         line = _template_line(template.filename)
         raise TemplateProblem(f"mẫu {template.filename}, dòng {line}: {exc}.") from exc
+
+
+def _syntax(message: str, env: jinja2.Environment) -> str:
+    """Jinja's syntax error, in Vietnamese for the mistakes people make (else its own words, quoted)."""
+    message = message.rstrip(".")
+    if m := re.match(r"No filter named '([^']*)'", message):
+        return f"không có bộ lọc '{m[1]}'{_close(m[1], env.filters)}"
+    if m := re.match(r"No test named '([^']*)'", message):
+        return f"không có phép thử '{m[1]}'{_close(m[1], env.tests)}"
+    if m := re.search(r"Unexpected end of template\. Jinja was looking for the following tags: (.*?)(?:\. |$)",
+                      message):
+        return f"mẫu hết mà một khối chưa đóng (thiếu {m[1].replace(' or ', ' hoặc ')}; khối mở ở phía trên)"
+    if m := re.match(r"Encountered unknown tag '([^']*)'", message):
+        return f"thẻ lạ '{m[1]}'"
+    if m := re.match(r"expected token '([^']*)', got '([^']*)'", message):
+        return f"cần '{m[1]}' nhưng gặp '{m[2]}'"
+    return f"sai cú pháp (Jinja: {message})"
+
+
+def _names(context: dict) -> set[str]:
+    """The names a template can use: the context's own and, one level down, those of its dicts."""
+    names = set(context)
+    for value in context.values():
+        if isinstance(value, dict):
+            names |= {k for k in value if isinstance(k, str)}
+    return names
+
+
+def _close(name: str, known) -> str:
+    close = difflib.get_close_matches(name, sorted(known), n=2, cutoff=0.75)
+    return f"; có phải {' hay '.join(repr(c) for c in close)}?" if close else ""
 
 
 def _template_line(filename: str | None) -> int | str:
