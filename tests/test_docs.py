@@ -60,6 +60,7 @@ def test_the_choices_are_the_library_names():
 
 @pytest.mark.parametrize("args,said", [
     (["stats"], "thiếu --period"),
+    (["check"], "thiếu tham số: Các tệp xuất (CSV, TXT, XLSX, XLS, ODS)"),
     (["stats", "-p", "2026-06", "-f", "xml"], "'xml' không hợp lệ cho --format / -f; chọn một trong: table, csv, json, xlsx"),
     (["stats", "-p", "2026-06", "--bogus"], "không có tùy chọn --bogus"),
     (["rank", "-p", "2026-06", "-m", "rate"], "chọn một trong: installed_rate"),

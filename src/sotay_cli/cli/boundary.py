@@ -88,6 +88,8 @@ def usage_message(exc) -> str:
     hint = " / ".join(param.opts) if param is not None and getattr(param, "opts", None) else (
         getattr(exc, "param_hint", None) or "")
     if isinstance(exc, cx.MissingParameter):
+        if getattr(param, "param_type_name", "") == "argument" and getattr(param, "help", None):
+            return f"thiếu tham số: {param.help.rstrip('.')}.{see}"  # its help, not its English name
         return f"thiếu {hint or 'một tham số bắt buộc'}.{see}"
     if isinstance(exc, cx.NoSuchOption):
         close = [p for p in (exc.possibilities or [])]
