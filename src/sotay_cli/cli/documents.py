@@ -128,6 +128,9 @@ def followup(
 ) -> None:
     """Danh sách từng đảng viên chưa cài đặt hoặc đã cài mà chưa sử dụng, theo chi bộ (XLSX và DOCX).
 
+    Tệp Excel: trang Tổng hợp, rồi mỗi chi bộ một trang tính; quá 100 chi bộ (cấp tỉnh) thì một trang
+    Danh sách có cột Chi bộ và bộ lọc. Tệp Word: mỗi chi bộ một trang gửi đồng chí Bí thư.
+
     Đây là lệnh duy nhất ghi tên đảng viên; giữ các tệp này như hồ sơ đảng viên.
     """
     from ..followup import followup_list

@@ -1,5 +1,6 @@
-"""The follow-up lists as files: an Excel workbook (a summary, then one sheet per chi bộ) and a Word
-document (one page per chi bộ secretary). These are the only files sotay writes with members' names."""
+"""The follow-up lists as files: an Excel workbook (a summary, then one sheet per chi bộ, or above
+SHEETS_MAX chi bộ one list sheet with a chi bộ column and a filter) and a Word document (one page per
+chi bộ secretary). These are the only files sotay writes with members' names."""
 
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ from ..followup import NO_SMARTPHONE, NOT_ACTIVE, NOT_INSTALLED, summary
 from .xlsx import FONT, Workbook
 
 SUMMARY_SHEET = "Tổng hợp"
+LIST_SHEET = "Danh sách"
+SHEETS_MAX = 100  # chi bộ with a sheet each; above (a province: ~12,000), one list sheet (LibreOffice opens
+#                   no workbook of 10,000 sheets, and thousands of tabs help no one)
+ROWS_MAX = 1_048_576  # rows in an Excel sheet
 SHEET_MAX = 31  # characters (UTF-16 units) in an Excel sheet name
 _NOT_IN_SHEET_NAMES = re.compile(r"[\x00-\x1f\x7f\[\]:*?/\\]+")
 
@@ -70,53 +75,95 @@ def write_xlsx(analysis, todo: pd.DataFrame, path: Path) -> Path:
         ws.set_column(1, 1, 45)
         ws.set_column(2, 7, 16)
         ws.freeze_panes(3, 0)
-        names = dict(zip(s.index, _sheet_names([labels[u] for u in s.index])))
-        for unit, group in todo.groupby("chi_bo", sort=False):
-            sheet = book.add_worksheet(names[unit])
-            sheet.write_string(0, 0, labels[unit], title)
-            for j, h in enumerate(["STT", "Họ và tên", "Năm sinh", "Điện thoại", "Tình trạng"]):
-                sheet.write_string(2, j, h, head)
-            for i, r in enumerate(group.itertuples(index=False), start=1):
-                sheet.write_number(2 + i, 0, i, cell)
-                sheet.write_string(2 + i, 1, str(r.name), cell)
-                if pd.isna(r.birth_year):
-                    sheet.write_string(2 + i, 2, "", cell)
-                else:
-                    sheet.write_number(2 + i, 2, int(r.birth_year), cell)
-                sheet.write_string(2 + i, 3, str(r.phone), cell)
-                sheet.write_string(2 + i, 4, r.reason, cell)
-            sheet.set_column(0, 0, 5)
-            sheet.set_column(1, 1, 30)
-            sheet.set_column(2, 2, 10)
-            sheet.set_column(3, 3, 16)
-            sheet.set_column(4, 4, 34)
-            sheet.freeze_panes(3, 0)
-            sheet.repeat_rows(2)
-            sheet.set_paper(9)
+        if todo["chi_bo"].nunique() > SHEETS_MAX:
+            _list_sheets(book, todo, title, head, cell)
+        else:
+            _unit_sheets(book, todo, s.index, labels, title, head, cell)
         book.close()
     return path
 
 
+def _unit_sheets(book, todo: pd.DataFrame, units, labels, title, head, cell) -> None:
+    """One sheet per chi bộ, its label as the title."""
+    names = dict(zip(units, _sheet_names([labels[u] for u in units])))
+    for unit, group in todo.groupby("chi_bo", sort=False):
+        sheet = book.add_worksheet(names[unit])
+        sheet.write_string(0, 0, labels[unit], title)
+        _members(sheet, group, ["STT", "Họ và tên", "Năm sinh", "Điện thoại", "Tình trạng"], head, cell)
+
+
+def _list_sheets(book, todo: pd.DataFrame, title, head, cell) -> None:
+    """All chi bộ on one sheet, a Chi bộ column first, with a filter on the headers; past Excel's rows,
+    on 'Danh sách (2)' and on."""
+    per_sheet = ROWS_MAX - 3
+    for k, start in enumerate(range(0, len(todo), per_sheet), start=1):
+        sheet = book.add_worksheet(LIST_SHEET if k == 1 else f"{LIST_SHEET} ({k})")
+        sheet.write_string(0, 0, "Danh sách đảng viên cần đôn đốc, theo chi bộ (lọc theo cột Chi bộ)", title)
+        chunk = todo.iloc[start:start + per_sheet]
+        _members(sheet, chunk, ["STT", "Chi bộ", "Họ và tên", "Năm sinh", "Điện thoại", "Tình trạng"], head, cell,
+                 first=start + 1)
+        sheet.autofilter(2, 0, 2 + len(chunk), 5)
+
+
+def _members(sheet, group: pd.DataFrame, headers: list[str], head, cell, first: int = 1) -> None:
+    """The header row (row 3) and one row per member below it, numbered from `first`; with a "Chi bộ"
+    header, the chi bộ label in the second column."""
+    for j, h in enumerate(headers):
+        sheet.write_string(2, j, h, head)
+    with_unit = "Chi bộ" in headers
+    c = 2 if with_unit else 1
+    for row, r in enumerate(group.itertuples(index=False), start=3):
+        sheet.write_number(row, 0, first + row - 3, cell)
+        if with_unit:
+            sheet.write_string(row, 1, str(r.chi_bo_label), cell)
+        sheet.write_string(row, c, str(r.name), cell)
+        if pd.isna(r.birth_year):
+            sheet.write_string(row, c + 1, "", cell)
+        else:
+            sheet.write_number(row, c + 1, int(r.birth_year), cell)
+        sheet.write_string(row, c + 2, str(r.phone), cell)
+        sheet.write_string(row, c + 3, r.reason, cell)
+    sheet.set_column(0, 0, 5)
+    if with_unit:
+        sheet.set_column(1, 1, 40)
+    sheet.set_column(c, c, 30)
+    sheet.set_column(c + 1, c + 1, 10)
+    sheet.set_column(c + 2, c + 2, 16)
+    sheet.set_column(c + 3, c + 3, 34)
+    sheet.freeze_panes(3, 0)
+    sheet.repeat_rows(2)
+    sheet.set_paper(9)
+    if with_unit:
+        sheet.set_landscape()
+
+
 def write_docx(analysis, todo: pd.DataFrame, path: Path) -> Path:
-    """One page per chi bộ, addressed to its secretary."""
+    """One page per chi bộ, addressed to its secretary.
+
+    Each chi bộ's page is built in a small detached w:body and its elements are then moved in front of
+    the document's w:sectPr: python-docx's add_paragraph looks for w:sectPr among all the body's
+    children, which on the document itself made a province (11,762 chi bộ) quadratic."""
     from docx import Document
+    from docx.document import _Body
     from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
-    from docx.oxml import parse_xml
+    from docx.oxml import OxmlElement, parse_xml
 
     from .docx import base_style, page_layout, para, table_row, table_xml
 
     doc = Document()
     base_style(doc)
     page_layout(doc.sections[0], landscape=False)
+    end = doc.element.body.sectPr
     widths = [round(w * 56.7) for w in (10, 60, 20, 32, 43)]
     first = True
     for unit, group in todo.groupby("chi_bo", sort=False):
+        page = _Body(OxmlElement("w:body"), doc)
         if not first:
-            doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+            page.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
         first = False
-        para(doc, f"Kính gửi: Đồng chí Bí thư {analysis.figures.at[unit, 'label']}", 14, bold=True)
-        p = para(doc, f"Danh sách đảng viên cần đôn đốc cài đặt, sử dụng ứng dụng Sổ tay đảng viên điện tử "
-                  f"({analysis.period.words}): {len(group)} đồng chí.", 13, italic=True)
+        para(page, f"Kính gửi: Đồng chí Bí thư {analysis.figures.at[unit, 'label']}", 14, bold=True)
+        p = para(page, f"Danh sách đảng viên cần đôn đốc cài đặt, sử dụng ứng dụng Sổ tay đảng viên điện tử "
+                 f"({analysis.period.words}): {len(group)} đồng chí.", 13, italic=True)
         p.paragraph_format.space_after = p.paragraph_format.space_before = None
         rows = [table_row([(h, "center", True, "F2F2F2") for h in ("STT", "Họ và tên", "Năm sinh", "Điện thoại",
                                                                "Tình trạng")], widths, header=True, size=24)]
@@ -125,10 +172,12 @@ def write_docx(analysis, todo: pd.DataFrame, path: Path) -> Path:
             rows.append(table_row([(str(i), "center", False, None), (str(r.name), "left", False, None),
                               (year, "center", False, None), (str(r.phone), "center", False, None),
                               (r.reason, "left", False, None)], widths, size=24))
-        anchor = doc.add_paragraph()
+        anchor = page.add_paragraph()
         anchor._p.addnext(parse_xml(table_xml(rows, widths)))
-        para(doc, "Đề nghị đồng chí phân công đảng viên hướng dẫn trực tiếp từng đồng chí trong danh sách.", 13,
-              align=WD_ALIGN_PARAGRAPH.LEFT).paragraph_format.space_before = None
+        para(page, "Đề nghị đồng chí phân công đảng viên hướng dẫn trực tiếp từng đồng chí trong danh sách.", 13,
+             align=WD_ALIGN_PARAGRAPH.LEFT).paragraph_format.space_before = None
+        for element in list(page._element):
+            end.addprevious(element)
     if first:
         para(doc, f"Mọi đảng viên đang sinh hoạt đã cài đặt và sử dụng ứng dụng trong {analysis.period.words}.", 14)
     with atomic_path(path) as tmp:

@@ -1,0 +1,94 @@
+"""The follow-up files for many chi bộ: the Word document built in linear time with its section
+properties last, and the workbook's rule (a sheet per chi bộ up to SHEETS_MAX, else one list sheet)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+from docx import Document
+from docx.oxml.ns import qn
+from typer.testing import CliRunner
+
+from sotay_cli.cli import app
+from sotay_cli.render import followup as render
+
+runner = CliRunner()
+SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample_data"
+USAGE = ["--usage", str(SAMPLE_DIR / "tai-khoan.xlsx")]
+HEADER = "Số thẻ đảng viên,Họ và tên,Chi bộ,Tình trạng\r\n"
+
+
+def run(tmp_path: Path, units: int, per_unit: int = 2) -> tuple[Path, Path, list[tuple[str, list[str]]]]:
+    """`followup` on a roster of `units` chi bộ of `per_unit` members (none of them on the app);
+    the workbook, the document, and each chi bộ with its members' names in the order written."""
+    rows = [(f"09.{u * per_unit + k:06d}", f"Đảng viên {u:03d}-{k}", f"Chi bộ thôn {u:03d}")
+            for u in range(units) for k in range(per_unit)]
+    members = tmp_path / "dv.csv"
+    members.write_text(HEADER + "".join(f"{c},{n},{u},Đang sinh hoạt\r\n" for c, n, u in rows), encoding="utf-8")
+    out = tmp_path / "bc"
+    result = runner.invoke(app, ["followup", "-p", "2026-06", "--members", str(members), *USAGE, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    expected = [(f"Chi bộ thôn {u:03d}", [f"Đảng viên {u:03d}-{k}" for k in range(per_unit)]) for u in range(units)]
+    folder = out / "2026-06"
+    return folder / "doi-chieu-2026-06.xlsx", folder / "doi-chieu-2026-06.docx", expected
+
+
+def test_document_of_many_chi_bo_has_every_page_before_the_section_properties(tmp_path, monkeypatch):
+    monkeypatch.setattr(render, "SHEETS_MAX", 3)
+    _, docx, expected = run(tmp_path, 40, per_unit=3)
+    doc = Document(str(docx))
+    body = list(doc.element.body)
+    assert body[-1].tag == qn("w:sectPr") and sum(e.tag == qn("w:sectPr") for e in body) == 1
+    # each page: [page break], greeting, count, anchor, table, closing
+    tags = ["p" if e.tag == qn("w:p") else "tbl" for e in body[:-1]]
+    assert tags == ["p", "p", "p", "tbl", "p"] + ["p", "p", "p", "p", "tbl", "p"] * 39
+    greetings = [p.text for p in doc.paragraphs if p.text.startswith("Kính gửi:")]
+    assert greetings == [f"Kính gửi: Đồng chí Bí thư {unit}" for unit, _ in expected]
+    assert [[row.cells[1].text for row in t.rows[1:]] for t in doc.tables] == [names for _, names in expected]
+    assert doc.sections[0].page_width is not None and len(doc.sections) == 1
+
+
+def test_workbook_up_to_the_limit_has_a_sheet_per_chi_bo(tmp_path, monkeypatch):
+    monkeypatch.setattr(render, "SHEETS_MAX", 4)
+    xlsx, _, expected = run(tmp_path, 4)
+    book = openpyxl.load_workbook(xlsx)
+    assert book.sheetnames == [render.SUMMARY_SHEET] + [unit.removeprefix("Chi bộ ") for unit, _ in expected]
+    for (unit, names), sheet in zip(expected, book.worksheets[1:]):
+        assert sheet["A1"].value == unit
+        assert [r[1] for r in sheet.iter_rows(min_row=4, values_only=True)] == names
+
+
+def test_workbook_above_the_limit_has_one_list_sheet_with_a_filter(tmp_path, monkeypatch):
+    monkeypatch.setattr(render, "SHEETS_MAX", 4)
+    xlsx, _, expected = run(tmp_path, 5)
+    book = openpyxl.load_workbook(xlsx)
+    assert book.sheetnames == [render.SUMMARY_SHEET, render.LIST_SHEET]
+    summary, sheet = book.worksheets
+    assert [r[1] for r in summary.iter_rows(min_row=4, values_only=True)] == [unit for unit, _ in expected]
+    rows = list(sheet.iter_rows(min_row=3, values_only=True))
+    assert rows[0] == ("STT", "Chi bộ", "Họ và tên", "Năm sinh", "Điện thoại", "Tình trạng")
+    assert [r[:3] for r in rows[1:]] == [(i, unit, name) for i, (unit, name) in
+                                         enumerate(((u, n) for u, names in expected for n in names), start=1)]
+    assert sheet.auto_filter.ref == f"A3:F{3 + 10}"
+    assert sheet.freeze_panes == "A4" and sheet.print_title_rows == "$3:$3"
+
+
+def test_list_past_excel_rows_goes_on_to_numbered_sheets(tmp_path, monkeypatch):
+    monkeypatch.setattr(render, "SHEETS_MAX", 1)
+    monkeypatch.setattr(render, "ROWS_MAX", 3 + 4)  # 4 members a sheet
+    xlsx, _, expected = run(tmp_path, 5)  # 10 members
+    book = openpyxl.load_workbook(xlsx)
+    assert book.sheetnames == [render.SUMMARY_SHEET, "Danh sách", "Danh sách (2)", "Danh sách (3)"]
+    rows = [r for sheet in book.worksheets[1:] for r in sheet.iter_rows(min_row=4, values_only=True)]
+    assert [r[:3] for r in rows] == [(i, unit, name) for i, (unit, name) in
+                                     enumerate(((u, n) for u, names in expected for n in names), start=1)]
+    assert [s.max_row for s in book.worksheets[1:]] == [7, 7, 5]
+
+
+@pytest.mark.parametrize("units", [render.SHEETS_MAX, render.SHEETS_MAX + 1])
+def test_the_real_limit_is_where_the_rule_changes(tmp_path, units):
+    xlsx, _, _ = run(tmp_path, units, per_unit=1)
+    names = openpyxl.load_workbook(xlsx, read_only=True).sheetnames
+    assert len(names) == (units + 1 if units <= render.SHEETS_MAX else 2)
