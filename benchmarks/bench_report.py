@@ -85,13 +85,13 @@ def steps(folder: Path) -> None:
     mark()
     from dataclasses import replace
 
-    from sotay_cli.report import ReportOptions, appendix_for, history_context, make_draft, write_chart
+    from sotay_cli.report import ReportOptions, appendix_for, chart_path, history_context, make_draft, write_chart
 
     options = ReportOptions(kind="bao-cao")  # the báo cáo: it has the chart
     options = replace(options, extra=options.extra | history_context(a))
     draft = make_draft(a, options)
     mark()
-    chart = write_chart(a, folder) if options.extra["history"] and options.extra["history"]["chart"] else None
+    chart = write_chart(a, chart_path(a, folder)) if options.extra["history"] and options.extra["history"]["chart"] else None
     mark()
     from sotay_cli.render.docx import write_docx
 

@@ -216,3 +216,30 @@ def test_a_child_whose_parent_is_killed_stops_and_removes_its_file(tmp_path):
     else:
         pytest.fail("the child outlived its parent")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["started"]
+
+
+@pytest.mark.parametrize("where", ["render.docx._signing_block", "render.draft.to_markdown", "report.write_chart"])
+def test_a_report_stopped_on_the_way_puts_no_file_in_place(tmp_path, monkeypatch, fork, where):
+    """Ctrl-C (or an error) while the draft, the chart or the Markdown is made: none of the report's files
+    lands, not the draft without its appendix; the files of before stay as they were."""
+    monkeypatch.setenv("SOTAY_HISTORY", str(tmp_path / "lich-su.sqlite"))
+    out = tmp_path / "bc"
+    runner = CliRunner()
+    for period in ("2026-05", "2026-06"):  # two months stored: the report has its chart
+        done = runner.invoke(app, ["report", "-p", period, "-o", str(out), "--config", "sample_data/sotay.toml"])
+        assert done.exit_code == 0, done.output
+    folder = out / "2026-06"
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert "bieu-do-2026-06.png" in before and len(before) == 4
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    module, name = where.rsplit(".", 1)
+    monkeypatch.setattr(f"sotay_cli.{module}.{name}", stopped)
+    if where == "render.draft.to_markdown":
+        monkeypatch.setattr("sotay_cli.report.to_markdown", stopped)
+    result = runner.invoke(app, ["report", "-p", "2026-06", "-o", str(out), "--config", "sample_data/sotay.toml",
+                                 "--force", "--ngay", "08/07/2026"])
+    assert result.exit_code == 130, result.output
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # no new file, no temporary one

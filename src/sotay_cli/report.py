@@ -10,7 +10,7 @@ from typing import Callable
 
 from .analysis import Analysis
 from .problems import InputError
-from .atomic import atomic_path, write_bytes
+from .atomic import atomic_path
 from .background import Background
 from .render import context as ctx
 from .render.draft import Draft, Header, Signature, parse, to_markdown
@@ -111,7 +111,7 @@ def history_context(analysis: Analysis) -> dict:
                         "change_year": change_year, "chart": months >= 2}}
 
 
-def write_chart(analysis: Analysis, folder: Path) -> Path | None:
+def write_chart(analysis: Analysis, path: Path, into: Path | None = None) -> Path | None:
     """The PNG of rates by month, for the root and its weakest units (None without two months)."""
     from .render.chart import WEAKEST, rates_chart
 
@@ -120,8 +120,12 @@ def write_chart(analysis: Analysis, folder: Path) -> Path | None:
     weakest = base.sort_values(["installed_rate", "active_rate"]).index[:WEAKEST].tolist()
     labels = analysis.figures["label"] if "label" in analysis.figures else None  # the legend names units
     names = None if labels is None else {u: labels.get(u, u) for u in [root, *weakest]}
-    return rates_chart(analysis.comparison.series, root, weakest, folder / f"bieu-do-{analysis.period.label}.png",
-                       f"Tỷ lệ cài đặt, sử dụng ứng dụng theo tháng — {root}", names)
+    return rates_chart(analysis.comparison.series, root, weakest, path,
+                       f"Tỷ lệ cài đặt, sử dụng ứng dụng theo tháng — {root}", names, into)
+
+
+def chart_path(analysis: Analysis, folder: Path) -> Path:
+    return folder / f"bieu-do-{analysis.period.label}.png"
 
 
 def check_date(analysis: Analysis, issued: dt.date | None) -> None:
@@ -133,20 +137,26 @@ def check_date(analysis: Analysis, issued: dt.date | None) -> None:
 
 
 def _start_appendix(stack: contextlib.ExitStack, analysis: Analysis, path: Path, options: ReportOptions) -> Background:
-    """The XLSX appendix, the longest part, begun on the other core (see `background`) into a temporary file
-    that `stack` renames into place when it closes without an error: after the draft, which is written
-    meanwhile. An error before then stops it and removes the file."""
+    """The XLSX appendix, the longest part, begun on the other core (see `background`) into its temporary
+    file while the rest is made."""
     from .render.xlsx import write_appendix
 
-    tmp = stack.enter_context(atomic_path(path))
-    return stack.enter_context(Background(str(path), write_appendix, analysis, path, extra=options.extra, into=tmp))
+    return stack.enter_context(Background(str(path), write_appendix, analysis, path, extra=options.extra,
+                                          into=_staged(stack, path)))
+
+
+def _staged(stack: contextlib.ExitStack, path: Path) -> Path:
+    """A temporary file beside `path`, renamed to it when `stack` closes without an error (with the report's
+    other files, a moment apart), removed otherwise."""
+    return stack.enter_context(atomic_path(path))
 
 
 def write_report(analysis: Analysis, options: ReportOptions,
                  step: Callable[[str], None] = lambda message: None) -> list[Path]:
     """Write the requested files; ReportExists when any is there already and `force` is off.
 
-    Every file goes through a temporary file and a rename: a crash leaves the old file or none.
+    Every file is made in a temporary file; they are renamed into place together once all are made: an
+    error or a Ctrl-C on the way leaves the files of before (or none), never a draft without its appendix.
     """
     check_date(analysis, options.date)
     paths = output_paths(analysis.period.label, options)
@@ -155,24 +165,27 @@ def write_report(analysis: Analysis, options: ReportOptions,
         raise ReportExists(existing)
     step("Soạn dự thảo từ mẫu…")
     options = replace(options, extra=options.extra | history_context(analysis))  # the caller's stay as given
+    written: list[Path] = []
     with contextlib.ExitStack() as stack:
         appendix = _start_appendix(stack, analysis, paths["xlsx"], options) if "xlsx" in paths else None
         draft = make_draft(analysis, options)  # a template error stops here, before any file is in place
-        written = []
-        chart = None
-        if options.extra["history"] and options.extra["history"]["chart"]:
+        chart = chart_file = None
+        if options.extra["history"] and options.extra["history"]["chart"]:  # two months or more: drawn
             step("Vẽ biểu đồ…")
-            chart = write_chart(analysis, next(iter(paths.values())).parent)
+            chart = chart_path(analysis, next(iter(paths.values())).parent)
+            chart_file = _staged(stack, chart)
+            write_chart(analysis, chart, into=chart_file)
         if "docx" in paths:
             from .render.docx import write_docx
 
             step("Ghi văn bản Word…")
-            written.append(write_docx(draft, paths["docx"], appendix_for(analysis, draft), chart))
+            written.append(write_docx(draft, paths["docx"], appendix_for(analysis, draft), chart_file,
+                                      into=_staged(stack, paths["docx"])))
         if appendix is not None:
             step("Ghi phụ lục Excel…")
             written.append(appendix.result())
         if "md" in paths:
-            write_bytes(paths["md"], to_markdown(draft).encode("utf-8"))
+            _staged(stack, paths["md"]).write_bytes(to_markdown(draft).encode("utf-8"))
             written.append(paths["md"])
     if chart is not None:
         written.append(chart)

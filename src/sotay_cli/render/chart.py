@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from pathlib import Path
 
 import pandas as pd
@@ -12,8 +14,9 @@ WEAKEST = 3
 
 
 def rates_chart(series: pd.DataFrame, root: str, weakest: list[str], path: Path, title: str,
-                names: dict | None = None) -> Path | None:
-    """Write the PNG; None until two months are stored (one point makes no trend). `root` and `weakest`
+                names: dict | None = None, into: Path | None = None) -> Path | None:
+    """Write the PNG at `path` (atomically, or into `into`, the temporary file of the caller's own
+    `atomic_path(path)`); None until two months are stored (one point makes no trend). `root` and `weakest`
     are unit ids of `series`; `names` gives the name shown for an id (the id itself when missing)."""
     monthly = series[series["kind"] == "month"]
     if monthly["period"].nunique() < 2:
@@ -30,7 +33,7 @@ def rates_chart(series: pd.DataFrame, root: str, weakest: list[str], path: Path,
         ax = fig.subplots()
         _draw(ax, monthly, root, weakest, title, names or {})
         fig.tight_layout()
-        with atomic_path(path) as tmp:
+        with atomic_path(path) if into is None else contextlib.nullcontext(into) as tmp:
             fig.savefig(tmp, format="png")
     return path
 

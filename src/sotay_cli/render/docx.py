@@ -11,6 +11,8 @@ at the top centre from page 2.
 
 from __future__ import annotations
 
+import contextlib
+
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -37,8 +39,10 @@ BELOW_FILL = "FFC7CE"
 HEAD_FILL = "F2F2F2"
 
 
-def write_docx(draft: Draft, path: str | Path, appendix: "Appendix | None" = None, chart: Path | None = None) -> Path:
-    """Write `draft` (and its appendix table) to `path`, through a temporary file."""
+def write_docx(draft: Draft, path: str | Path, appendix: "Appendix | None" = None, chart: Path | None = None,
+               into: Path | None = None) -> Path:
+    """Write `draft` (and its appendix table) to `path`, through a temporary file (or into `into`, the
+    temporary file of the caller's own `atomic_path(path)`)."""
     doc = Document()
     base_style(doc)
     section = doc.sections[0]
@@ -59,7 +63,7 @@ def write_docx(draft: Draft, path: str | Path, appendix: "Appendix | None" = Non
     if appendix is not None:
         _appendix(doc, draft, appendix)
     path = Path(path)
-    with atomic_path(path) as tmp:
+    with atomic_path(path) if into is None else contextlib.nullcontext(into) as tmp:
         doc.save(str(tmp))
     return path
 
