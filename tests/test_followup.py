@@ -73,6 +73,8 @@ def test_workbook_above_the_limit_has_one_list_sheet_with_a_filter(tmp_path, mon
                                          enumerate(((u, n) for u, names in expected for n in names), start=1)]
     assert sheet.auto_filter.ref == f"A3:F{3 + 10}"
     assert sheet.freeze_panes == "A4" and sheet.print_title_rows == "$3:$3"
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToHeight == 0
+    assert sheet.page_setup.fitToWidth in (None, 1)  # 1 is the default XlsxWriter leaves out
 
 
 def test_list_past_excel_rows_goes_on_to_numbered_sheets(tmp_path, monkeypatch):

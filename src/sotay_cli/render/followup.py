@@ -135,6 +135,7 @@ def _members(sheet, group: pd.DataFrame, headers: list[str], head, cell, first: 
     sheet.set_paper(9)
     if with_unit:
         sheet.set_landscape()
+        sheet.fit_to_pages(1, 0)  # all six columns across the page
 
 
 def write_docx(analysis, todo: pd.DataFrame, path: Path) -> Path:
