@@ -283,3 +283,10 @@ def test_usual_dates_are_checked_against_the_calendar():
     assert [d.strftime("%d/%m/%Y") if not pd.isna(d) else None for d in value] == [
         "29/02/2000", None, None, None, None, "31/12/2100", "01/01/1900", None, "05/06/2026", "05/06/2026", None]
     assert bad.tolist() == [False, True, True, True, True, False, False, True, False, False, False]
+
+
+def test_the_first_excel_serial_read_is_01_01_1900():
+    """Excel's serial 1 would be 31/12/1899 from the 1899-12-30 epoch: outside 1900-2100, a bad cell."""
+    parsed, bad = v.date(s("1", "2", "73415", "73416"))
+    assert bad.tolist() == [True, False, False, True]
+    assert parsed.iloc[1] == pd.Timestamp("1900-01-01") and parsed.iloc[2] == pd.Timestamp("2100-12-31")

@@ -559,7 +559,9 @@ def _date(s: pd.Series, allow_year: bool) -> tuple[pd.Series, pd.Series]:
         year_only = number.between(1900, 2100) & (number % 1 == 0)
         out[year_only] = pd.to_datetime(number[year_only].astype(int).astype(str) + "-01-01")
         number = number.where(~year_only)
-    serial = number.between(1, 73415)  # Excel's days up to 31/12/2100; later ones are not a real date here
+    # Excel's days from 01/01/1900 (2 from this epoch: 1 would be 31/12/1899) to 31/12/2100; others are not a
+    # real date here
+    serial = number.between(2, 73415)
     if serial.any():
         out[serial] = _EXCEL_EPOCH + pd.to_timedelta(number[serial].round(6), unit="D")
     dmy = _extract(raw, _DMY)
