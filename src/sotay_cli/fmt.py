@@ -71,19 +71,21 @@ def number(value: float | int | None) -> str:
     return format_decimal(value, locale=LOCALE)
 
 
+def round_rates(values: np.ndarray, digits: int = 2, mode: str = "half-up", scale: int = 1) -> np.ndarray:
+    """`round_rate` of every value times `scale` (NaN where it gives None), the product taken exactly and each
+    distinct value rounded once: a province's 12,000 chi bộ have a few thousand distinct rates."""
+    distinct, inverse = np.unique(np.asarray(values, dtype="float64"), return_inverse=True)
+    done = [round_rate(v, digits, mode) for v in distinct.tolist()]
+    return np.array([np.nan if d is None else float(d * scale) for d in done], dtype="float64")[inverse.reshape(-1)]
+
+
 def shown_change(after: np.ndarray, before: np.ndarray, mode: str = "half-up", digits: int = 2) -> np.ndarray:
     """The change from `before` to `after` (fractions) as a document shows it: the difference of the two rates
     each rounded as shown, so that the figures on a page agree (19,48% then 13,13%: 6,35 points down, where
     the unrounded rates differ by 6,36). A fraction again, exact to `digits` decimals of a percent; NaN where
     either rate is unknown. The JSON keeps the exact change."""
-    scale = 10 ** digits
-
-    def steps(values: np.ndarray) -> np.ndarray:  # each rate in steps of the last digit shown: 87,86% -> 8786
-        distinct, inverse = np.unique(values, return_inverse=True)
-        done = [round_rate(v, digits, mode) for v in distinct.tolist()]
-        return np.array([np.nan if d is None else float(d * scale) for d in done], dtype="float64")[inverse.reshape(-1)]
-
-    return (steps(np.asarray(after, dtype="float64")) - steps(np.asarray(before, dtype="float64"))) / (100 * scale)
+    scale = 10 ** digits  # each rate in steps of the last digit shown: 87,86% -> 8786
+    return (round_rates(after, digits, mode, scale) - round_rates(before, digits, mode, scale)) / (100 * scale)
 
 
 def points(delta: float | None, digits: int = 2, mode: str = "half-up") -> str:

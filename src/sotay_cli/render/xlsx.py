@@ -15,7 +15,7 @@ from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
 from ..atomic import atomic_path
-from ..fmt import number, round_rate
+from ..fmt import number, round_rates
 from ..domain import CHI_BO, CO_SO, XA
 from ..problems import Problem
 from .columns import LEVEL_PLURALS, formula_like, with_history
@@ -242,7 +242,7 @@ def _figure_cells(values: pd.Series, targets: pd.Series | None, column, rounding
         shown = np.where(unknown, 0, figures).astype(np.int64).astype(object)
         shown[unknown] = UNKNOWN
         return shown.tolist(), [dash] * len(shown)
-    rounded = _rounded(figures, rounding)  # in percent, or in points
+    rounded = round_rates(figures, 2, rounding)  # in percent, or in points
     unknown = np.isnan(rounded)
     if column.kind == "points":
         ok = styles[prefix + "points"]
@@ -259,11 +259,3 @@ def _figure_cells(values: pd.Series, targets: pd.Series | None, column, rounding
     shown[unknown] = UNKNOWN
     formats[unknown] = dash
     return shown.tolist(), formats.tolist()
-
-
-def _rounded(figures: np.ndarray, rounding: str) -> np.ndarray:
-    """fmt.round_rate of every figure (NaN where it gives None), computed once per distinct figure: a
-    province's 12,000 chi bộ have a few thousand distinct rates."""
-    distinct, inverse = np.unique(figures, return_inverse=True)
-    done = [round_rate(v, 2, rounding) for v in distinct.tolist()]
-    return np.array([np.nan if v is None else float(v) for v in done], dtype="float64")[inverse.reshape(-1)]
