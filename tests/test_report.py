@@ -206,3 +206,25 @@ def test_init_writes_a_config_that_loads_and_the_templates(tmp_path):
 def test_init_unknown_place_suggests(tmp_path):
     result = runner.invoke(app, ["init", str(tmp_path), "--tinh", "Thanh Hoa", "--xa", "Hoa Loc x"])
     assert result.exit_code == 2 and "Có phải: Xã Hoa Lộc" in result.stderr
+
+
+def test_bao_cao_counts_and_names_units_of_the_level_it_says(tmp_path):
+    """A province's báo cáo counts its đảng bộ xã below target and names chi bộ: each figure says which
+    level it is about (it said '136/136 tổ chức đảng chưa đạt chỉ tiêu, thấp nhất là Chi bộ thôn 8')."""
+    import re
+
+    from sotay_cli.sample import Commune, write_sample
+
+    write_sample(tmp_path, Commune(members=3000, chi_bo=60, co_so=12, xa=4, seed=5), "csv")
+    (tmp_path / "sotay.toml").write_text(
+        '[organisation]\nroot = "Tỉnh Thử"\nlevel = "tinh"\n[inputs]\nmembers = "dang-vien.csv"\n'
+        'usage = "tai-khoan.csv"\nmeetings = "sinh-hoat.csv"\n', encoding="utf-8")
+    result = runner.invoke(app, ["report", "-p", "2026-06", "-t", "bao-cao", "-f", "md", "--no-history",
+                                 "-o", str(tmp_path / "out"), "--config", str(tmp_path / "sotay.toml")])
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "out" / "2026-06" / "bao-cao-2026-06.md").read_text(encoding="utf-8")
+    below = re.search(r"Còn (\d+)/(\d+) tổ chức đảng trực thuộc chưa đạt chỉ tiêu; các chi bộ có tỷ lệ cài đặt "
+                      r"thấp nhất: (Chi bộ [^:]+): ", text)
+    assert below, text
+    assert int(below[2]) == 4  # the four đảng bộ xã directly under the province, not its 60 chi bộ
+    assert "Các chi bộ có tỷ lệ cài đặt cao nhất: Chi bộ " in text
