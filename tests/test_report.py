@@ -133,6 +133,37 @@ def test_xlsx_appendix_layout(cong_van):
     for row in ws.iter_rows(values_only=True):
         for value in row:
             assert not (isinstance(value, str) and value[:1] in "=+-@"), value
+    rates = dashes = 0
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows(min_row=6):
+            for cell in row:
+                if cell.number_format == "0.00%" and isinstance(cell.value, float):
+                    rates += 1  # the rate as shown, exactly: 83.33 % stored as 0.8333, not 0.8332999999999999
+                    assert repr(cell.value) == repr(round(cell.value, 4)), (cell.coordinate, cell.value)
+                elif cell.value == "—":
+                    dashes += 1  # centred, as in the Word appendix
+                    assert cell.alignment.horizontal == "center", cell.coordinate
+    assert rates > 20
+
+
+def test_xlsx_rates_are_stored_as_shown_and_dashes_align_with_numbers(tmp_path):
+    from types import SimpleNamespace
+
+    import numpy as np
+    import pandas as pd
+
+    from sotay_cli.render import xlsx
+
+    book = xlsx.Workbook(tmp_path / "x.xlsx", "x.xlsx")
+    styles = xlsx._styles(book)
+    rate = SimpleNamespace(kind="rate")
+    values, formats = xlsx._figure_cells(pd.Series([0.833333, 0.9999, np.nan]), None, rate, "half-up", styles)
+    assert [repr(v) for v in values[:2]] == ["0.8333", "0.9999"] and values[2] == "—"
+    assert formats[2] is styles["dash"] and formats[0] is styles["rate"]
+    count = SimpleNamespace(kind="count")
+    values, formats = xlsx._figure_cells(pd.Series([3.0, np.nan]), None, count, "half-up", styles, total=True)
+    assert values == [3, "—"] and formats == [styles["total_count"], styles["total_dash"]]
+    book.close()
 
 
 def test_template_error_names_template_line_and_name(tmp_path):

@@ -141,6 +141,9 @@ def _styles(book) -> dict:
                                                   "font_color": "#9C0006"}),
         "points": book.add_format(cell | {"num_format": "+0.00;-0.00;0.00"}),
         "total_points": book.add_format(cell | {"bold": True, "num_format": "+0.00;-0.00;0.00"}),
+        # an unknown figure's dash, centred as in the Word appendix (text would sit left of the numbers)
+        "dash": book.add_format(cell | {"align": "center"}),
+        "total_dash": book.add_format(cell | {"bold": True, "align": "center"}),
         "note": book.add_format(base | {"italic": True, "font_size": 11}),
     }
 
@@ -237,18 +240,20 @@ def _figure_cells(values: pd.Series, targets: pd.Series | None, column, rounding
     prefix = "total_" if total else ""
     figures = values.to_numpy(dtype="float64", na_value=np.nan)
     unknown = np.isnan(figures)
-    dash = styles[prefix + "count"]
+    dash = styles[prefix + "dash"]
     if column.kind == "count":
         shown = np.where(unknown, 0, figures).astype(np.int64).astype(object)
         shown[unknown] = UNKNOWN
-        return shown.tolist(), [dash] * len(shown)
+        formats = np.full(len(shown), styles[prefix + "count"], dtype=object)
+        formats[unknown] = dash
+        return shown.tolist(), formats.tolist()
     rounded = round_rates(figures, 2, rounding)  # in percent, or in points
     unknown = np.isnan(rounded)
     if column.kind == "points":
         ok = styles[prefix + "points"]
         formats = np.full(len(rounded), ok, dtype=object)
     else:
-        rounded = rounded / 100
+        rounded = np.round(rounded / 100, 6)  # 83.33 % is 0.8333, not 0.8332999999999999
         ok, below = styles[prefix + "rate"], styles[prefix + "rate_bad"]
         formats = np.full(len(rounded), ok, dtype=object)
         if targets is not None:
