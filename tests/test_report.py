@@ -259,3 +259,25 @@ def test_bao_cao_counts_and_names_units_of_the_level_it_says(tmp_path):
     assert below, text
     assert int(below[2]) == 4  # the four đảng bộ xã directly under the province, not its 60 chi bộ
     assert "Các chi bộ có tỷ lệ cài đặt cao nhất: Chi bộ " in text
+
+
+def test_docx_appendix_with_changes_keeps_header_words_whole(tmp_path):
+    """A province's appendix with the changes since last month has 15 figure columns: each stays wide enough,
+    with 9 pt headers, for 'thường' on one line (at 12.7 mm, LibreOffice broke it 'thườn/g')."""
+    from sotay_cli.sample import Commune, write_sample
+
+    write_sample(tmp_path, Commune(members=3000, chi_bo=60, co_so=12, xa=4, seed=5), "csv")
+    config = tmp_path / "sotay.toml"
+    config.write_text('[organisation]\nroot = "Tỉnh Thử"\nlevel = "tinh"\n[inputs]\nmembers = "dang-vien.csv"\n'
+                      'usage = "tai-khoan.csv"\nmeetings = "sinh-hoat.csv"\n', encoding="utf-8")
+    assert runner.invoke(app, ["stats", "-p", "2026-05", "-f", "csv", "--config", str(config)]).exit_code in (0, 1)
+    result = runner.invoke(app, ["report", "-p", "2026-06", "-f", "docx", "-o", str(tmp_path / "out"),
+                                 "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    table = Document(str(tmp_path / "out" / "2026-06" / "cong-van-2026-06.docx")).tables[-1]
+    ns = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    widths = [int(g.get(ns + "w")) / 56.7 for g in table._tbl.tblGrid.iter(ns + "gridCol")]
+    assert len(widths) == 17 and sum(widths) == pytest.approx(262, abs=0.5)
+    assert widths[1] >= 45 and min(widths[2:]) >= 13.5, widths
+    sizes = {r.font.size.pt for c in table.rows[0].cells[2:] for p in c.paragraphs for r in p.runs}
+    assert sizes == {9.0}

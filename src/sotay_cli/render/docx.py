@@ -239,6 +239,9 @@ def _appendix(doc, draft: Draft, appendix: Appendix) -> None:
     note.paragraph_format.space_before = Pt(6)
 
 
+NAME_MM = 45  # the narrowest the appendix's name column gets
+
+
 def _table_xml(appendix: Appendix) -> str:
     """The whole table as one XML string: python-docx adds rows cell by cell, far too slowly for the
     1,500 base organisations of a province (this is ~100 times faster)."""
@@ -246,11 +249,15 @@ def _table_xml(appendix: Appendix) -> str:
     if (appendix.units["level"] == "chi_bo").all():  # a list of chi bộ: "số chi bộ" would be 1 on every row
         keys = [k for k in keys if k not in ("chi_bo", "chi_bo_met")]
     columns = [COLUMN_BY_KEY[k] for k in keys] + appendix.extra_columns
-    figure_width = min(14.6, 190 / len(columns))
+    # the names keep at least NAME_MM; the figures share the rest of the 262 mm, up to 14.6 mm each. Below
+    # 14 mm (15 columns, with the changes since the last period) the headers go down to 9 pt, so that their
+    # longest word ('thường', 'chuyên') stays whole on its line
+    figure_width = min(14.6, (262 - 10 - NAME_MM) / len(columns))
     widths = [10, 262 - 10 - figure_width * len(columns)] + [figure_width] * len(columns)
     twips = [round(w * 56.7) for w in widths]
     head = ["STT", "Tổ chức đảng", *[c.header for c in columns]]
-    rows = [table_row([(h, "center", True, HEAD_FILL) for h in head], twips, header=True, size=20),
+    head_size = 20 if figure_width >= 14 else 18  # half-points
+    rows = [table_row([(h, "center", True, HEAD_FILL) for h in head], twips, header=True, size=head_size),
             table_row([(f"({j})", "center", False, None) for j in range(1, len(head) + 1)], twips, header=True, size=18,
                  italic=True)]
     figures = appendix.units
