@@ -94,3 +94,68 @@ def test_the_real_limit_is_where_the_rule_changes(tmp_path, units):
     xlsx, _, _ = run(tmp_path, units, per_unit=1)
     names = openpyxl.load_workbook(xlsx, read_only=True).sheetnames
     assert len(names) == (units + 1 if units <= render.SHEETS_MAX else 2)
+
+
+def test_without_access_data_only_members_not_installed_are_listed(tmp_path):
+    """An accounts export with no last access and no access count cannot tell who used the app: nobody is
+    listed as 'installed, not using' (it listed every installed member so), the summary shows a dash for
+    use, and the command says why the list is short. A name with Word's line break (U+000B) pasted into its
+    cell is written with a space: it made both documents fail ('Lỗi không lường trước')."""
+    members = tmp_path / "dv.csv"
+    members.write_text(HEADER + "09.000001,Nguyễn\x0bVăn A,Chi bộ thôn 1,Đang sinh hoạt\r\n"
+                       "09.000002,Trần Thị B,Chi bộ thôn 1,Đang sinh hoạt\r\n"
+                       "09.000003,Lê Văn C,Chi bộ thôn 2,Đang sinh hoạt\r\n", encoding="utf-8")
+    usage = tmp_path / "tk.csv"
+    usage.write_text("Số thẻ ĐV,Trạng thái\r\n09.000002,Đã kích hoạt\r\n", encoding="utf-8")
+    out = tmp_path / "bc"
+    args = ["-p", "2026-06", "--members", str(members), "--usage", str(usage), "-o", str(out)]
+    result = runner.invoke(app, ["followup", *args])
+    assert result.exit_code == 0, result.output
+    assert "danh sách chỉ gồm đảng viên chưa cài đặt" in result.stderr
+    assert "2 đảng viên cần đôn đốc ở 2 chi bộ" in result.stderr
+    book = openpyxl.load_workbook(out / "2026-06" / "doi-chieu-2026-06.xlsx")
+    rows = list(book["Tổng hợp"].iter_rows(min_row=4, values_only=True))
+    assert [r[1] for r in rows] == ["Chi bộ thôn 1", "Chi bộ thôn 2"]
+    assert [r[2:] for r in rows] == [(2, 1, "—", 1, "—", 0), (1, 0, "—", 1, "—", 0)]
+    listed = [r[1] for sheet in book.worksheets[1:] for r in sheet.iter_rows(min_row=4, values_only=True)]
+    assert listed == ["Nguyễn Văn A", "Lê Văn C"]
+    text = "\n".join(c.text for t in Document(str(out / "2026-06" / "doi-chieu-2026-06.docx")).tables
+                     for row in t.rows for c in row.cells)
+    assert "Nguyễn Văn A" in text and "Trần Thị B" not in text and "chưa sử dụng" not in text
+    result = runner.invoke(app, ["report", *args, "--no-history"])
+    assert result.exit_code == 0, result.output
+
+
+def test_pages_streamed_into_the_document_keep_text_exact_and_compressed(tmp_path):
+    """The pages are written as XML text into word/document.xml: a name or a unit with &, < or > reads back
+    exactly, and the part is deflated like the rest of the file."""
+    import zipfile
+
+    members = tmp_path / "dv.csv"
+    members.write_text(HEADER + '09.000001,Nguyễn <Văn> & A,"Chi bộ ""A&B"" <1>",Đang sinh hoạt\r\n', encoding="utf-8")
+    out = tmp_path / "bc"
+    result = runner.invoke(app, ["followup", "-p", "2026-06", "--members", str(members), *USAGE, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    path = out / "2026-06" / "doi-chieu-2026-06.docx"
+    doc = Document(str(path))
+    assert doc.paragraphs[0].text == 'Kính gửi: Đồng chí Bí thư Chi bộ "A&B" <1>'
+    assert doc.tables[0].rows[1].cells[1].text == "Nguyễn <Văn> & A"
+    with zipfile.ZipFile(path) as parts:
+        assert parts.getinfo("word/document.xml").compress_type == zipfile.ZIP_DEFLATED
+
+
+def test_nobody_to_follow_up_gives_a_one_line_document(tmp_path):
+    members = tmp_path / "dv.csv"
+    members.write_text(HEADER + "09.000001,Nguyễn Văn A,Chi bộ thôn 1,Đang sinh hoạt\r\n", encoding="utf-8")
+    usage = tmp_path / "tk.csv"
+    usage.write_text("Số thẻ ĐV,Trạng thái,Lần truy cập gần nhất\r\n09.000001,Đã kích hoạt,20/06/2026\r\n",
+                     encoding="utf-8")
+    out = tmp_path / "bc"
+    result = runner.invoke(app, ["followup", "-p", "2026-06", "--members", str(members), "--usage", str(usage),
+                                 "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "0 đảng viên cần đôn đốc" in result.stderr
+    doc = Document(str(out / "2026-06" / "doi-chieu-2026-06.docx"))
+    assert [p.text for p in doc.paragraphs] == [
+        "Mọi đảng viên đang sinh hoạt đã cài đặt và sử dụng ứng dụng trong tháng 6 năm 2026."]
+    assert not doc.tables

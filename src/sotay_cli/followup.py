@@ -34,7 +34,10 @@ def followup_list(analysis, unit: str | None = None, mask_phone: bool = False) -
     people = member_status(members, usage, analysis.period, Rules.from_config(analysis.config.rules),
                            analysis.tree.member_units)
     no_phone = people["no_smartphone"].to_numpy() & ~people["installed"].to_numpy()
-    todo = (people["eligible"].to_numpy() & ~people["active"].to_numpy()) | no_phone
+    # without the last access or the access count, nobody is known to be 'installed, not using': only
+    # the members who have not installed are listed (never a member guessed idle)
+    done = people["active" if use_known(analysis) else "installed"].to_numpy()
+    todo = (people["eligible"].to_numpy() & ~done) | no_phone
     todo &= people["unit"].notna().to_numpy()
     rows = members.loc[todo]
     status = people.loc[todo]
@@ -63,6 +66,11 @@ def followup_list(analysis, unit: str | None = None, mask_phone: bool = False) -
     order = analysis.figures["order"]
     out = out.assign(_o=out["chi_bo"].map(order), _r=out["reason"] == NOT_ACTIVE)
     return out.sort_values(["_o", "_r", "name"]).drop(columns=["_o", "_r"]).reset_index(drop=True)
+
+
+def use_known(analysis) -> bool:
+    """Whether the usage export tells who used the app in the period (a last access or an access count)."""
+    return "active" not in analysis.unknown
 
 
 def summary(analysis, todo: pd.DataFrame) -> pd.DataFrame:

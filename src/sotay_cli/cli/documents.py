@@ -130,6 +130,8 @@ def followup(
 
     Tệp Excel: trang Tổng hợp, rồi mỗi chi bộ một trang tính; quá 100 chi bộ (cấp tỉnh) thì một trang
     Danh sách có cột Chi bộ và bộ lọc. Tệp Word: mỗi chi bộ một trang gửi đồng chí Bí thư.
+    Tệp tài khoản không có cột lần truy cập gần nhất hay số lần truy cập thì không biết ai chưa sử
+    dụng: danh sách chỉ gồm đảng viên chưa cài đặt, kích hoạt.
 
     Đây là lệnh duy nhất ghi tên đảng viên; giữ các tệp này như hồ sơ đảng viên.
     """
@@ -148,6 +150,12 @@ def followup(
             paths = write_lists(result, todo, out_dir, force)
     except ReportExists as exc:
         raise fail(f"đã có tệp {', '.join(map(str, exc.paths))}; thêm --force để ghi đè.")
+    from ..followup import use_known
+
+    if not use_known(result):
+        err.print("[yellow]Cảnh báo:[/yellow] tệp tài khoản không cho biết ai đã sử dụng ứng dụng trong kỳ (thiếu cột "
+                  "lần truy cập gần nhất hoặc số lần truy cập): danh sách chỉ gồm đảng viên chưa cài đặt, kích hoạt.",
+                  highlight=False)
     err.print(f"{number(len(todo))} đảng viên cần đôn đốc ở {number(todo['chi_bo'].nunique())} chi bộ.",
               highlight=False)
     for path in paths:

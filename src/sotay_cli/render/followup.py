@@ -4,13 +4,19 @@ chi bộ secretary). These are the only files sotay writes with members' names."
 
 from __future__ import annotations
 
+import io
 import re
+import tempfile
+import zipfile
 from pathlib import Path
+from xml.sax.saxutils import escape
+
+from docx.oxml.ns import nsmap
 
 import pandas as pd
 
 from ..atomic import atomic_path
-from ..followup import NO_SMARTPHONE, NOT_ACTIVE, NOT_INSTALLED, summary
+from ..followup import NO_SMARTPHONE, NOT_ACTIVE, NOT_INSTALLED, summary, use_known
 from .xlsx import FONT, Workbook
 
 SUMMARY_SHEET = "Tổng hợp"
@@ -49,13 +55,18 @@ def _sheet_fit(text: str, limit: int = SHEET_MAX) -> str:
 
 
 def write_xlsx(analysis, todo: pd.DataFrame, path: Path) -> Path:
-    with atomic_path(path) as tmp:
-        book = Workbook(tmp, path)  # formula-like text kept as written, under Excel's quote prefix
+    # every sheet is written row after row, top to bottom: its rows go out as they are written (a province
+    # lists 170,000 members), into a folder removed however the writing ends
+    with atomic_path(path) as tmp, tempfile.TemporaryDirectory(prefix="sotay-xlsx-") as scratch:
+        # formula-like text kept as written, under Excel's quote prefix
+        book = Workbook(tmp, path, constant_memory=True, scratch=scratch)
         base = {"font_name": FONT, "font_size": 12}
         title = book.add_format(base | {"bold": True, "font_size": 13})
         head = book.add_format(base | {"bold": True, "border": 1, "bg_color": "#F2F2F2", "text_wrap": True,
                                        "align": "center", "valign": "vcenter"})
         cell = book.add_format(base | {"border": 1})
+        dash = book.add_format(base | {"border": 1, "align": "center"})
+        unknown = set() if use_known(analysis) else {"active", NOT_ACTIVE}
         ws = book.add_worksheet(SUMMARY_SHEET)
         ws.write_string(0, 0, f"Đảng viên cần đôn đốc cài đặt, sử dụng ứng dụng — {analysis.period.words}",
                         title)
@@ -70,7 +81,10 @@ def write_xlsx(analysis, todo: pd.DataFrame, path: Path) -> Path:
             ws.write_string(2 + i, 1, labels[unit], cell)
             for j, key in enumerate(["eligible", "installed", "active", NOT_INSTALLED, NOT_ACTIVE, NO_SMARTPHONE],
                                     start=2):
-                ws.write_number(2 + i, j, int(row[key]), cell)
+                if key in unknown or pd.isna(row[key]):  # not in the exports: a dash, never 0
+                    ws.write_string(2 + i, j, "—", dash)
+                else:
+                    ws.write_number(2 + i, j, int(row[key]), cell)
         ws.set_column(0, 0, 5)
         ws.set_column(1, 1, 45)
         ws.set_column(2, 7, 16)
@@ -141,49 +155,87 @@ def _members(sheet, group: pd.DataFrame, headers: list[str], head, cell, first: 
 def write_docx(analysis, todo: pd.DataFrame, path: Path) -> Path:
     """One page per chi bộ, addressed to its secretary.
 
-    Each chi bộ's page is built in a small detached w:body and its elements are then moved in front of
-    the document's w:sectPr: python-docx's add_paragraph looks for w:sectPr among all the body's
-    children, which on the document itself made a province (11,762 chi bộ) quadratic."""
+    python-docx makes the document (styles, page layout) and each kind of paragraph once, as a pattern;
+    the pages are then written from those patterns straight into the file's word/document.xml, one chi bộ
+    at a time. Held as python-docx objects, a province's 170,000 members took 5.5 GB and minutes."""
     from docx import Document
     from docx.document import _Body
     from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
     from docx.oxml import OxmlElement, parse_xml
+    from docx.oxml.ns import nsdecls
+    from docx.shared import Pt
+    from lxml import etree
 
     from .docx import base_style, page_layout, para, table_row, table_xml
 
     doc = Document()
     base_style(doc)
     page_layout(doc.sections[0], landscape=False)
-    end = doc.element.body.sectPr
-    widths = [round(w * 56.7) for w in (10, 60, 20, 32, 43)]
-    first = True
-    for unit, group in todo.groupby("chi_bo", sort=False):
-        page = _Body(OxmlElement("w:body"), doc)
-        if not first:
-            page.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-        first = False
-        para(page, f"Kính gửi: Đồng chí Bí thư {analysis.figures.at[unit, 'label']}", 14, bold=True)
-        p = para(page, f"Danh sách đảng viên cần đôn đốc cài đặt, sử dụng ứng dụng Sổ tay đảng viên điện tử "
-                 f"({analysis.period.words}): {len(group)} đồng chí.", 13, italic=True)
-        p.paragraph_format.space_after = p.paragraph_format.space_before = None
-        rows = [table_row([(h, "center", True, "F2F2F2") for h in ("STT", "Họ và tên", "Năm sinh", "Điện thoại",
-                                                               "Tình trạng")], widths, header=True, size=24)]
-        for i, r in enumerate(group.itertuples(index=False), start=1):
-            year = "" if pd.isna(r.birth_year) else str(int(r.birth_year))
-            rows.append(table_row([(str(i), "center", False, None), (str(r.name), "left", False, None),
-                              (year, "center", False, None), (str(r.phone), "center", False, None),
-                              (r.reason, "left", False, None)], widths, size=24))
-        anchor = page.add_paragraph()
-        anchor._p.addnext(parse_xml(table_xml(rows, widths)))
-        para(page, "Đề nghị đồng chí phân công đảng viên hướng dẫn trực tiếp từng đồng chí trong danh sách.", 13,
-             align=WD_ALIGN_PARAGRAPH.LEFT).paragraph_format.space_before = None
-        for element in list(page._element):
-            end.addprevious(element)
-    if first:
-        para(doc, f"Mọi đảng viên đang sinh hoạt đã cài đặt và sử dụng ứng dụng trong {analysis.period.words}.", 14)
-    with atomic_path(path) as tmp:
-        doc.save(str(tmp))
+    scratch = _Body(OxmlElement("w:body"), doc)
+    scratch.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+    para(scratch, _MARK, 14, bold=True)
+    intro = para(scratch, _MARK, 13, italic=True)
+    intro.paragraph_format.space_after = intro.paragraph_format.space_before = None
+    scratch.add_paragraph()  # the table follows an empty paragraph, as Word puts it
+    para(scratch, "Đề nghị đồng chí phân công đảng viên hướng dẫn trực tiếp từng đồng chí trong danh sách.", 13,
+         align=WD_ALIGN_PARAGRAPH.LEFT).paragraph_format.space_before = Pt(6)
+    para(scratch, _MARK, 14)
+    page_break, to, intro, empty, ask, nobody = (_inner(etree.tostring(e, encoding="unicode")) for e in scratch._element)
+    widths = [round(w * 56.7) for w in (12, 58, 20, 32, 43)]  # mm: 'STT' in 12 pt bold on one line
+    head = table_row([(h, "center", True, "F2F2F2") for h in ("STT", "Họ và tên", "Năm sinh", "Điện thoại",
+                                                           "Tình trạng")], widths, header=True, size=24)
+    labels = analysis.figures["label"]
+
+    def pages():
+        first = True
+        for unit, group in todo.groupby("chi_bo", sort=False):
+            rows = [head]
+            for i, r in enumerate(group.itertuples(index=False), start=1):
+                year = "" if pd.isna(r.birth_year) else str(int(r.birth_year))
+                rows.append(table_row([(str(i), "center", False, None), (str(r.name), "left", False, None),
+                                       (year, "center", False, None), (str(r.phone), "center", False, None),
+                                       (r.reason, "left", False, None)], widths, size=24))
+            yield "".join(("" if first else page_break,
+                           to.replace(_MARK, escape(f"Kính gửi: Đồng chí Bí thư {labels[unit]}")),
+                           intro.replace(_MARK, escape(
+                               "Danh sách đảng viên cần đôn đốc cài đặt, sử dụng ứng dụng Sổ tay đảng viên điện tử "
+                               f"({analysis.period.words}): {len(group)} đồng chí.")),
+                           empty, _inner(table_xml(rows, widths)), ask))
+            first = False
+        if first:
+            yield nobody.replace(_MARK, escape(f"Mọi đảng viên đang sinh hoạt đã cài đặt và sử dụng ứng dụng trong "
+                                               f"{analysis.period.words}."))
+
+    doc.element.body.sectPr.addprevious(parse_xml(f"<w:p {nsdecls('w')}><w:r><w:t>{_MARK}</w:t></w:r></w:p>"))
+    skeleton = io.BytesIO()
+    doc.save(skeleton)
+    with atomic_path(path) as tmp, zipfile.ZipFile(skeleton) as parts, \
+            zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in parts.infolist():
+            if info.filename != "word/document.xml":
+                out.writestr(info, parts.read(info.filename))
+                continue
+            text = parts.read(info.filename).decode("utf-8")
+            at = text.index(_MARK)
+            start = max(m.start() for m in re.finditer(r"<w:p[ >]", text[:at]))
+            end = text.index("</w:p>", at) + len("</w:p>")
+            streamed = zipfile.ZipInfo(info.filename, info.date_time)
+            streamed.compress_type = zipfile.ZIP_DEFLATED
+            with out.open(streamed, "w", force_zip64=True) as body:
+                body.write(text[:start].encode("utf-8"))
+                for page in pages():
+                    body.write(page.encode("utf-8"))
+                body.write(text[end:].encode("utf-8"))
     return path
+
+
+_MARK = "\ue000sotay\ue000"  # where a pattern's text goes (a private-use character no cell holds)
+_W = f' xmlns:w="{nsmap["w"]}"'
+
+
+def _inner(xml: str) -> str:
+    """An element's XML as it is inside the document, whose root declares the w: prefix already."""
+    return xml.replace(_W, "", 1)
 
 
 def output_paths(period_label: str, out_dir: Path) -> list[Path]:
