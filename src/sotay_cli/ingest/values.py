@@ -302,17 +302,19 @@ def _repetitive(arr: pa.Array, sample: int = 20_000) -> bool:
 def _clean(arr: pa.Array) -> pa.Array:
     arr = pc.fill_null(arr, "") if arr.null_count else arr
     # one scan decides whether anything needs doing: spaces at either end or doubled, tabs and line
-    # breaks, NBSP, decomposed accents (U+0300..U+036F, from a Mac or Windows-1258). Clean columns are
+    # breaks, NBSP, decomposed accents (U+0300..U+036F, from a Mac or Windows-1258), control characters
+    # (Word's line break U+000B pasted into a cell: no Word or XML file may hold them). Clean columns are
     # handed on as they are: trimming or composing them would copy every cell for nothing.
     if not len(arr) or not _untidy(arr):
         return arr
-    arr = pc.utf8_trim_whitespace(pc.replace_substring_regex(arr, r"[\s\x{a0}]+", " "))
+    arr = pc.utf8_trim_whitespace(pc.replace_substring_regex(arr, _SPACES, " "))
     if _ARROW_COMPOSES:
         return pc.utf8_normalize(arr, "NFC")
     return pa.array(arr.to_pandas().str.normalize("NFC"), type=arr.type)
 
 
-_UNTIDY = r"^\s|\s$|\s\s|[\t\r\n\x{a0}\x{300}-\x{36f}]"  # RE2: \s is [\t\n\f\r ]
+_UNTIDY = r"^\s|\s$|\s\s|[\x{0}-\x{1f}\x{7f}\x{a0}\x{300}-\x{36f}]"  # RE2: \s is [\t\n\f\r ]; C0 controls
+_SPACES = r"[\s\x{a0}\x{0}-\x{1f}\x{7f}]+"  # each run of them one space
 
 
 def _untidy(arr: pa.Array | pa.ChunkedArray) -> bool:
@@ -325,7 +327,7 @@ def _untidy(arr: pa.Array | pa.ChunkedArray) -> bool:
         if offsets[-1] == offsets[0]:
             continue
         b = data[offsets[0]: offsets[-1]]
-        if ((b == 9) | (b == 10) | (b == 13)).any():
+        if ((b < 32) | (b == 127)).any():  # tabs, line breaks, form feeds, control characters
             return True
         space = (b == 32) | (b == 12)
         nxt = b[1:]
