@@ -235,6 +235,12 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
             tmp.unlink()
 
 
+def staged(target: str | Path, into: Path | None = None) -> contextlib.AbstractContextManager[Path]:
+    """Where a writer writes `target`: `atomic_path(target)`, or `into`, a temporary file its caller already
+    has from its own `atomic_path` and renames with the others (a report's files land together)."""
+    return atomic_path(target) if into is None else contextlib.nullcontext(into)
+
+
 def write_bytes(target: str | Path, data: bytes) -> None:
     with atomic_path(target) as tmp:
         tmp.write_bytes(data)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 
 from pathlib import Path
 
 import pandas as pd
 
-from ..atomic import atomic_path
+from ..atomic import staged
 
 WEAKEST = 3
 
@@ -33,7 +32,7 @@ def rates_chart(series: pd.DataFrame, root: str, weakest: list[str], path: Path,
         ax = fig.subplots()
         _draw(ax, monthly, root, weakest, title, names or {})
         fig.tight_layout()
-        with atomic_path(path) if into is None else contextlib.nullcontext(into) as tmp:
+        with staged(path, into) as tmp:
             fig.savefig(tmp, format="png")
     return path
 

@@ -11,7 +11,6 @@ at the top centre from page 2.
 
 from __future__ import annotations
 
-import contextlib
 
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -25,7 +24,7 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Mm, Pt
 
-from ..atomic import atomic_path
+from ..atomic import staged
 from ..fmt import number, percent, points
 from .columns import COLUMN_BY_KEY
 from .draft import Draft, runs
@@ -63,7 +62,7 @@ def write_docx(draft: Draft, path: str | Path, appendix: "Appendix | None" = Non
     if appendix is not None:
         _appendix(doc, draft, appendix)
     path = Path(path)
-    with atomic_path(path) if into is None else contextlib.nullcontext(into) as tmp:
+    with staged(path, into) as tmp:
         doc.save(str(tmp))
     return path
 

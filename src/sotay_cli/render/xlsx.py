@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import tempfile
 import warnings
 from pathlib import Path
@@ -14,7 +13,7 @@ import xlsxwriter.exceptions
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
-from ..atomic import atomic_path
+from ..atomic import staged
 from ..fmt import number, round_rates
 from ..domain import CHI_BO, CO_SO, XA
 from ..problems import Problem
@@ -108,7 +107,7 @@ def write_appendix(analysis, path: str | Path, title: str | None = None, extra: 
     path = Path(path)
     figures, columns = with_history(analysis)  # once for every sheet
     groups = analysis.groups()
-    with (atomic_path(path) if into is None else contextlib.nullcontext(into) as tmp,
+    with (staged(path, into) as tmp,
           tempfile.TemporaryDirectory(prefix="sotay-xlsx-") as scratch):
         # rows go out as they are written (each sheet is written top to bottom): a province's 12,000 chi bộ
         # are never held as cell objects
