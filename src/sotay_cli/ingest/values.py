@@ -86,9 +86,29 @@ def positions(of: pd.Series, within: pd.Series) -> np.ndarray:
     return np.asarray(pc.fill_null(pc.index_in(a, value_set=b), -1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
+class _ByColumn:
+    """What was found about the last few columns, by column: each is held with its finding, so that its id
+    stays its own while it is here."""
+
+    def __init__(self, kept: int = 6):
+        self._found: dict[int, tuple[object, object]] = {}
+        self._kept = kept
+
+    def get(self, column, default=None):
+        held = self._found.get(id(column))
+        return held[1] if held is not None and held[0] is column else default
+
+    def put(self, column, finding) -> None:
+        self._found.pop(id(column), None)
+        self._found[id(column)] = (column, finding)
+        while len(self._found) > self._kept:
+            self._found.pop(next(iter(self._found)))
+
+
 NUMBERED = 100_000  # cells: from this many, a column of cards is hashed as numbers rather than as text
 _CARD_NUMBER = r"^\d{2}\.\d{6}$"
-_numbered: dict[int, tuple[object, np.ndarray | None]] = {}  # id(column) -> (the column, its numbers)
+_numbered = _ByColumn()  # a column of cards -> its numbers, or None (not all of the usual form)
+_UNSEEN = object()
 
 
 def card_numbers(arr: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
@@ -96,15 +116,13 @@ def card_numbers(arr: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
     has the usual form, else None. Hashing 5.6 million numbers is several times faster than hashing as
     many strings, and a country's roster and accounts are matched four times. The last few columns'
     numbers are kept (each column is held with them, so its id stays its own)."""
-    known = _numbered.get(id(arr))
-    if known is not None and known[0] is arr:
-        return known[1]
+    known = _numbered.get(arr, _UNSEEN)
+    if known is not _UNSEEN:
+        return known
     numbers = None
     if len(arr) >= NUMBERED and arr.type in (pa.string(), pa.large_string()):
         numbers = _nine_byte_cards(arr)
-    _numbered[id(arr)] = (arr, numbers)
-    while len(_numbered) > 6:
-        _numbered.pop(next(iter(_numbered)))
+    _numbered.put(arr, numbers)
     return numbers
 
 
@@ -154,11 +172,11 @@ def _nine_byte_cards(arr: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
     return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
 
-_distinct: dict[int, object] = {}  # id(column) -> the last few columns of cards first_seen found all distinct
+_distinct = _ByColumn()  # the last few columns of cards first_seen found all distinct -> True
 
 
 def _known_distinct(arr) -> bool:
-    return _distinct.get(id(arr)) is arr
+    return _distinct.get(arr, False)
 
 
 def first_seen(s: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
@@ -173,9 +191,7 @@ def first_seen(s: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
         mark = np.zeros(int(numbers.max()) + 1, dtype=bool)
         mark[numbers] = True
         if np.count_nonzero(mark) == len(numbers):
-            _distinct[id(arrow_text(s))] = arrow_text(s)
-            while len(_distinct) > 6:
-                _distinct.pop(next(iter(_distinct)))
+            _distinct.put(arrow_text(s), True)
             return np.arange(len(numbers), dtype=np.int64), None
         del mark
     codes, uniques = pd.factorize(numbers if numbers is not None else s, use_na_sentinel=False)
