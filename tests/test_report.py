@@ -281,3 +281,54 @@ def test_docx_appendix_with_changes_keeps_header_words_whole(tmp_path):
     assert widths[1] >= 45 and min(widths[2:]) >= 13.5, widths
     sizes = {r.font.size.pt for c in table.rows[0].cells[2:] for p in c.paragraphs for r in p.runs}
     assert sizes == {9.0}
+
+
+def test_drafts_name_no_leader_at_zero_nor_lowest_at_full_and_say_low_use_only_when_it_is(tmp_path):
+    """The báo cáo said 'đã cài đặt nhưng chưa sử dụng thường xuyên còn cao' whatever the figures, listed
+    chi bộ at 100% among the lowest, and the công văn a chi bộ at 0,00% among the leaders."""
+    members = tmp_path / "dv.csv"
+    members.write_text("Số thẻ đảng viên,Họ và tên,Chi bộ,Tình trạng\r\n"
+                       "09.000001,A,Chi bộ thôn Một,Đang sinh hoạt\r\n09.000002,B,Chi bộ thôn Một,Đang sinh hoạt\r\n"
+                       "09.000003,C,Chi bộ thôn Hai,Đang sinh hoạt\r\n09.000004,D,Chi bộ thôn Hai,Đang sinh hoạt\r\n",
+                       encoding="utf-8")
+    usage = tmp_path / "tk.csv"
+    usage.write_text("Số thẻ ĐV,Trạng thái,Lần truy cập gần nhất\r\n09.000001,Đã kích hoạt,20/06/2026\r\n"
+                     "09.000002,Đã kích hoạt,21/06/2026\r\n", encoding="utf-8")
+    texts = {}
+    for template in ("bao-cao", "cong-van"):
+        result = runner.invoke(app, ["report", "-p", "2026-06", "-t", template, "-f", "md", "--no-history",
+                                     "--members", str(members), "--usage", str(usage), "-o", str(tmp_path / "out")])
+        assert result.exit_code == 0, result.output
+        texts[template] = (tmp_path / "out" / "2026-06" / f"{template}-2026-06.md").read_text(encoding="utf-8")
+    assert "các chi bộ có tỷ lệ cài đặt thấp nhất: Chi bộ thôn Hai: 0,00%." in texts["bao-cao"]
+    assert "Các chi bộ có tỷ lệ cài đặt cao nhất: Chi bộ thôn Một: 100,00%." in texts["bao-cao"]
+    assert "Dẫn đầu về tỷ lệ cài đặt là Chi bộ thôn Một: 100,00%." in texts["cong-van"]
+    # half the members use the app (all who installed): below the 95% target
+    assert "Tỷ lệ đảng viên sử dụng thường xuyên còn thấp (50,00% số đảng viên đang sinh hoạt)." in texts["bao-cao"]
+    assert "chưa sử dụng thường xuyên còn cao" not in texts["bao-cao"]
+
+
+def test_bao_cao_says_nothing_of_use_when_its_target_is_met():
+    from sotay_cli.analysis import analyse
+    from sotay_cli.config import load_config
+    from sotay_cli.periods import parse_period
+    from sotay_cli.render.context import build
+    from sotay_cli.render.templating import render_text
+
+    context = build(analyse(load_config("sample_data/sotay.toml"), parse_period("2026-06")))
+    assert "Tỷ lệ đảng viên sử dụng thường xuyên còn thấp (13,13% số đảng viên đang sinh hoạt)." \
+        in render_text("bao-cao", context, None)
+    total = context["total"] | {"flags": [f for f in context["total"]["flags"] if f["metric"] != "active_rate"]}
+    assert "sử dụng thường xuyên còn thấp" not in render_text("bao-cao", context | {"total": total}, None)
+
+
+def test_cong_van_without_usage_says_why_there_is_nothing_under_han_che(tmp_path):
+    members = tmp_path / "dv.csv"
+    members.write_text("Số thẻ đảng viên,Họ và tên,Chi bộ,Tình trạng\r\n09.000001,A,Chi bộ thôn Một,Đang sinh hoạt\r\n",
+                       encoding="utf-8")
+    result = runner.invoke(app, ["report", "-p", "2026-06", "-f", "md", "--no-history", "--members", str(members),
+                                 "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "out" / "2026-06" / "cong-van-2026-06.md").read_text(encoding="utf-8")
+    limits = text.split("## 2. Hạn chế", 1)[1].split("##", 1)[0]
+    assert "Chưa đánh giá được kết quả cài đặt, sử dụng ứng dụng" in limits

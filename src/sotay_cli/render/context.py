@@ -105,8 +105,9 @@ def build(analysis, date: dt.date | None = None, extra: dict | None = None) -> d
         "chi_bo": chi_bo,
         "below": [u for u in listed if u["flags"]],
         "below_chi_bo": [u for u in chi_bo if u["flags"]],
-        "best": ranked[:BEST_WORST],
-        "worst": list(reversed(ranked[-BEST_WORST:])),
+        # a chi bộ 'leading' at 0% or 'lowest' at 100% would be a claim the figures do not make
+        "best": [u for u in ranked[:BEST_WORST] if u["installed_rate"] > 0],
+        "worst": [u for u in reversed(ranked[-BEST_WORST:]) if u["installed_rate"] < 1],
         "flags": flags,
         "metric_labels": METRIC_LABELS,
         "history": None,
