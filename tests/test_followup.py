@@ -122,26 +122,40 @@ def test_without_access_data_only_members_not_installed_are_listed(tmp_path):
     text = "\n".join(c.text for t in Document(str(out / "2026-06" / "doi-chieu-2026-06.docx")).tables
                      for row in t.rows for c in row.cells)
     assert "Nguyễn Văn A" in text and "Trần Thị B" not in text and "chưa sử dụng" not in text
+    # the files say it too (the web page writes them without a terminal to warn on)
+    assert book["Tổng hợp"]["A2"].value == ("Chỉ gồm đảng viên chưa cài đặt, kích hoạt: tệp tài khoản không cho biết "
+                                            "ai đã sử dụng ứng dụng trong kỳ.")
+    intro = Document(str(out / "2026-06" / "doi-chieu-2026-06.docx")).paragraphs[1].text
+    assert intro.startswith("Danh sách đảng viên chưa cài đặt, kích hoạt ứng dụng Sổ tay đảng viên điện tử (tệp tài "
+                            "khoản không cho biết ai đã sử dụng ứng dụng trong kỳ) (tháng 6 năm 2026): 1 đồng chí")
     result = runner.invoke(app, ["report", *args, "--no-history"])
     assert result.exit_code == 0, result.output
 
 
 def test_pages_streamed_into_the_document_keep_text_exact_and_compressed(tmp_path):
     """The pages are written as XML text into word/document.xml: a name or a unit with &, < or > reads back
-    exactly, and the part is deflated like the rest of the file."""
+    exactly, characters no XML file may hold (U+FFFE, U+FFFF) were made spaces when read, and the part
+    is deflated like the rest of the file."""
     import zipfile
 
+    from lxml import etree
+
     members = tmp_path / "dv.csv"
-    members.write_text(HEADER + '09.000001,Nguyễn <Văn> & A,"Chi bộ ""A&B"" <1>",Đang sinh hoạt\r\n', encoding="utf-8")
+    members.write_text(HEADER + '09.000001,Nguyễn <Văn> & A,"Chi bộ ""A&B"" <1>",Đang sinh hoạt\r\n'
+                       '09.000002,Lê\ufffeVăn\uffffB,"Chi bộ ""A&B"" <1>",Đang sinh hoạt\r\n'
+                       # enough ordinary rows that two odd characters do not make the file look binary
+                       + "".join(f"09.1{k:05d},Đảng viên {k},Chi bộ thôn Z,Đang sinh hoạt\r\n" for k in range(200)),
+                       encoding="utf-8")
     out = tmp_path / "bc"
     result = runner.invoke(app, ["followup", "-p", "2026-06", "--members", str(members), *USAGE, "-o", str(out)])
     assert result.exit_code == 0, result.output
     path = out / "2026-06" / "doi-chieu-2026-06.docx"
     doc = Document(str(path))
     assert doc.paragraphs[0].text == 'Kính gửi: Đồng chí Bí thư Chi bộ "A&B" <1>'
-    assert doc.tables[0].rows[1].cells[1].text == "Nguyễn <Văn> & A"
+    assert [doc.tables[0].rows[i].cells[1].text for i in (1, 2)] == ["Lê Văn B", "Nguyễn <Văn> & A"]
     with zipfile.ZipFile(path) as parts:
         assert parts.getinfo("word/document.xml").compress_type == zipfile.ZIP_DEFLATED
+        etree.fromstring(parts.read("word/document.xml"))  # well-formed: no character XML forbids
 
 
 def test_nobody_to_follow_up_gives_a_one_line_document(tmp_path):

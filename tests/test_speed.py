@@ -104,7 +104,7 @@ def test_dates_are_found_by_arrow_as_by_python(cells):
         assert values._extract(raw, pattern).to_dict("list") == expected.to_dict("list")
 
 
-UNTIDY_CHARS = st.sampled_from(list("ab é\t\n\r\f\x0b\x00\x1f\x7f") + ["\u00a0", "e\u0301", "\u036f", "\u0370", "Đ", "  "])
+UNTIDY_CHARS = st.sampled_from(list("ab é\t\n\r\f\x0b\x00\x1f\x7f\ufffe\uffff\ufffd\uffbe") + ["\u00a0", "e\u0301", "\u036f", "\u0370", "Đ", "  "])
 
 
 @settings(max_examples=300, deadline=None)

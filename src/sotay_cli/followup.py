@@ -15,6 +15,7 @@ from .metrics import member_status
 NOT_INSTALLED = "Chưa cài đặt, kích hoạt"
 NOT_ACTIVE = "Đã cài đặt, chưa sử dụng trong kỳ"
 NO_SMARTPHONE = "Không có điện thoại thông minh (không tính vào mẫu số)"
+UNKNOWN_USE = "tệp tài khoản không cho biết ai đã sử dụng ứng dụng trong kỳ"  # said wherever the list is short
 
 
 def followup_list(analysis, unit: str | None = None, mask_phone: bool = False) -> pd.DataFrame:

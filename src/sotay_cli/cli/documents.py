@@ -135,7 +135,7 @@ def followup(
 
     Đây là lệnh duy nhất ghi tên đảng viên; giữ các tệp này như hồ sơ đảng viên.
     """
-    from ..followup import followup_list
+    from ..followup import UNKNOWN_USE, followup_list, use_known
     from ..render.followup import output_paths, write_lists
     from ..report import ReportExists
 
@@ -150,11 +150,8 @@ def followup(
             paths = write_lists(result, todo, out_dir, force)
     except ReportExists as exc:
         raise fail(f"đã có tệp {', '.join(map(str, exc.paths))}; thêm --force để ghi đè.")
-    from ..followup import use_known
-
-    if not use_known(result):
-        err.print("[yellow]Cảnh báo:[/yellow] tệp tài khoản không cho biết ai đã sử dụng ứng dụng trong kỳ (thiếu cột "
-                  "lần truy cập gần nhất hoặc số lần truy cập): danh sách chỉ gồm đảng viên chưa cài đặt, kích hoạt.",
+    if not use_known(result):  # why is said above, in the usage file's own warning
+        err.print(f"[yellow]Cảnh báo:[/yellow] {UNKNOWN_USE}: danh sách chỉ gồm đảng viên chưa cài đặt, kích hoạt.",
                   highlight=False)
     err.print(f"{number(len(todo))} đảng viên cần đôn đốc ở {number(todo['chi_bo'].nunique())} chi bộ.",
               highlight=False)

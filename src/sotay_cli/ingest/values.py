@@ -319,7 +319,7 @@ def _clean(arr: pa.Array) -> pa.Array:
     arr = pc.fill_null(arr, "") if arr.null_count else arr
     # one scan decides whether anything needs doing: spaces at either end or doubled, tabs and line
     # breaks, NBSP, decomposed accents (U+0300..U+036F, from a Mac or Windows-1258), control characters
-    # (Word's line break U+000B pasted into a cell: no Word or XML file may hold them). Clean columns are
+    # (Word's line break U+000B pasted into a cell) and U+FFFE, U+FFFF: no Word or XML file may hold them. Clean columns are
     # handed on as they are: trimming or composing them would copy every cell for nothing.
     if not len(arr) or not _untidy(arr):
         return arr
@@ -329,8 +329,9 @@ def _clean(arr: pa.Array) -> pa.Array:
     return pa.array(arr.to_pandas().str.normalize("NFC"), type=arr.type)
 
 
-_UNTIDY = r"^\s|\s$|\s\s|[\x{0}-\x{1f}\x{7f}\x{a0}\x{300}-\x{36f}]"  # RE2: \s is [\t\n\f\r ]; C0 controls
-_SPACES = r"[\s\x{a0}\x{0}-\x{1f}\x{7f}]+"  # each run of them one space
+# RE2: \s is [\t\n\f\r ]; then the C0 controls, DEL and U+FFFE, U+FFFF (characters no XML file may hold)
+_UNTIDY = r"^\s|\s$|\s\s|[\x{0}-\x{1f}\x{7f}\x{a0}\x{300}-\x{36f}\x{fffe}\x{ffff}]"
+_SPACES = r"[\s\x{a0}\x{0}-\x{1f}\x{7f}\x{fffe}\x{ffff}]+"  # each run of them one space
 
 
 def _untidy(arr: pa.Array | pa.ChunkedArray) -> bool:
@@ -350,6 +351,8 @@ def _untidy(arr: pa.Array | pa.ChunkedArray) -> bool:
         if (space[:-1] & space[1:]).any() or ((b[:-1] == 0xC2) & (nxt == 0xA0)).any():
             return True
         if (((b[:-1] == 0xCC) & (nxt >= 0x80) & (nxt <= 0xBF)) | ((b[:-1] == 0xCD) & (nxt >= 0x80) & (nxt <= 0xAF))).any():
+            return True
+        if ((b[:-2] == 0xEF) & (nxt[:-1] == 0xBF) & (b[2:] >= 0xBE)).any():  # U+FFFE, U+FFFF
             return True
         starts, ends = offsets[:-1] - offsets[0], offsets[1:] - offsets[0]
         filled = ends > starts

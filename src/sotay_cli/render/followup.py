@@ -6,18 +6,16 @@ from __future__ import annotations
 
 import io
 import re
-import tempfile
 import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from docx.oxml.ns import nsmap
 
 import pandas as pd
 
 from ..atomic import atomic_path
-from ..followup import NO_SMARTPHONE, NOT_ACTIVE, NOT_INSTALLED, summary, use_known
-from .xlsx import FONT, Workbook
+from ..followup import NO_SMARTPHONE, NOT_ACTIVE, NOT_INSTALLED, UNKNOWN_USE, summary, use_known
+from .xlsx import FONT, streaming_workbook
 
 SUMMARY_SHEET = "Tổng hợp"
 LIST_SHEET = "Danh sách"
@@ -55,11 +53,9 @@ def _sheet_fit(text: str, limit: int = SHEET_MAX) -> str:
 
 
 def write_xlsx(analysis, todo: pd.DataFrame, path: Path) -> Path:
-    # every sheet is written row after row, top to bottom: its rows go out as they are written (a province
-    # lists 170,000 members), into a folder removed however the writing ends
-    with atomic_path(path) as tmp, tempfile.TemporaryDirectory(prefix="sotay-xlsx-") as scratch:
-        # formula-like text kept as written, under Excel's quote prefix
-        book = Workbook(tmp, path, constant_memory=True, scratch=scratch)
+    # every sheet is written row after row, top to bottom (a province lists 170,000 members); formula-like
+    # text kept as written, under Excel's quote prefix
+    with atomic_path(path) as tmp, streaming_workbook(tmp, path) as book:
         base = {"font_name": FONT, "font_size": 12}
         title = book.add_format(base | {"bold": True, "font_size": 13})
         head = book.add_format(base | {"bold": True, "border": 1, "bg_color": "#F2F2F2", "text_wrap": True,
@@ -70,6 +66,8 @@ def write_xlsx(analysis, todo: pd.DataFrame, path: Path) -> Path:
         ws = book.add_worksheet(SUMMARY_SHEET)
         ws.write_string(0, 0, f"Đảng viên cần đôn đốc cài đặt, sử dụng ứng dụng — {analysis.period.words}",
                         title)
+        if unknown:
+            ws.write_string(1, 0, f"Chỉ gồm đảng viên chưa cài đặt, kích hoạt: {UNKNOWN_USE}.")
         headers = ["STT", "Chi bộ", "Đang sinh hoạt", "Đã cài đặt", "Sử dụng trong kỳ", NOT_INSTALLED, NOT_ACTIVE,
                    NO_SMARTPHONE]
         labels = analysis.figures["label"]
@@ -161,8 +159,7 @@ def write_docx(analysis, todo: pd.DataFrame, path: Path) -> Path:
     from docx import Document
     from docx.document import _Body
     from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
-    from docx.oxml import OxmlElement, parse_xml
-    from docx.oxml.ns import nsdecls
+    from docx.oxml import OxmlElement
     from docx.shared import Pt
     from lxml import etree
 
@@ -185,6 +182,8 @@ def write_docx(analysis, todo: pd.DataFrame, path: Path) -> Path:
     head = table_row([(h, "center", True, "F2F2F2") for h in ("STT", "Họ và tên", "Năm sinh", "Điện thoại",
                                                            "Tình trạng")], widths, header=True, size=24)
     labels = analysis.figures["label"]
+    heading = ("Danh sách đảng viên cần đôn đốc cài đặt, sử dụng ứng dụng Sổ tay đảng viên điện tử" if use_known(analysis)
+               else f"Danh sách đảng viên chưa cài đặt, kích hoạt ứng dụng Sổ tay đảng viên điện tử ({UNKNOWN_USE})")
 
     def pages():
         first = True
@@ -197,16 +196,13 @@ def write_docx(analysis, todo: pd.DataFrame, path: Path) -> Path:
                                        (r.reason, "left", False, None)], widths, size=24))
             yield "".join(("" if first else page_break,
                            to.replace(_MARK, escape(f"Kính gửi: Đồng chí Bí thư {labels[unit]}")),
-                           intro.replace(_MARK, escape(
-                               "Danh sách đảng viên cần đôn đốc cài đặt, sử dụng ứng dụng Sổ tay đảng viên điện tử "
-                               f"({analysis.period.words}): {len(group)} đồng chí.")),
+                           intro.replace(_MARK, escape(f"{heading} ({analysis.period.words}): {len(group)} đồng chí.")),
                            empty, _inner(table_xml(rows, widths)), ask))
             first = False
         if first:
             yield nobody.replace(_MARK, escape(f"Mọi đảng viên đang sinh hoạt đã cài đặt và sử dụng ứng dụng trong "
                                                f"{analysis.period.words}."))
 
-    doc.element.body.sectPr.addprevious(parse_xml(f"<w:p {nsdecls('w')}><w:r><w:t>{_MARK}</w:t></w:r></w:p>"))
     skeleton = io.BytesIO()
     doc.save(skeleton)
     with atomic_path(path) as tmp, zipfile.ZipFile(skeleton) as parts, \
@@ -216,26 +212,25 @@ def write_docx(analysis, todo: pd.DataFrame, path: Path) -> Path:
                 out.writestr(info, parts.read(info.filename))
                 continue
             text = parts.read(info.filename).decode("utf-8")
-            at = text.index(_MARK)
-            start = max(m.start() for m in re.finditer(r"<w:p[ >]", text[:at]))
-            end = text.index("</w:p>", at) + len("</w:p>")
+            end = text.rindex("<w:sectPr")  # the pages go before the section properties, last in the body
             streamed = zipfile.ZipInfo(info.filename, info.date_time)
             streamed.compress_type = zipfile.ZIP_DEFLATED
-            with out.open(streamed, "w", force_zip64=True) as body:
-                body.write(text[:start].encode("utf-8"))
+            # about 1.8 kB a member: ZIP64 sizes only for a list that may pass zip's 2 GiB
+            with out.open(streamed, "w", force_zip64=len(todo) > ZIP64_MEMBERS) as body:
+                body.write(text[:end].encode("utf-8"))
                 for page in pages():
                     body.write(page.encode("utf-8"))
                 body.write(text[end:].encode("utf-8"))
     return path
 
 
+ZIP64_MEMBERS = 500_000
 _MARK = "\ue000sotay\ue000"  # where a pattern's text goes (a private-use character no cell holds)
-_W = f' xmlns:w="{nsmap["w"]}"'
-
-
 def _inner(xml: str) -> str:
     """An element's XML as it is inside the document, whose root declares the w: prefix already."""
-    return xml.replace(_W, "", 1)
+    from docx.oxml.ns import nsdecls
+
+    return xml.replace(" " + nsdecls("w"), "", 1)
 
 
 def output_paths(period_label: str, out_dir: Path) -> list[Path]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import warnings
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -100,6 +102,15 @@ class _Sheet(Worksheet):
         return string.encode("utf-16-le")[: CELL_LIMIT * 2].decode("utf-16-le", errors="ignore")
 
 
+@contextlib.contextmanager
+def streaming_workbook(tmp: str | Path, shown: str | Path) -> Iterator[Workbook]:
+    """A Workbook in XlsxWriter's constant_memory mode (each sheet written row after row, top to bottom), its
+    rows kept until `close` in a folder removed however the writing ends; on Windows a file XlsxWriter left
+    open there never hides the error that stopped the writing."""
+    with tempfile.TemporaryDirectory(prefix="sotay-xlsx-", ignore_cleanup_errors=True) as scratch:
+        yield Workbook(tmp, shown, constant_memory=True, scratch=scratch)
+
+
 def write_appendix(analysis, path: str | Path, title: str | None = None, extra: dict | None = None,
                    into: Path | None = None) -> Path:
     """Write the appendix workbook for `analysis` at `path` (atomically), or into `into`, the temporary file
@@ -107,11 +118,9 @@ def write_appendix(analysis, path: str | Path, title: str | None = None, extra: 
     path = Path(path)
     figures, columns = with_history(analysis)  # once for every sheet
     groups = analysis.groups()
-    with (staged(path, into) as tmp,
-          tempfile.TemporaryDirectory(prefix="sotay-xlsx-") as scratch):
-        # rows go out as they are written (each sheet is written top to bottom): a province's 12,000 chi bộ
-        # are never held as cell objects
-        book = Workbook(tmp, path, constant_memory=True, scratch=scratch)
+    # rows go out as they are written (each sheet is written top to bottom): a province's 12,000 chi bộ are
+    # never held as cell objects
+    with staged(path, into) as tmp, streaming_workbook(tmp, path) as book:
         styles = _styles(book)
         levels = [lv for lv in (XA, CO_SO, CHI_BO) if (figures["level"] == lv).any() and lv != figures.loc[analysis.root, "level"]]
         for level in levels or [CHI_BO]:
