@@ -272,21 +272,57 @@ def load_config(path: str | Path | None = None, inputs_given: bool = False) -> C
 
 def _read(path: Path, label: str) -> Config:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # Notepad may save a BOM in front
+        text = path.read_text(encoding="utf-8-sig")  # Notepad may save a BOM in front
+        data = tomllib.loads(text)
     except (FileNotFoundError, IsADirectoryError) as exc:
         raise InputError(f"{label}: không tìm thấy tệp cấu hình.") from exc
     except tomllib.TOMLDecodeError as exc:
-        hint = ""
-        if "escape" in str(exc).lower() or "\\" in str(exc):
-            hint = (" Đường dẫn Windows có dấu \\: ghi trong nháy đơn ('D:\\Du lieu\\dang-vien.xlsx') hoặc "
-                    "dùng dấu / (\"D:/Du lieu/dang-vien.xlsx\").")
-        where = re.search(r"line (\d+), column (\d+)", str(exc))
-        at = f" ở dòng {where[1]}, cột {where[2]}" if where else ""
-        raise InputError(f"{label}: tệp cấu hình sai cú pháp TOML{at} (chữ phải trong ngoặc kép, ví dụ "
-                         f"rounding = \"half-up\"; số, true/false thì không).{hint}") from exc
+        raise InputError(_syntax_error(label, text, str(exc))) from exc
     except UnicodeDecodeError as exc:
         raise InputError(f"{label}: tệp cấu hình phải lưu dạng UTF-8.") from exc
     return Config(path=path.resolve(), **validate(data, label).sections())
+
+
+# tomllib's messages (Python 3.11-3.13), in the user's words; the rest are said without a reason
+_TOML_REASONS = [
+    ("Invalid value", "giá trị không hợp lệ: chữ phải trong ngoặc kép, ví dụ rounding = \"half-up\"; số, "
+                      "true/false thì không; danh sách [..] phải đóng bằng ]"),
+    ("Unclosed array", "danh sách mở bằng [ chưa đóng bằng ]"),
+    ("Unclosed inline table", "bảng mở bằng { chưa đóng bằng }"),
+    ("Unterminated string", "chữ mở ngoặc kép chưa đóng ngoặc kép"),
+    ("Illegal character", "chữ mở ngoặc kép chưa đóng ngoặc kép trên cùng dòng, hoặc có ký tự không được phép"),
+    ("Unescaped '\\' in a string", "dấu \\ trong chữ ngoặc kép"),
+    ("Expected '=' after a key", "thiếu dấu = giữa tên khóa và giá trị"),
+    ("Expected ']' at the end of a table declaration", "tên mục thiếu dấu ] đóng, ví dụ [rules]"),
+    ("Expected ']]' at the end of an array declaration", "thiếu ]] đóng"),
+    ("Expected newline or end of document after a statement", "mỗi khóa phải trên một dòng riêng"),
+    ("Invalid statement", "dòng không phải khóa = giá trị, cũng không phải tên mục [..]"),
+    ("Invalid initial character for a key part", "tên khóa bắt đầu bằng ký tự không được phép"),
+    ("Invalid date or datetime", "ngày không hợp lệ, ví dụ 2026-07-31"),
+    ("Cannot overwrite a value", "khóa này đã có giá trị ở trên"),
+    ("Cannot declare", "mục hoặc khóa này đã khai báo ở trên"),
+    ("Cannot redefine namespace", "mục hoặc khóa này đã khai báo ở trên"),
+    ("Cannot mutate immutable namespace", "mục hoặc khóa này đã khai báo ở trên"),
+    ("Duplicate inline table key", "khóa lặp lại trong cùng một bảng"),
+]
+_WINDOWS_PATHS = (" Đường dẫn Windows có dấu \\: ghi trong nháy đơn ('D:\\Du lieu\\dang-vien.xlsx') hoặc dùng dấu / "
+                  "(\"D:/Du lieu/dang-vien.xlsx\").")
+
+
+def _syntax_error(label: str, text: str, message: str) -> str:
+    """tomllib's error as "sotay.toml, dòng 5, cột 9: sai cú pháp TOML (reason)". Its position is in the
+    message only ("(at line 5, column 9)", "(at end of document)") before Python 3.14."""
+    where = re.search(r"line (\d+), column (\d+)", message)
+    if where:
+        at = f"dòng {where[1]}, cột {where[2]}"
+    elif "end of document" in message:
+        lines = text.rstrip().splitlines() or [""]
+        at = f"cuối tệp (dòng {len(lines)})"
+    else:
+        at = ""
+    reason = next((said for english, said in _TOML_REASONS if message.startswith(english)), None)
+    hint = _WINDOWS_PATHS if "escape" in message.lower() or "\\" in message else ""
+    return (f"{label}{', ' + at if at else ''}: sai cú pháp TOML{f' ({reason})' if reason else ''}.{hint}")
 
 
 def validate(data: dict[str, Any], label: str = CONFIG_NAME) -> Settings:

@@ -80,6 +80,7 @@ CATALOGUE: dict[str, Kind] = {
     "duplicate_account": Kind("warning", "Hai dòng tài khoản một số thẻ"),
     "cell_too_long": Kind("warning", "Ô quá dài cho Excel"),
     "problem_limit": Kind("warning", "Đã dừng liệt kê"),
+    "other_sheets": Kind("warning", "Trang tính khác có dữ liệu bị bỏ qua"),
     # between files
     "unknown_card": Kind("warning", "Số thẻ không có trong danh sách đảng viên"),
     "unknown_unit": Kind("warning", "Chi bộ không có trong danh sách"),

@@ -18,7 +18,7 @@ import sys
 import threading
 import unicodedata
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -57,6 +57,8 @@ class Grid:
     first_row: int  # spreadsheet row number (1-based) of cells.iloc[0]
     source: str  # what the user called the file
     sheet: str | None = None
+    others: list[str] = field(default_factory=list)  # the workbook's other visible sheets holding a table, when
+    # no sheet was asked for: read_grid reads one sheet only, and says which it left aside (`other_sheets`)
 
 
 class _Digest:
@@ -184,7 +186,7 @@ def _read_workbook(name: str, data: bytes, sheet: str | None, on_disk: bool) -> 
         try:  # a truncated download loses the zip's central directory, at the end
             zipfile.ZipFile(io.BytesIO(data))
         except (zipfile.BadZipFile, EOFError, OSError) as exc:
-            raise InputError(f"{name}: tệp bảng tính bị hỏng hoặc chưa tải xong ({exc}).") from exc
+            raise InputError(f"{name}: {_DAMAGED}") from exc
     from python_calamine import CalamineWorkbook  # workbooks only: CSV exports never load it
 
     try:
@@ -201,17 +203,79 @@ def _read_workbook(name: str, data: bytes, sheet: str | None, on_disk: bool) -> 
     else:
         candidates = names
     for sheet_name in candidates:
-        try:
-            ws = book.get_sheet_by_name(sheet_name)
-            rows = ws.to_python()
-        except Exception as exc:
-            raise InputError(f"{name}: không đọc được trang tính '{sheet_name}' ({exc}).") from exc
+        rows, start = _sheet_rows(book, name, sheet_name)
         if any(any(v != "" for v in row) for row in rows[:200]):
             cells = pd.DataFrame(rows, dtype=object)
             # calamine starts at the first non-empty cell; keep the row numbers Excel shows
-            start_row = (ws.start or (0, 0))[0]
-            return Grid(cells, start_row + 1, name, sheet_name)
+            grid = Grid(cells, start + 1, name, sheet_name)
+            if sheet is None:
+                grid.others = _other_tables(book, name, sheet_name)
+            return grid
     raise InputError(f"{name}: bảng tính không có trang nào chứa dữ liệu.")
+
+
+_DAMAGED = ("tệp Excel bị hỏng, chưa tải xong hoặc không thật là tệp Excel (đuôi .xlsx nhưng nội dung khác). "
+            "Hãy xuất lại tệp từ hệ thống, hoặc mở tệp bằng Excel rồi lưu lại (File > Save As > Excel Workbook).")
+
+
+def _sheet_rows(book, name: str, sheet_name: str) -> tuple[list[list], int]:
+    """The cells of one sheet as rows, and the index of its first row (calamine starts at the first
+    non-empty cell)."""
+    try:
+        ws = book.get_sheet_by_name(sheet_name)
+        return ws.to_python(), (ws.start or (0, 0))[0]
+    except Exception as exc:
+        raise InputError(f"{name}: không đọc được trang tính '{sheet_name}': {_DAMAGED}") from exc
+
+
+def _other_tables(book, name: str, read: str) -> list[str]:
+    """The visible sheets after `read` that hold more than a title or a note: two rows of two filled
+    cells at least (hidden sheets are the lists behind drop-downs, not data)."""
+    from python_calamine import SheetVisibleEnum
+
+    visible = {m.name for m in book.sheets_metadata if m.visible == SheetVisibleEnum.Visible}
+    names = book.sheet_names
+    out = []
+    for other in names[names.index(read) + 1:]:
+        if other not in visible:
+            continue
+        ws = book.get_sheet_by_name(other)
+        if ws.height < 2 or ws.width < 2:
+            continue
+        rows = ws.to_python(nrows=200)
+        if sum(sum(v != "" for v in row) >= 2 for row in rows) >= 2:
+            out.append(other)
+    return out
+
+
+def other_sheets_note(grid: Grid) -> str:
+    """The warning on a workbook read from one sheet while others hold tables too."""
+    skipped = ", ".join(f"'{s}'" for s in grid.others)
+    return (f"Tệp có {len(grid.others) + 1} trang tính có dữ liệu; đã đọc trang '{grid.sheet}', bỏ qua trang "
+            f"{skipped}. Nếu cần trang khác, dùng --sheet \"TÊN TRANG\"; nếu danh sách chia nhiều trang, gộp lại "
+            "thành một trang.")
+
+
+def other_grids(grid: Grid, path: str | Path, data: bytes | None = None):
+    """The grids of `grid.others`, read again from the file (standard input cannot be read twice: none)."""
+    if str(path) == STDIN and data is None:
+        return
+    for other in grid.others:
+        yield read_grid(path, sheet=other, data=data)
+
+
+def sheet_hint(grid: Grid, fits: list[str]) -> str:
+    """For a sheet without a header row: which sheet was read, the others holding data, and `fits`,
+    those of them where a header of the wanted kind was found."""
+    if grid.sheet is None:
+        return ""
+    if not grid.others:
+        return f" Đã đọc trang tính '{grid.sheet}'."
+    others = ", ".join(f"'{s}'" for s in grid.others)
+    said = f" Đã đọc trang tính '{grid.sheet}'; các trang khác có dữ liệu: {others}."
+    if len(fits) == 1:
+        return f"{said} Trang '{fits[0]}' có dòng tiêu đề: dùng --sheet \"{fits[0]}\" để đọc trang đó."
+    return f"{said} Chọn trang chứa bảng bằng --sheet \"TÊN TRANG\"."
 
 
 def decode_text(name: str, data: bytes) -> str:
@@ -439,4 +503,33 @@ def _read_body_pandas(name: str, body: bytes, delim: str) -> pd.DataFrame:
         return pd.read_csv(io.StringIO(text), sep=delim, header=None, names=range(width), dtype=object,
                            keep_default_na=False, na_values=[], skip_blank_lines=False, engine="c")
     except (pd.errors.ParserError, ValueError) as exc:
-        raise InputError(f"{name}: tệp văn bản không đúng dạng bảng ({exc}).") from exc
+        row = _unclosed_quote(text, delim)
+        if row is None and "EOF inside string" in str(exc):
+            found = re.search(r"starting at row (\d+)", str(exc))
+            row = int(found[1]) + 1 if found else None  # pandas counts records from 0
+        if row is not None:
+            raise InputError(
+                f"{name}, dòng {row}: có dấu ngoặc kép (\") mở ở dòng này mà không có dấu đóng, nên từ đó đến hết tệp "
+                f"thành một ô. Hãy mở tệp bằng Notepad, thêm dấu \" đóng hoặc xóa dấu \" thừa ở dòng {row}, hoặc "
+                "xuất lại tệp từ hệ thống.") from exc
+        raise InputError(f"{name}: tệp văn bản không đúng dạng bảng (các cột không tách được theo dấu "
+                         f"'{_DELIMITER_NAMES.get(delim, delim)}'); hãy xuất lại tệp dạng XLSX hoặc CSV.") from exc
+
+
+_DELIMITER_NAMES = {",": ",", ";": ";", "\t": "tab", "|": "|"}
+
+
+def _unclosed_quote(text: str, delim: str) -> int | None:
+    """The line (1-based) where a quoted cell that never closes starts, or None. Only on the way to an
+    error: the csv module walks the records and says where the file ended inside quotes."""
+    reader = csv.reader(io.StringIO(text), delimiter=delim, strict=True)
+    start = 1
+    while True:
+        try:
+            next(reader)
+        except StopIteration:
+            return None
+        except csv.Error as exc:
+            if "end of data" in str(exc):
+                return start
+        start = reader.line_num + 1

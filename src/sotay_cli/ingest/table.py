@@ -15,7 +15,7 @@ from pandas.api.types import is_datetime64_any_dtype
 
 from ..problems import LIMIT, InputError, Problem
 from . import values as v
-from .readers import read_grid
+from .readers import other_grids, other_sheets_note, read_grid, sheet_hint
 from .header import Rival, Suggestion, cell_str, find_header, is_numbering
 from .schema import COLUMN_LABELS, KIND_LABELS, config_line, KINDS, MEETINGS, MEMBERS, SCHEMAS, UNITS, USAGE
 
@@ -93,12 +93,20 @@ def load_table(
 ) -> Table:
     """Read one export into a Table; raise InputError only when it cannot be read at all."""
     grid = read_grid(path, sheet=sheet, data=data)
+
+    def found(header) -> bool:
+        return header is not None and (kind is not None or header.score[0] or header.score[2] >= 3)
+
     header = find_header(grid, kind, overrides or {})
-    if header is None or (kind is None and not header.score[0] and header.score[2] < 3):
+    if not found(header):
         wanted = "; ".join(f"{KIND_LABELS[k]}: {', '.join(COLUMN_LABELS[c] for c in SCHEMAS[k].required)}"
                            for k in ([kind] if kind else KINDS))
-        raise InputError(f"{grid.source}: không tìm thấy dòng tiêu đề của bảng (cần các cột — {wanted}).")
+        fits = [g.sheet for g in other_grids(grid, path, data) if found(find_header(g, kind, overrides or {}))]
+        raise InputError(f"{grid.source}: không tìm thấy dòng tiêu đề của bảng (cần các cột — {wanted})."
+                         + sheet_hint(grid, fits))
     table = Table(header.kind, grid.source, grid.sheet, pd.DataFrame())
+    if grid.others:
+        table.problem("other_sheets", "warning", other_sheets_note(grid))
     table.header_row = grid.first_row + header.row
     table.mapping = {canonical: header.texts[j] for j, canonical in header.columns.items()}
     table.rules = {canonical: header.rules[j] for j, canonical in header.columns.items()}
