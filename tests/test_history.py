@@ -681,3 +681,28 @@ def test_report_with_history_says_the_change_and_shows_the_chart(tmp_path):
     sheet = openpyxl.load_workbook(folder / "phu-luc-2026-06.xlsx").worksheets[0]
     assert "Tỷ lệ cài đặt kỳ trước (%)" in [c.value for c in sheet[4]]
     assert (folder / "bieu-do-2026-06.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_figures_to_an_earlier_day_never_replace_the_whole_month(tmp_path):
+    """`--period 2026-06-16` after the month was stored replaced the month's figures with the half month's
+    (1.687 installed became 1.684): now it is not stored, and says so; the other way round, the month
+    replaces the half month as any re-run does. `history` shows the day each period's figures run to."""
+    def stats(period):
+        result = runner.invoke(app, ["stats", "-p", period, "-f", "csv", *SAMPLE])
+        assert result.exit_code == 0, result.output
+        return result
+
+    stats("2026-06")
+    said = stats("2026-06-16").stderr
+    assert ("Lịch sử: đã có số liệu kỳ 2026-06 của Đảng bộ xã Hoa Lộc tính đến ngày 30/06/2026, không thay bằng số "
+            "liệu tính đến ngày 16/06/2026; số liệu kỳ 2026-06 chưa được lưu vào lịch sử.") in " ".join(said.split())
+    stored = json.loads(runner.invoke(app, ["history", "-f", "json", *SAMPLE]).stdout)
+    assert [(r["period"], r["end"]) for r in stored] == [("2026-06", "2026-06-30")]
+    table = runner.invoke(app, ["history", *SAMPLE]).stdout
+    assert "Số liệu đến ngày" in table and "30/06/2026" in table
+
+    history.default_path(load_config("sample_data/sotay.toml")).unlink()
+    stats("2026-06-16")
+    assert "Đã thay" in stats("2026-06").stderr
+    stored = json.loads(runner.invoke(app, ["history", "-f", "json", *SAMPLE]).stdout)
+    assert [(r["period"], r["end"]) for r in stored] == [("2026-06", "2026-06-30")]

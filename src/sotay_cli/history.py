@@ -159,6 +159,11 @@ class HistoryUnavailable(HistoryError):
     goes on without it and says so."""
 
 
+class FullerRunKept(HistoryUnavailable):
+    """The period is stored already with figures taken to a later day (the whole month, say): figures taken
+    to an earlier day (`--period 2026-06-16`) never replace them."""
+
+
 def default_path(config=None) -> Path:
     """SOTAY_HISTORY, else `[history] path`, else the user's data folder; for the bundled sample, a file
     of its own beside that one."""
@@ -434,7 +439,12 @@ def store(con: sqlite3.Connection, analysis) -> bool:
     names = ", ".join(f'"{c}"' for c in run)
     update = ", ".join(f'"{c}" = excluded."{c}"' for c in run if c not in ("org", "period"))
     with _transaction(con, "IMMEDIATE"):
-        replaced = con.execute("SELECT 1 FROM runs WHERE org = ? AND period = ?", (org, p.label)).fetchone() is not None
+        stored = con.execute("SELECT end FROM runs WHERE org = ? AND period = ?", (org, p.label)).fetchone()
+        if stored is not None and stored[0] > run["end"]:
+            raise FullerRunKept(
+                f"đã có số liệu kỳ {p.label} của {root} tính đến ngày {dt.date.fromisoformat(stored[0]):%d/%m/%Y}, "
+                f"không thay bằng số liệu tính đến ngày {p.end:%d/%m/%Y}")
+        replaced = stored is not None
         # rewritten in place, not replaced: INSERT OR REPLACE would delete the run's figures first (cascade)
         con.execute(f"INSERT INTO runs ({names}) VALUES ({', '.join('?' * len(run))}) "
                     f"ON CONFLICT (org, period) DO UPDATE SET {update}", tuple(run.values()))

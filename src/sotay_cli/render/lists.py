@@ -3,6 +3,7 @@ a rich table, CSV rows, JSON records. The CLI only chooses which and where to wr
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import orjson
@@ -85,10 +86,11 @@ def history_table(frame: pd.DataFrame, title: str, metric: str, per_unit: bool, 
     if several:
         grid.add_column("Tổ chức")
     if not per_unit:
-        for header in ("Kỳ", "Số đơn vị", "Tính lúc"):
+        for header in ("Kỳ", "Số liệu đến ngày", "Số đơn vị", "Tính lúc"):
             grid.add_column(header)
-        for r in frame.itertuples():
-            grid.add_row(*([escape(r.org)] if several else []), r.period, number(r.units), r.computed_at)
+        for r in frame.itertuples():  # a period taken to an earlier day (2026-06-16) shows it
+            grid.add_row(*([escape(r.org)] if several else []), r.period, f"{dt.date.fromisoformat(r.end):%d/%m/%Y}",
+                         number(r.units), r.computed_at)
         return grid
     units = frame["unit"].nunique() > 1  # a name under two parents: each row says which unit
     if units:
