@@ -35,3 +35,39 @@ def test_accounts_filed_under_another_chi_bo_are_found_alike_in_categories_and_i
         crosscheck.note_unit_mismatch(Dataset(members, accounts), tree=None)
         said.append([(p.code, p.row, p.message) for p in accounts.problems])
     assert said[0] == said[1]
+
+
+def test_files_whose_rows_were_all_left_out_give_unknown_figures_not_zero(tmp_path):
+    """An accounts file of another commune (no card in the roster) and a meetings file whose chi bộ are all
+    unknown gave 0% installed and 0% meeting: now those figures are unknown ('—', null), and a warning says
+    no row could be used, why, and how many."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from sotay_cli.cli import app
+
+    (tmp_path / "dv.csv").write_text("Số thẻ đảng viên,Họ và tên,Chi bộ,Tình trạng\r\n"
+                                     "09.000001,A,Chi bộ thôn Một,Đang sinh hoạt\r\n"
+                                     "09.000002,B,Chi bộ thôn Hai,Đang sinh hoạt\r\n", encoding="utf-8")
+    (tmp_path / "tk.csv").write_text("Số thẻ ĐV,Trạng thái,Lần truy cập gần nhất\r\n07.000001,Đã kích hoạt,20/06/2026\r\n"
+                                     "07.000002,Đã kích hoạt,21/06/2026\r\n", encoding="utf-8")
+    (tmp_path / "sh.csv").write_text("Chi bộ,Ngày sinh hoạt,Loại,Số đảng viên dự\r\n"
+                                     "Chi bộ thôn Ba,10/06/2026,Định kỳ,5\r\n", encoding="utf-8")
+    args = ["stats", "-p", "2026-06", "--no-history", "--members", str(tmp_path / "dv.csv")]
+    result = CliRunner().invoke(app, [*args, "--usage", str(tmp_path / "tk.csv"), "--meetings",
+                                      str(tmp_path / "sh.csv"), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    total = json.loads(result.stdout)["total"]
+    assert total["eligible"] == 2
+    assert all(total[k] is None for k in ("installed", "installed_rate", "active", "meeting_rate", "chi_bo_met"))
+    said = " ".join(result.stderr.split())
+    assert ("tk.csv: Không dòng nào trong 2 dòng của tệp dùng được (2 dòng số thẻ không có trong danh sách đảng "
+            "viên): số đã cài đặt, sử dụng là 'chưa có số liệu'.") in said
+    assert "sh.csv: Không dòng nào trong 1 dòng của tệp dùng được (1 dòng chi bộ không có trong danh sách" in said
+    assert "Không có tệp tài khoản" not in said and "Không có tệp sinh hoạt" not in said
+    # one card of the roster among them: the file is used, its figures are figures
+    (tmp_path / "tk.csv").write_text("Số thẻ ĐV,Trạng thái,Lần truy cập gần nhất\r\n09.000001,Đã kích hoạt,20/06/2026\r\n"
+                                     "07.000002,Đã kích hoạt,21/06/2026\r\n", encoding="utf-8")
+    result = CliRunner().invoke(app, [*args, "--usage", str(tmp_path / "tk.csv"), "-f", "json"])
+    assert json.loads(result.stdout)["total"]["installed"] == 1

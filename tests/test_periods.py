@@ -167,3 +167,14 @@ def test_the_flag_csv_gives_each_unit_its_deadline_sentence(tmp_path):
     active = [r for r in rows if r["Mã chỉ tiêu"] == "active_rate"]
     assert active and all(r["Hạn"].endswith("trước ngày 31/7/2026") for r in active)
     assert all(r["Hạn"] == "" for r in rows if r["Mã chỉ tiêu"] != "active_rate")
+
+
+def test_the_bao_cao_gives_the_true_reason_regular_use_is_unknown(tmp_path):
+    """A quarter read from one accounts file: the file has the last access, but one file cannot tell use in
+    every month; the báo cáo said '(tệp tài khoản không có lần truy cập)'."""
+    result = CliRunner().invoke(app, ["report", "-p", "2026-Q2", "-t", "bao-cao", "-f", "md", "--no-history",
+                                      "--config", "sample_data/sotay.toml", "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "2026-Q2" / "bao-cao-2026-Q2.md").read_text(encoding="utf-8")
+    assert ("**3. Sử dụng thường xuyên.** Chưa có số liệu (chỉ có một tệp tài khoản cho cả quý, không biết đảng "
+            "viên có sử dụng trong mọi tháng hay không).") in text

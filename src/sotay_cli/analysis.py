@@ -400,8 +400,18 @@ def analyse(config: Config, period: Period, inputs: dict[str, str | None] | None
     rules = Rules.from_config(config.rules)
     if rules.smartphone_only:
         crosscheck.note_smartphone(members, notes)
-    unknown = unknown_figures(set(data.usage.mapping) if data.usage is not None else None,
-                              set(data.meetings.mapping) if data.meetings is not None else None, period.cut_short)
+    # files read whose rows were all left out give no figure at all (unknown), not 0%
+    usage_tables = list(data.usage_months.values()) or ([data.usage] if data.usage is not None else [])
+    usage_gone = crosscheck.rejected_whole(usage_tables)
+    meetings_gone = crosscheck.rejected_whole(data.meeting_tables())
+    unknown = unknown_figures(set(data.usage.mapping) if data.usage is not None and not usage_gone else None,
+                              set(data.meetings.mapping) if data.meetings is not None and not meetings_gone else None,
+                              period.cut_short)
+    if usage_gone:
+        crosscheck.note_rejected(usage_tables, "số đã cài đặt, sử dụng", notes)
+    if meetings_gone:
+        crosscheck.note_rejected(data.meeting_tables(), "số buổi sinh hoạt, điểm danh và tỷ lệ chi bộ sinh hoạt "
+                                 "trên ứng dụng", notes)
     if period.cut_short and data.usage is not None and "accesses" in data.usage.mapping:
         notes.append(Problem(data.usage.source, "accesses_not_cut", "warning",
                              f"Số lần truy cập trong tệp tính cho cả kỳ, không cắt được ở ngày {period.end:%d/%m/%Y}: "

@@ -5,12 +5,15 @@ rather than deciding silently."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from .ingest import Dataset
+from .ingest.table import Table
 from .ingest.values import arrow_text, fold_series, positions
 from .metrics import NEEDS, Rules, member_status
 from .org import Tree
@@ -241,12 +244,30 @@ MISSING_WORDS = {
 }
 
 
+def rejected_whole(tables: list[Table]) -> bool:
+    """Whether files were read with rows of which none could be used (every chi bộ unknown, every card not
+    in the roster, a file of another commune): their figures are unknown, never 0."""
+    return bool(tables) and sum(t.rows_read for t in tables) > 0 and not any(t.rows_used for t in tables)
+
+
+def note_rejected(tables: list[Table], figures: str, notes: list[Problem]) -> None:
+    """Why not one row of `tables` could be used, with the counts per reason."""
+    why = sum((t.left_out for t in tables), Counter())
+    reasons = "; ".join(f"{number(n)} dòng {reason}" for reason, n in why.most_common())
+    read = sum(t.rows_read for t in tables)
+    notes.append(Problem(tables[0].source, "rows_all_rejected", "warning",
+                         f"Không dòng nào trong {number(read)} dòng của tệp dùng được ({reasons}): {figures} là "
+                         f"'chưa có số liệu'. Kiểm tra tệp có đúng đơn vị, đúng kỳ không (sotay check {tables[0].source})."))
+
+
 def note_unknown(data: Dataset, unknown: set[str], notes: list[Problem]) -> None:
     if "installed" in unknown:
-        notes.append(Problem(data.members.source, "no_usage", "warning", MISSING_WORDS["usage"]))
+        if data.usage is None:  # else every row was left out: note_rejected says why
+            notes.append(Problem(data.members.source, "no_usage", "warning", MISSING_WORDS["usage"]))
     elif "active" in unknown:
         notes.append(Problem(data.usage.source, "no_access_column", "warning", MISSING_WORDS["access"]))
     if "regular_meetings" in unknown:
-        notes.append(Problem(data.members.source, "no_meetings", "warning", MISSING_WORDS["meetings"]))
+        if not data.meeting_tables():
+            notes.append(Problem(data.members.source, "no_meetings", "warning", MISSING_WORDS["meetings"]))
     elif "attendance_rate" in unknown:
         notes.append(Problem(data.meetings.source, "no_attendance_column", "warning", MISSING_WORDS["attendance"]))

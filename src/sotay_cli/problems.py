@@ -95,6 +95,7 @@ CATALOGUE: dict[str, Kind] = {
     "no_usage": Kind("warning", "Không có tệp tài khoản"),
     "no_access_column": Kind("warning", "Không có lần truy cập"),
     "no_meetings": Kind("warning", "Không có tệp sinh hoạt"),
+    "rows_all_rejected": Kind("warning", "Không dòng nào của tệp dùng được"),
     "no_attendance_column": Kind("warning", "Không có số đảng viên dự"),
     "months_missing": Kind("warning", "Tháng không có tệp"),
     "one_file_for_period": Kind("warning", "Một tệp cho cả kỳ"),

@@ -120,7 +120,24 @@ def build(analysis, date: dt.date | None = None, extra: dict | None = None) -> d
         "problems": {"duplicate_cards": analysis.duplicate_cards},
         "active_rule": active_rule_words(analysis),
         "months_missing": [{"label": m, "words": month_words(m)} for m in analysis.months_missing],
+        "active_unknown_reason": active_unknown_reason(analysis),
     } | (extra or {})
+
+
+def active_unknown_reason(analysis) -> str | None:
+    """Why regular use is unknown, in words for the draft (None when it is known or no note says why)."""
+    if "active" not in analysis.unknown:
+        return None
+    codes = {p.code for p in analysis.notes}
+    span = {"quarter": "quý", "year": "năm"}.get(analysis.period.kind, "kỳ")
+    for code, words in (("one_file_for_period", f"chỉ có một tệp tài khoản cho cả {span}, không biết đảng viên có sử "
+                                                "dụng trong mọi tháng hay không"),
+                        ("accesses_not_cut", "số lần truy cập trong tệp tính cho cả kỳ, không cắt được theo ngày"),
+                        ("no_access_column", "tệp tài khoản không có lần truy cập"),
+                        ("rows_all_rejected", "không dòng nào của tệp tài khoản dùng được")):
+        if code in codes:
+            return words
+    return None
 
 
 def active_rule_words(analysis) -> str | None:

@@ -84,7 +84,8 @@ def summary_line(analysis) -> str:
     whole = analysis.root if analysis.root.lower().startswith("toàn") else f"Toàn {analysis.root}"
     text = f"{whole}: {structure}. "
     if "installed" in analysis.unknown:
-        text += "Chưa có số liệu cài đặt, sử dụng (thiếu tệp tài khoản)."
+        text += "Chưa có số liệu cài đặt, sử dụng (" + ("thiếu tệp tài khoản" if analysis.data.usage is None else
+                                                        "không dòng nào của tệp tài khoản dùng được") + ")."
     else:
         text += (f"{number(t['installed'])}/{number(t['eligible'])} {analysis.eligible_means} đã cài đặt "
                  f"({percent(t['installed_rate'], mode=r)}); ")
