@@ -60,6 +60,7 @@ LIMIT = 1000  # problems listed per file; the rest are counted, not listed
 CATALOGUE: dict[str, Kind] = {
     # reading a file
     "missing_column": Kind("error", "Thiếu cột bắt buộc"),
+    "no_data_rows": Kind("error", "Tệp không có dòng dữ liệu"),
     "ambiguous_column": Kind("warning", "Hai cột cùng nghĩa"),
     "no_usage_column": Kind("warning", "Không có cột lần truy cập"),
     "no_status_column": Kind("warning", "Không có cột tình trạng sinh hoạt"),

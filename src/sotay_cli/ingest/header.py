@@ -70,6 +70,9 @@ class Header:
 
 
 def cell_str(value) -> str:
+    """A cell as text; a whole number typed in Excel (read as 1.0) as '1', as the user sees it."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     return "" if value is None else " ".join(str(value).split())
 
 
@@ -149,10 +152,17 @@ def _why(used: HeaderMatch, other: HeaderMatch) -> str:
 
 
 def is_numbering(cells: list[str]) -> bool:
-    """The row of column numbers under official headers: '(1) (2) (3)…' or 'A B C…', consecutive."""
-    matches = [_NUMBERING.match(v.fold(c)) for c in cells if c]
+    """The row of column numbers under official headers: '(1) (2) (3)…' or 'A B C…', consecutive; or, once
+    columns were deleted in Excel, '(1) (2) (5) (6) (7)': at least three numbers written alike (all in
+    brackets or none), strictly increasing, blanks between allowed. A data row has a name or a card in it."""
+    written = [c for c in cells if c]
+    matches = [_NUMBERING.match(v.fold(c)) for c in written]
     if len(matches) < 2 or not all(matches):
         return False
     tokens = [m.group(1) for m in matches]
     keys = [int(t) if t.isdigit() else ord(t) for t in tokens]
-    return all(b - a == 1 for a, b in zip(keys, keys[1:]))
+    if all(b - a == 1 for a, b in zip(keys, keys[1:])):
+        return True
+    bracketed = {c.startswith("(") for c in written}
+    return (len(keys) >= 3 and all(t.isdigit() for t in tokens) and len(bracketed) == 1
+            and all(b > a for a, b in zip(keys, keys[1:])))

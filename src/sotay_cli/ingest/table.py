@@ -143,6 +143,8 @@ def load_table(
         if len(raw.columns) else np.zeros(len(raw), bool)
     table.count_out("dòng trống", blank.sum())
     raw = keep(raw, ~blank)
+    if raw.empty:
+        _say_no_data(table, header.depth)
     total = _total_rows(body if len(raw) == len(body) else body.loc[raw.index], raw[schema.required[0]])
     for row in raw.index[total]:
         table.problem("total_row", "warning",
@@ -154,6 +156,14 @@ def load_table(
         if not any(c in table.mapping for c in group):
             table.problem(code, "warning", message + _hint(table, group), row=table.header_row)
     return table
+
+
+def _say_no_data(table: Table, depth: int) -> None:
+    """A file with its header and nothing under it (or only blank rows): without a roster no figure can be
+    made, an error; an empty account or meeting export is said as a warning."""
+    rows = f"dòng {table.header_row}" if depth == 1 else f"dòng {table.header_row}–{table.header_row + depth - 1}"
+    table.problem("no_data_rows", "error" if table.kind == MEMBERS else "warning",
+                  f"Tệp chỉ có dòng tiêu đề ({rows}), không có dòng dữ liệu nào.", row=table.header_row)
 
 
 # Columns a figure needs: without any of a group the figure is unknown or read by a rule, said as a warning.
