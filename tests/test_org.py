@@ -95,3 +95,17 @@ def test_labels_and_parents_values_are_those_of_each_units_parent_by_id(roster, 
         assert u["base"] == (parent is not None and parent["level"] == org.XA and u["level"] in (org.CHI_BO, org.CO_SO))
         unique_name, unique_key = names.count(org.fold(u["name"])) == 1, keys.count(key) == 1
         assert u["label"] == (uid if not unique_key else u["name"] if unique_name else with_parent(u))
+
+
+def test_a_unit_is_written_as_most_rows_write_it():
+    """'chi bộ thôn 2' on the first row and 'Chi bộ thôn 2' on three: one chi bộ, named as the three write
+    it (the letter to its secretary read 'Đồng chí Bí thư chi bộ thôn 2'); the units keep the file's order."""
+    import pandas as pd
+
+    from sotay_cli.org import _distinct_rows
+
+    inverse, rows = _distinct_rows([pd.Series(["Xã A"] * 5),
+                                    pd.Series(["chi bộ thôn 2", "Chi bộ thôn 1", "Chi bộ thôn 2", "Chi bộ thôn 2",
+                                               "CHI BỘ THÔN 1"])], one_spelling=True)
+    assert rows == [("Xã A", "Chi bộ thôn 2"), ("Xã A", "Chi bộ thôn 1")]  # a tie: the first met
+    assert inverse.tolist() == [0, 1, 0, 0, 1]

@@ -241,18 +241,27 @@ def _distinct_rows(columns: list[pd.Series], one_spelling: bool = False) -> tupl
     """Each row's position among the distinct rows of `columns` (text; missing read as ''), and those rows
     in the order of their first codes: hashed column by column, never a Python object per row.
 
-    With `one_spelling`, names alike folded are one name, written as first met: 'Chi bộ Thôn 1' and
-    'Chi bộ thôn 1' are one chi bộ (each distinct name is folded once, never each member's)."""
+    With `one_spelling`, names alike folded are one name, written as most rows write it: 'Chi bộ Thôn 1'
+    and 'Chi bộ thôn 1' are one chi bộ (each distinct name is folded once, never each member's)."""
     codes, uniques = [], []
     for column in columns:
         if isinstance(column.dtype, pd.CategoricalDtype) and "" not in column.cat.categories:
             column = column.cat.add_categories([""])  # pandas 2.2 fills a Categorical only from its categories
         code, unique = pd.factorize(column.fillna(""))
         code, unique = code.astype(np.int64), np.asarray(unique, dtype=object)
-        if one_spelling:  # every spelling's code becomes its first spelling's (uniques are in order met)
+        if one_spelling and len(unique):
+            # every spelling's code becomes its first spelling's (uniques are in order met: the order of the
+            # units stays that of the file), written as the spelling most rows use ('Chi bộ thôn 2' on three
+            # rows, not 'chi bộ thôn 2' met first on one); a tie goes to the first met
             first: dict[str, int] = {}
-            code = np.array([first.setdefault(fold(u), i) for i, u in enumerate(unique)], dtype=np.int64)[code] \
-                if len(unique) else code
+            canon = np.array([first.setdefault(fold(u), i) for i, u in enumerate(unique)], dtype=np.int64)
+            if len(first) < len(unique):
+                rows_of = np.bincount(code, minlength=len(unique))
+                most = np.lexsort((np.arange(len(unique)), -rows_of, canon))  # by name, most rows, first met
+                chosen = most[np.r_[True, canon[most][1:] != canon[most][:-1]]]
+                unique = unique.copy()
+                unique[canon[chosen]] = unique[chosen]
+            code = canon[code]
         codes.append(code)
         uniques.append(unique)
     key = codes[0]
