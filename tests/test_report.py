@@ -332,3 +332,17 @@ def test_cong_van_without_usage_says_why_there_is_nothing_under_han_che(tmp_path
     text = (tmp_path / "out" / "2026-06" / "cong-van-2026-06.md").read_text(encoding="utf-8")
     limits = text.split("## 2. Hạn chế", 1)[1].split("##", 1)[0]
     assert "Chưa đánh giá được kết quả cài đặt, sử dụng ứng dụng" in limits
+
+
+def test_report_without_an_organisation_leaves_its_names_blank_and_says_so(tmp_path, monkeypatch):
+    """Without [organisation] the draft read 'ĐẢNG ỦY TOÀN ĐẢNG BỘ' and 'toàn Toàn đảng bộ': now blanks to
+    fill by hand, and a warning that says how to name the đảng bộ."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dv.csv").write_text("Số thẻ đảng viên,Họ và tên,Chi bộ,Tình trạng\r\n"
+                                     "09.000001,A,Chi bộ thôn Một,Đang sinh hoạt\r\n", encoding="utf-8")
+    result = runner.invoke(app, ["report", "-p", "2026-06", "-f", "md", "--no-history", "--members", "dv.csv"])
+    assert result.exit_code == 0, result.output
+    assert "chưa khai báo tên đảng bộ ([organisation] root trong sotay.toml" in " ".join(result.stderr.split())
+    text = (tmp_path / "bao-cao" / "2026-06" / "cong-van-2026-06.md").read_text(encoding="utf-8")
+    assert "**ĐẢNG ỦY …………**" in text and "Toàn Đảng bộ ………… có 1 đảng viên" in text
+    assert "TOÀN ĐẢNG BỘ" not in text and "Toàn đảng bộ" not in text

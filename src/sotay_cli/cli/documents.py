@@ -64,6 +64,10 @@ def report(
                    f"lấy số liệu tính đến ngày đó, hoặc ghi --ngay từ {end:%d/%m/%Y} trở đi.")
     result = inputs.analyse()
     compare_history(result, not no_history)
+    if not result.config.organisation.get("root") and not result.config.organisation.get("issuer"):
+        err.print("[yellow]Cảnh báo:[/yellow] chưa khai báo tên đảng bộ (\\[organisation] root trong sotay.toml; "
+                  "tạo bằng: sotay init): tên cơ quan, địa danh trong văn bản để trống (…………) cho điền tay.",
+                  highlight=False)
     options = ReportOptions(template, chosen, out_dir, force, issued, doc_number)
     outputs(force, output_paths(result.period.label, options).values(), result)
     try:

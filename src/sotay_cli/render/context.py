@@ -32,10 +32,16 @@ def report_units(figures: pd.DataFrame, root: str) -> pd.DataFrame:
     return base
 
 
+BLANK = "…………"  # a name the draft cannot know, left for the writer to fill in
+
+
 def organisation(config, root: str, level: str | None = None) -> dict:
     """Who issues the document and whom it addresses, from [organisation] (or the root's name)."""
     org = config.organisation
     level = org.get("level") or level or XA
+    if not org.get("root") and not org.get("issuer"):
+        # nobody said which đảng bộ: blanks to fill by hand ('ĐẢNG ỦY …………'), never 'ĐẢNG ỦY TOÀN ĐẢNG BỘ'
+        root = f"Đảng bộ {BLANK}"
     bare = root.removeprefix("Đảng bộ ").removeprefix("đảng bộ ")
     place = org.get("place") or bare.split(" ", 1)[-1]
     if level == TINH:
