@@ -103,3 +103,13 @@ def test_csv_and_xlsx_neutralise_formula_like_unit_names(tmp_path):
     for ws in openpyxl.load_workbook(out).worksheets:
         for row in ws.iter_rows():  # XLSX keeps the text as written, under Excel's quote prefix
             assert all(c.quotePrefix for c in row if isinstance(c.value, str) and c.value[:1] in "=+-@")
+
+
+def test_rank_of_an_unknown_figure_says_why_the_table_is_empty(tmp_path):
+    (tmp_path / "dv.csv").write_text("Số thẻ đảng viên,Họ và tên,Chi bộ,Tình trạng\r\n"
+                                     "09.000001,A,Chi bộ thôn Một,Đang sinh hoạt\r\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["rank", "-p", "2026-06", "--members", str(tmp_path / "dv.csv"), "--metric",
+                                      "active_rate", "--no-history"])
+    assert result.exit_code == 0, result.output
+    assert ("không đơn vị nào có số liệu tỷ lệ sử dụng thường xuyên trong kỳ: chưa xếp hạng được"
+            in " ".join(result.stderr.split()))

@@ -134,6 +134,11 @@ def rank(
     outputs(force, [output], result)
     compare_history(result, not no_history)
     table = ranking(result, metric.value, LEVEL_OPTIONS[level.value])
+    if table.empty:  # the warnings above say which file or column is missing
+        from ..targets import METRIC_LABELS
+
+        err.print(f"[yellow]Cảnh báo:[/yellow] không đơn vị nào có số liệu {METRIC_LABELS[metric.value]} trong kỳ: "
+                  "chưa xếp hạng được.", highlight=False)
     if output_format is ListFormat.json:
         emit(lists.rank_json(result, table, metric.value), output)
     elif output_format is ListFormat.csv:
