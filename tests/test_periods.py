@@ -178,3 +178,16 @@ def test_the_bao_cao_gives_the_true_reason_regular_use_is_unknown(tmp_path):
     text = (tmp_path / "2026-Q2" / "bao-cao-2026-Q2.md").read_text(encoding="utf-8")
     assert ("**3. Sử dụng thường xuyên.** Chưa có số liệu (chỉ có một tệp tài khoản cho cả quý, không biết đảng "
             "viên có sử dụng trong mọi tháng hay không).") in text
+
+
+def test_a_quarter_read_from_one_meetings_file_names_the_months_without_meetings():
+    """The sample's meetings file has May and June only: for the second quarter no chi bộ can have met
+    every month, and that 0 came without a word."""
+    result = CliRunner().invoke(app, ["stats", "-p", "2026-Q2", "-f", "csv", "--no-history", "--config",
+                                      "sample_data/sotay.toml"])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stderr.split())
+    assert "sinh-hoat.xlsx: Tệp sinh hoạt không có buổi nào trong tháng 4/2026: chi bộ sinh hoạt đủ" in said
+    month = CliRunner().invoke(app, ["stats", "-p", "2026-06", "-f", "csv", "--no-history", "--config",
+                                     "sample_data/sotay.toml"])
+    assert "không có buổi nào trong" not in month.stderr

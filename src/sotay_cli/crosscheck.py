@@ -138,6 +138,20 @@ def note_meetings_outside(data: Dataset, period: Period, notes: list[Problem]) -
             said = (f"{number(n_out)}/{number(n)} buổi sinh hoạt ngoài {period.words} (trong {months_text}): có thể "
                     f"là tệp của {other}; chỉ {number(n - n_out)} buổi trong kỳ được tính.")
         notes.append(Problem(table.source, "meetings_outside_period", "warning", said[0].upper() + said[1:]))
+    tables = data.meeting_tables()
+    if period.kind != "month" and len(tables) == 1 and "date" in tables[0].frame:
+        # one file for a quarter or a year: a month with no meeting at all in it is likely missing from the
+        # export, and 'sinh hoạt đủ các tháng' then holds for no chi bộ
+        when = tables[0].frame["date"]
+        inside = when[(when >= start) & (when < end)]
+        if len(inside):
+            held = set(inside.dt.strftime("%Y-%m").unique())
+            empty = [m for m in months_of(period) if m not in held]
+            if empty:
+                notes.append(Problem(tables[0].source, "meetings_month_empty", "warning",
+                                     f"Tệp sinh hoạt không có buổi nào trong {month_words(empty)}: chi bộ sinh hoạt đủ "
+                                     f"các tháng trong {period.words} phải có buổi trong cả tháng đó, nên không chi bộ "
+                                     "nào đạt. Kiểm tra tệp xuất có đủ các tháng không."))
 
 
 def note_unplaced(members, tree: Tree) -> None:
