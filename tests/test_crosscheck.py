@@ -71,3 +71,23 @@ def test_files_whose_rows_were_all_left_out_give_unknown_figures_not_zero(tmp_pa
                                      "07.000002,Đã kích hoạt,21/06/2026\r\n", encoding="utf-8")
     result = CliRunner().invoke(app, [*args, "--usage", str(tmp_path / "tk.csv"), "-f", "json"])
     assert json.loads(result.stdout)["total"]["installed"] == 1
+
+
+def test_members_marked_gone_are_counted_out_with_a_warning(tmp_path):
+    """'Đã chuyển sinh hoạt đi' and 'Từ trần' rows were left out of the members without a word."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from sotay_cli.cli import app
+
+    (tmp_path / "dv.csv").write_text("Số thẻ đảng viên,Họ và tên,Chi bộ,Tình trạng sinh hoạt\r\n"
+                                     "09.000001,A,Chi bộ thôn Một,Đang sinh hoạt\r\n"
+                                     "09.000002,B,Chi bộ thôn Một,Đã chuyển sinh hoạt đi\r\n"
+                                     "09.000003,C,Chi bộ thôn Một,Từ trần\r\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["stats", "-p", "2026-06", "--no-history", "-f", "json", "--members",
+                                      str(tmp_path / "dv.csv")])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["total"]["members"] == 1
+    assert ("dv.csv: 2 đảng viên đã chuyển sinh hoạt đi, ra khỏi Đảng hoặc từ trần (theo cột 'Tình trạng sinh "
+            "hoạt'): không tính vào số đảng viên.") in " ".join(result.stderr.split())

@@ -398,6 +398,7 @@ def analyse(config: Config, period: Period, inputs: dict[str, str | None] | None
     tree = place(data, config)
     notes: list[Problem] = []
     rules = Rules.from_config(config.rules)
+    crosscheck.note_left(members, notes)
     if rules.smartphone_only:
         crosscheck.note_smartphone(members, notes)
     # files read whose rows were all left out give no figure at all (unknown), not 0%

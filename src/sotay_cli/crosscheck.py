@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 
 from .ingest import Dataset
 from .ingest.table import Table
+from .domain import LEFT
 from .ingest.values import arrow_text, fold_series, positions
 from .metrics import NEEDS, Rules, member_status
 from .org import Tree
@@ -231,6 +232,20 @@ def note_unit_mismatch(data: Dataset, tree: Tree) -> None:
                       f"{n} tài khoản ghi chi bộ khác với danh sách đảng viên (dòng {', '.join(map(str, rows[:8]))}"
                       f"{', …' if n > 8 else ''}); sotay tính theo chi bộ trong danh sách đảng viên.",
                       row=rows[0], column=usage.header_of("chi_bo"))
+
+
+def note_left(members, notes: list[Problem]) -> None:
+    """Members the roster marks as gone (moved away, out of the Party, dead) are not counted: said, with
+    how many, so that the roster's rows and the members counted can be matched."""
+    f = members.frame
+    if "status" not in f:
+        return
+    gone = int((f["status"] == LEFT).sum())
+    if gone:
+        notes.append(Problem(members.source, "members_left", "warning",
+                             f"{number(gone)} đảng viên đã chuyển sinh hoạt đi, ra khỏi Đảng hoặc từ trần (theo cột "
+                             f"'{members.header_of('status')}'): không tính vào số đảng viên.",
+                             column=members.header_of("status")))
 
 
 def note_smartphone(members, notes: list[Problem]) -> None:
