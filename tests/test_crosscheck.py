@@ -91,3 +91,36 @@ def test_members_marked_gone_are_counted_out_with_a_warning(tmp_path):
     assert json.loads(result.stdout)["total"]["members"] == 1
     assert ("dv.csv: 2 đảng viên đã chuyển sinh hoạt đi, ra khỏi Đảng hoặc từ trần (theo cột 'Tình trạng sinh "
             "hoạt'): không tính vào số đảng viên.") in " ".join(result.stderr.split())
+
+
+def test_a_usage_file_with_no_data_row_gives_unknown_figures_and_an_empty_roster_stores_nothing(tmp_path):
+    """A header-only accounts export claimed 0% installed; a header-only roster replaced the stored period
+    with 0 members."""
+    import contextlib
+    import json
+
+    from typer.testing import CliRunner
+
+    from sotay_cli.cli import app
+
+    (tmp_path / "dv.csv").write_text("Số thẻ đảng viên,Họ và tên,Chi bộ,Tình trạng\r\n"
+                                     "09.000001,A,Chi bộ thôn Một,Đang sinh hoạt\r\n", encoding="utf-8")
+    (tmp_path / "tk.csv").write_text("Số thẻ ĐV,Trạng thái,Lần truy cập gần nhất\r\n", encoding="utf-8")
+    (tmp_path / "empty.csv").write_text("Số thẻ đảng viên,Họ và tên,Chi bộ,Tình trạng\r\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["stats", "-p", "2026-06", "-f", "json", "--members", str(tmp_path / "dv.csv"),
+                                      "--usage", str(tmp_path / "tk.csv")])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["total"]["installed_rate"] is None
+    assert "tk.csv: Tệp không có dòng dữ liệu nào dùng được: số đã cài đặt, sử dụng là 'chưa có số liệu'" \
+        in " ".join(result.stderr.split())
+    result = CliRunner().invoke(app, ["stats", "-p", "2026-06", "-f", "csv", "--members", str(tmp_path / "empty.csv")])
+    assert ("Lịch sử: danh sách đảng viên không có đảng viên nào được tính; số liệu kỳ 2026-06 chưa được lưu vào lịch "
+            "sử.") in " ".join(result.stderr.split())
+    import os
+    import sqlite3
+
+    from sotay_cli import history
+
+    with contextlib.closing(sqlite3.connect(os.environ["SOTAY_HISTORY"])) as con:
+        stored = history.periods(con)
+    assert stored[["period", "units"]].values.tolist() == [["2026-06", 2]]  # the root and its chi bộ, kept

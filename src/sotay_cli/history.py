@@ -159,6 +159,10 @@ class HistoryUnavailable(HistoryError):
     goes on without it and says so."""
 
 
+class NoMembers(HistoryUnavailable):
+    """A roster with no member counted (empty, unreadable columns): its zeros never replace a stored period."""
+
+
 class FullerRunKept(HistoryUnavailable):
     """The period is stored already with figures taken to a later day (the whole month, say): figures taken
     to an earlier day (`--period 2026-06-16`) never replace them."""
@@ -424,8 +428,10 @@ def store(con: sqlite3.Connection, analysis) -> bool:
     """Keep `analysis`'s figures and targets under its organisation and period, in one transaction; True
     when that organisation's run of the period was there already (replaced). Other runs are untouched."""
     p, org = analysis.period, analysis.root
-    inputs = [{"kind": kind, **file_digest(path)} for kind, path in analysis.inputs.items()]
     f, t = analysis.figures, analysis.targets
+    if org in f.index and not f.at[org, "members"]:
+        raise NoMembers("danh sách đảng viên không có đảng viên nào được tính")
+    inputs = [{"kind": kind, **file_digest(path)} for kind, path in analysis.inputs.items()]
     units = _text(f.index)
     order = pc.sort_indices(units).to_numpy()
     data = _figures_table(units, f["label"] if "label" in f else [None] * len(f), f["parent"], f["level"],
