@@ -186,5 +186,18 @@ def test_rows_that_are_not_clearly_numbering(cells):
     assert not is_numbering(cells)
 
 
+@pytest.mark.parametrize("cells", [["A", "B", "1", "2", "3"], ["(A)", "(B)", "(C)", "(1)", "(2)"],
+                                   ["A", "B", "", "1", "2", "4"]])
+def test_official_letters_then_numbers_is_numbering(cells):
+    """The forms' own style: letters over the text columns (STT, name), numbers over the figures."""
+    assert is_numbering(cells)
+
+
+@pytest.mark.parametrize("cells", [["A", "1", "2"], ["B", "C", "1", "2"], ["A", "B", "2", "3"], ["A", "(B)", "1"],
+                                   ["A", "B", "1", "1"]])
+def test_letters_then_numbers_not_in_that_form_is_not_numbering(cells):
+    assert not is_numbering(cells)
+
+
 def test_consecutive_numbering_is_still_numbering():
     assert is_numbering(["(1)", "(2)"]) and is_numbering(["A", "B", "C"]) and is_numbering(["1", "", "2", "3"])

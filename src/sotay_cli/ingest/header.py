@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -164,5 +165,11 @@ def is_numbering(cells: list[str]) -> bool:
     if all(b - a == 1 for a, b in zip(keys, keys[1:])):
         return True
     bracketed = {c.startswith("(") for c in written}
-    return (len(keys) >= 3 and all(t.isdigit() for t in tokens) and len(bracketed) == 1
-            and all(b > a for a, b in zip(keys, keys[1:])))
+    if len(bracketed) != 1:
+        return False
+    letters = len(tokens) - len(list(itertools.takewhile(str.isdigit, reversed(tokens))))
+    if 2 <= letters < len(tokens):  # the official 'A B 1 2 3': the text columns (two at least), then figures
+        head, tail = keys[:letters], keys[letters:]
+        return (head[0] == ord("a") and all(b - a == 1 for a, b in zip(head, head[1:]))
+                and tail[0] == 1 and all(b > a for a, b in zip(tail, tail[1:])))
+    return len(keys) >= 3 and all(t.isdigit() for t in tokens) and all(b > a for a, b in zip(keys, keys[1:]))
