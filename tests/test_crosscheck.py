@@ -93,9 +93,10 @@ def test_members_marked_gone_are_counted_out_with_a_warning(tmp_path):
             "hoạt'): không tính vào số đảng viên.") in " ".join(result.stderr.split())
 
 
-def test_a_usage_file_with_no_data_row_gives_unknown_figures_and_an_empty_roster_stores_nothing(tmp_path):
-    """A header-only accounts export claimed 0% installed; a header-only roster replaced the stored period
-    with 0 members."""
+def test_a_meetings_file_with_no_data_row_says_none_was_held_and_an_empty_roster_stores_nothing(tmp_path):
+    """A meetings export with its header only: no meeting held on the app, 0 (with the file's own warning),
+    not unknown, so the chi bộ are still flagged. A header-only roster replaced the stored period with 0
+    members: now it is not stored."""
     import contextlib
     import json
 
@@ -105,14 +106,16 @@ def test_a_usage_file_with_no_data_row_gives_unknown_figures_and_an_empty_roster
 
     (tmp_path / "dv.csv").write_text("Số thẻ đảng viên,Họ và tên,Chi bộ,Tình trạng\r\n"
                                      "09.000001,A,Chi bộ thôn Một,Đang sinh hoạt\r\n", encoding="utf-8")
-    (tmp_path / "tk.csv").write_text("Số thẻ ĐV,Trạng thái,Lần truy cập gần nhất\r\n", encoding="utf-8")
+    (tmp_path / "sh.csv").write_text("Chi bộ,Ngày sinh hoạt,Loại,Số đảng viên dự\r\n", encoding="utf-8")
     (tmp_path / "empty.csv").write_text("Số thẻ đảng viên,Họ và tên,Chi bộ,Tình trạng\r\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["stats", "-p", "2026-06", "-f", "json", "--members", str(tmp_path / "dv.csv"),
-                                      "--usage", str(tmp_path / "tk.csv")])
+                                      "--meetings", str(tmp_path / "sh.csv")])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["total"]["installed_rate"] is None
-    assert "tk.csv: Tệp không có dòng dữ liệu nào dùng được: số đã cài đặt, sử dụng là 'chưa có số liệu'" \
-        in " ".join(result.stderr.split())
+    document = json.loads(result.stdout)
+    assert document["total"]["meeting_rate"] == 0 and document["total"]["regular_meetings"] == 0
+    assert "meeting_rate" in {f["metric"] for f in document["flags"]}
+    said = " ".join(result.stderr.split())
+    assert "Dữ liệu: 0 lỗi, 1 cảnh báo trong các tệp (sh.csv)" in said and "Không có tệp sinh hoạt" not in said
     result = CliRunner().invoke(app, ["stats", "-p", "2026-06", "-f", "csv", "--members", str(tmp_path / "empty.csv")])
     assert ("Lịch sử: danh sách đảng viên không có đảng viên nào được tính; số liệu kỳ 2026-06 chưa được lưu vào lịch "
             "sử.") in " ".join(result.stderr.split())

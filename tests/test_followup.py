@@ -15,8 +15,14 @@ from sotay_cli.cli import app
 from sotay_cli.render import followup as render
 
 runner = CliRunner()
-SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample_data"
-USAGE = ["--usage", str(SAMPLE_DIR / "tai-khoan.xlsx")]
+
+
+def usage_of_nobody(folder: Path, card: str) -> list[str]:
+    """An accounts file where the roster's `card` has an account not activated: nobody is on the app (an
+    accounts file of which no row is the roster's would leave installation unknown, and no list is made)."""
+    path = folder / "tk.csv"
+    path.write_text(f"Số thẻ ĐV,Trạng thái,Lần truy cập gần nhất\r\n{card},Chưa kích hoạt,\r\n", encoding="utf-8")
+    return ["--usage", str(path)]
 HEADER = "Số thẻ đảng viên,Họ và tên,Chi bộ,Tình trạng\r\n"
 
 
@@ -28,7 +34,8 @@ def run(tmp_path: Path, units: int, per_unit: int = 2) -> tuple[Path, Path, list
     members = tmp_path / "dv.csv"
     members.write_text(HEADER + "".join(f"{c},{n},{u},Đang sinh hoạt\r\n" for c, n, u in rows), encoding="utf-8")
     out = tmp_path / "bc"
-    result = runner.invoke(app, ["followup", "-p", "2026-06", "--members", str(members), *USAGE, "-o", str(out)])
+    result = runner.invoke(app, ["followup", "-p", "2026-06", "--members", str(members),
+                                 *usage_of_nobody(tmp_path, rows[0][0]), "-o", str(out)])
     assert result.exit_code == 0, result.output
     expected = [(f"Chi bộ thôn {u:03d}", [f"Đảng viên {u:03d}-{k}" for k in range(per_unit)]) for u in range(units)]
     folder = out / "2026-06"
@@ -147,7 +154,8 @@ def test_pages_streamed_into_the_document_keep_text_exact_and_compressed(tmp_pat
                        + "".join(f"09.1{k:05d},Đảng viên {k},Chi bộ thôn Z,Đang sinh hoạt\r\n" for k in range(200)),
                        encoding="utf-8")
     out = tmp_path / "bc"
-    result = runner.invoke(app, ["followup", "-p", "2026-06", "--members", str(members), *USAGE, "-o", str(out)])
+    result = runner.invoke(app, ["followup", "-p", "2026-06", "--members", str(members),
+                                 *usage_of_nobody(tmp_path, "09.000001"), "-o", str(out)])
     assert result.exit_code == 0, result.output
     path = out / "2026-06" / "doi-chieu-2026-06.docx"
     doc = Document(str(path))
@@ -173,3 +181,19 @@ def test_nobody_to_follow_up_gives_a_one_line_document(tmp_path):
     assert [p.text for p in doc.paragraphs] == [
         "Mọi đảng viên đang sinh hoạt đã cài đặt và sử dụng ứng dụng trong tháng 6 năm 2026."]
     assert not doc.tables
+
+
+def test_no_list_is_made_when_nobody_is_known_to_have_installed(tmp_path):
+    """An accounts file of another commune: every member was listed 'Chưa cài đặt, kích hoạt'."""
+    members = tmp_path / "dv.csv"
+    members.write_text(HEADER + "09.000001,A,Chi bộ thôn 1,Đang sinh hoạt\r\n", encoding="utf-8")
+    usage = tmp_path / "tk.csv"
+    usage.write_text("Số thẻ ĐV,Trạng thái,Lần truy cập gần nhất\r\n07.000001,Đã kích hoạt,20/06/2026\r\n",
+                     encoding="utf-8")
+    out = tmp_path / "bc"
+    result = runner.invoke(app, ["followup", "-p", "2026-06", "--members", str(members), "--usage", str(usage),
+                                 "-o", str(out)])
+    assert result.exit_code == 2
+    assert "danh sách đôn đốc cần biết ai đã cài đặt, nhưng không dòng nào của tệp tài khoản" in \
+        " ".join(result.stderr.split())
+    assert not out.exists()

@@ -301,6 +301,7 @@ def test_drafts_name_no_leader_at_zero_nor_lowest_at_full_and_say_low_use_only_w
         assert result.exit_code == 0, result.output
         texts[template] = (tmp_path / "out" / "2026-06" / f"{template}-2026-06.md").read_text(encoding="utf-8")
     assert "các chi bộ có tỷ lệ cài đặt thấp nhất: Chi bộ thôn Hai: 0,00%." in texts["bao-cao"]
+    assert "cao nhất: Chi bộ thôn Một: 100,00%." in texts["bao-cao"]  # never named both highest and lowest
     assert "Các chi bộ có tỷ lệ cài đặt cao nhất: Chi bộ thôn Một: 100,00%." in texts["bao-cao"]
     assert "Dẫn đầu về tỷ lệ cài đặt là Chi bộ thôn Một: 100,00%." in texts["cong-van"]
     # half the members use the app (all who installed): below the 95% target
@@ -331,7 +332,9 @@ def test_cong_van_without_usage_says_why_there_is_nothing_under_han_che(tmp_path
     assert result.exit_code == 0, result.output
     text = (tmp_path / "out" / "2026-06" / "cong-van-2026-06.md").read_text(encoding="utf-8")
     limits = text.split("## 2. Hạn chế", 1)[1].split("##", 1)[0]
-    assert "Chưa đánh giá được kết quả cài đặt, sử dụng ứng dụng" in limits
+    assert ("Chưa đánh giá được chỉ tiêu về cài đặt, sử dụng ứng dụng và sinh hoạt chi bộ trên ứng dụng của các tổ "
+            "chức đảng do chưa có số liệu trong kỳ.") in limits
+    assert "đều đạt" not in text
 
 
 def test_report_without_an_organisation_leaves_its_names_blank_and_says_so(tmp_path, monkeypatch):
@@ -346,3 +349,36 @@ def test_report_without_an_organisation_leaves_its_names_blank_and_says_so(tmp_p
     text = (tmp_path / "bao-cao" / "2026-06" / "cong-van-2026-06.md").read_text(encoding="utf-8")
     assert "**ĐẢNG ỦY …………**" in text and "Toàn Đảng bộ ………… có 1 đảng viên" in text
     assert "TOÀN ĐẢNG BỘ" not in text and "Toàn đảng bộ" not in text
+
+
+def test_report_without_organisation_but_with_a_units_file_names_its_top(tmp_path, monkeypatch):
+    """The units file's top names the đảng bộ: no blanks, no warning."""
+    sample = Path(__file__).resolve().parents[1] / "sample_data"
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["report", "-p", "2026-06", "-f", "md", "--no-history",
+                                 "--members", str(sample / "dang-vien.xlsx"), "--units", str(sample / "to-chuc.xlsx")])
+    assert result.exit_code == 0, result.output
+    assert "chưa khai báo tên đảng bộ" not in result.stderr
+    text = (tmp_path / "bao-cao" / "2026-06" / "cong-van-2026-06.md").read_text(encoding="utf-8")
+    assert "**ĐẢNG ỦY XÃ HOA LỘC**" in text and "…………" not in text
+
+
+def test_drafts_never_say_every_target_is_met_over_unknown_figures(tmp_path):
+    """Every chi bộ installed, no meetings file: the công văn said 'đều đạt chỉ tiêu đề ra', the báo cáo
+    'Các tổ chức đảng đều đạt chỉ tiêu', while the meeting target could not be judged."""
+    members = tmp_path / "dv.csv"
+    members.write_text("Số thẻ đảng viên,Họ và tên,Chi bộ,Tình trạng\r\n09.000001,A,Chi bộ thôn Một,Đang sinh hoạt\r\n"
+                       "09.000002,B,Chi bộ thôn Hai,Đang sinh hoạt\r\n", encoding="utf-8")
+    usage = tmp_path / "tk.csv"
+    usage.write_text("Số thẻ ĐV,Trạng thái,Lần truy cập gần nhất\r\n09.000001,Đã kích hoạt,20/06/2026\r\n"
+                     "09.000002,Đã kích hoạt,21/06/2026\r\n", encoding="utf-8")
+    for template in ("bao-cao", "cong-van"):
+        result = runner.invoke(app, ["report", "-p", "2026-06", "-t", template, "-f", "md", "--no-history",
+                                     "--members", str(members), "--usage", str(usage), "-o", str(tmp_path / "out")])
+        assert result.exit_code == 0, result.output
+        text = (tmp_path / "out" / "2026-06" / f"{template}-2026-06.md").read_text(encoding="utf-8")
+        assert "đều đạt chỉ tiêu" not in text, template
+        assert ("đạt các chỉ tiêu có số liệu; chưa đánh giá được chỉ tiêu về sinh hoạt chi bộ trên ứng dụng do chưa có "
+                "số liệu trong kỳ.") in text, template
+        # both chi bộ at 100%: none is 'leading' over the others, none 'lowest'
+        assert "cao nhất" not in text and "Dẫn đầu" not in text and "thấp nhất" not in text

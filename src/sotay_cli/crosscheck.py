@@ -274,9 +274,10 @@ MISSING_WORDS = {
 
 
 def rejected_whole(tables: list[Table]) -> bool:
-    """Whether files were read of which no row could be used (none under the header, every chi bộ unknown,
-    every card not in the roster, a file of another commune): their figures are unknown, never 0."""
-    return bool(tables) and not any(t.rows_used for t in tables)
+    """Whether files were read with rows of which none could be used (every chi bộ unknown, every card not
+    in the roster, a file of another commune): their figures are unknown, never 0. A file with no row under
+    its header says nothing happened (no meeting held): its figures are 0, and its own warning says so."""
+    return bool(tables) and sum(t.rows_read for t in tables) > 0 and not any(t.rows_used for t in tables)
 
 
 def note_rejected(tables: list[Table], figures: str, notes: list[Problem]) -> None:
@@ -284,11 +285,11 @@ def note_rejected(tables: list[Table], figures: str, notes: list[Problem]) -> No
     why = sum((t.left_out for t in tables), Counter())
     reasons = "; ".join(f"{number(n)} dòng {reason}" for reason, n in why.most_common())
     read = sum(t.rows_read for t in tables)
-    said = (f"Không dòng nào trong {number(read)} dòng của tệp dùng được ({reasons})" if reasons else
-            "Tệp không có dòng dữ liệu nào dùng được")
+    files = " ".join(t.source for t in tables)
+    whose = "của tệp" if len(tables) == 1 else f"của {len(tables)} tệp"
     notes.append(Problem(tables[0].source, "rows_all_rejected", "warning",
-                         f"{said}: {figures} là 'chưa có số liệu'. Kiểm tra tệp có đúng đơn vị, đúng kỳ không (sotay "
-                         f"check {tables[0].source})."))
+                         f"Không dòng nào trong {number(read)} dòng {whose} dùng được ({reasons}): {figures} là 'chưa "
+                         f"có số liệu'. Kiểm tra tệp có đúng đơn vị, đúng kỳ không (sotay check {files})."))
 
 
 def note_unknown(data: Dataset, unknown: set[str], notes: list[Problem]) -> None:

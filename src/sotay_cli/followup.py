@@ -30,6 +30,10 @@ def followup_list(analysis, unit: str | None = None, mask_phone: bool = False) -
     data = analysis.data
     if data.usage is None:
         raise InputError("danh sách đôn đốc cần tệp tài khoản ứng dụng (--usage hoặc [inputs] usage).")
+    if "installed" in analysis.unknown:  # a file of which no row could be used: nobody is known installed
+        raise InputError(f"danh sách đôn đốc cần biết ai đã cài đặt, nhưng không dòng nào của tệp tài khoản "
+                         f"{data.usage.source} dùng được (xem cảnh báo ở trên); kiểm tra tệp có đúng đơn vị, đúng kỳ "
+                         "không.")
     members = data.members.frame
     usage = data.usage.frame
     people = member_status(members, usage, analysis.period, Rules.from_config(analysis.config.rules),

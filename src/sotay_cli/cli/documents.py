@@ -64,10 +64,12 @@ def report(
                    f"lấy số liệu tính đến ngày đó, hoặc ghi --ngay từ {end:%d/%m/%Y} trở đi.")
     result = inputs.analyse()
     compare_history(result, not no_history)
-    if not result.config.organisation.get("root") and not result.config.organisation.get("issuer"):
-        err.print("[yellow]Cảnh báo:[/yellow] chưa khai báo tên đảng bộ (\\[organisation] root trong sotay.toml; "
-                  "tạo bằng: sotay init): tên cơ quan, địa danh trong văn bản để trống (…………) cho điền tay.",
-                  highlight=False)
+    from rich.markup import escape
+
+    from ..render.context import UNNAMED, unnamed
+
+    if unnamed(result.config, result.root):
+        err.print(f"[yellow]Cảnh báo:[/yellow] {escape(UNNAMED)}.", highlight=False)
     options = ReportOptions(template, chosen, out_dir, force, issued, doc_number)
     outputs(force, output_paths(result.period.label, options).values(), result)
     try:

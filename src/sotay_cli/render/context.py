@@ -12,6 +12,7 @@ import pandas as pd
 from ..domain import CHI_BO, TINH, XA
 from ..fmt import number, percent
 from ..metrics import RATES
+from ..org import DEFAULT_ROOT
 from ..periods import month_words
 from ..targets import METRIC_LABELS, target_words
 
@@ -35,12 +36,21 @@ def report_units(figures: pd.DataFrame, root: str) -> pd.DataFrame:
 BLANK = "…………"  # a name the draft cannot know, left for the writer to fill in
 
 
+UNNAMED = ("chưa khai báo tên đảng bộ ([organisation] root trong sotay.toml; tạo bằng: sotay init): tên cơ quan, "
+           "địa danh trong văn bản để trống (…………) cho điền tay")
+
+
+def unnamed(config, root: str) -> bool:
+    """Whether nobody said which đảng bộ issues the draft: no [organisation] root or issuer, and no units
+    file whose top gives it (the root is then the placeholder 'Toàn đảng bộ')."""
+    return root == DEFAULT_ROOT and not config.organisation.get("issuer")
+
+
 def organisation(config, root: str, level: str | None = None) -> dict:
     """Who issues the document and whom it addresses, from [organisation] (or the root's name)."""
     org = config.organisation
     level = org.get("level") or level or XA
-    if not org.get("root") and not org.get("issuer"):
-        # nobody said which đảng bộ: blanks to fill by hand ('ĐẢNG ỦY …………'), never 'ĐẢNG ỦY TOÀN ĐẢNG BỘ'
+    if unnamed(config, root):  # blanks to fill by hand ('ĐẢNG ỦY …………'), never 'ĐẢNG ỦY TOÀN ĐẢNG BỘ'
         root = f"Đảng bộ {BLANK}"
     bare = root.removeprefix("Đảng bộ ").removeprefix("đảng bộ ")
     place = org.get("place") or bare.split(" ", 1)[-1]
@@ -98,6 +108,13 @@ def build(analysis, date: dt.date | None = None, extra: dict | None = None) -> d
     chi_bo = [units[name] for name in analysis.figures.index[analysis.figures["level"] == CHI_BO]]
     ranked = [u for u in chi_bo if u["installed_rate"] is not None]
     ranked.sort(key=lambda u: (-(u["installed_rate"] or 0), -(u["active_rate"] or 0), u["name"]))
+    # a chi bộ 'leading' at 0% or at the lowest rate, or 'lowest' at 100% or at the highest, would be a claim
+    # the figures do not make; none is named both ways
+    rates = [u["installed_rate"] for u in ranked]
+    best = [u for u in ranked[:BEST_WORST] if u["installed_rate"] > max(0, min(rates))]
+    named = {u["id"] for u in best}
+    worst = [u for u in reversed(ranked[-BEST_WORST:])
+             if u["installed_rate"] < min(1, max(rates)) and u["id"] not in named]
     p = analysis.period
     strict = bool(analysis.config.rules.get("strict_targets", False))
     return {
@@ -111,9 +128,8 @@ def build(analysis, date: dt.date | None = None, extra: dict | None = None) -> d
         "chi_bo": chi_bo,
         "below": [u for u in listed if u["flags"]],
         "below_chi_bo": [u for u in chi_bo if u["flags"]],
-        # a chi bộ 'leading' at 0% or 'lowest' at 100% would be a claim the figures do not make
-        "best": [u for u in ranked[:BEST_WORST] if u["installed_rate"] > 0],
-        "worst": [u for u in reversed(ranked[-BEST_WORST:]) if u["installed_rate"] < 1],
+        "best": best,
+        "worst": worst,
         "flags": flags,
         "metric_labels": METRIC_LABELS,
         "history": None,
@@ -127,7 +143,21 @@ def build(analysis, date: dt.date | None = None, extra: dict | None = None) -> d
         "active_rule": active_rule_words(analysis),
         "months_missing": [{"label": m, "words": month_words(m)} for m in analysis.months_missing],
         "active_unknown_reason": active_unknown_reason(analysis),
+        "unknown_parts": unknown_parts(analysis),
     } | (extra or {})
+
+
+def unknown_parts(analysis) -> list[str]:
+    """The targets a draft cannot judge for want of figures, in words: never 'đều đạt chỉ tiêu' over them."""
+    u = analysis.unknown
+    parts = []
+    if "installed" in u:
+        parts.append("cài đặt, sử dụng ứng dụng")
+    elif "active" in u:
+        parts.append("sử dụng thường xuyên")
+    if "meeting_rate" in u:
+        parts.append("sinh hoạt chi bộ trên ứng dụng")
+    return parts
 
 
 def active_unknown_reason(analysis) -> str | None:

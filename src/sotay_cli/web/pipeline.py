@@ -151,6 +151,10 @@ def run(config: Config, period: Period, inputs: dict[str, str], folder: Path, te
     else:
         analysis.comparison = comparison
         analysis.with_flags(annotate(analysis, comparison.series))
+    from ..render.context import UNNAMED, unnamed
+
+    if unnamed(config, analysis.root):
+        notes.append(UNNAMED[0].upper() + UNNAMED[1:] + ".")
     written = write_report(analysis, ReportOptions(template, ("docx", "xlsx", "md"), folder, True, date, number))
     files = {}
     for p in written:
