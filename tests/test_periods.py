@@ -128,7 +128,7 @@ def test_the_quarterly_report_says_how_regular_use_was_counted(tmp_path):
     assert "truy cập ứng dụng ít nhất một tháng trong quý" in text
     gaps = month_folders(tmp_path / "gaps", months=("2026-04", "2026-06")) if (tmp_path / "gaps").mkdir() is None else None
     text = render_text("bao-cao", build(analyse(gaps, Q2)), None)
-    assert "chưa có tệp xuất của tháng 5/2026" in text
+    assert "chưa có tệp tài khoản của tháng 5/2026" in text
 
 
 def test_a_period_given_as_a_day_takes_the_figures_to_that_day():
@@ -191,3 +191,40 @@ def test_a_quarter_read_from_one_meetings_file_names_the_months_without_meetings
     month = CliRunner().invoke(app, ["stats", "-p", "2026-06", "-f", "csv", "--no-history", "--config",
                                      "sample_data/sotay.toml"])
     assert "không có buổi nào trong" not in month.stderr
+
+
+def test_a_month_whose_meetings_export_is_not_there_yet_is_read_without_it(tmp_path):
+    """`du-lieu/{period}/sinh-hoat.csv` missing for May stopped every command for May ('không tìm thấy tệp'):
+    now the meeting figures are unknown and a warning names the file; the accounts are still read."""
+    from sotay_cli.render.context import build
+    from sotay_cli.render.templating import render_text
+
+    config = month_folders(tmp_path)
+    (tmp_path / "du-lieu" / "2026-05" / "sinh-hoat.csv").unlink()
+    a = analyse(config, parse_period("2026-05"))
+    assert a.total()["installed"] == 6 and "meeting_rate" in a.unknown and "installed" not in a.unknown
+    said = [p.message for p in a.notes if p.code == "no_meetings"]
+    assert said and said[0].startswith("Chưa có tệp sinh hoạt chi bộ của tháng 5 năm 2026 (không thấy ")
+    # a roster missing is still an error
+    (tmp_path / "du-lieu" / "dang-vien.csv").unlink()
+    with pytest.raises(Exception, match="dang-vien.csv"):
+        analyse(config, parse_period("2026-05"))
+
+
+def test_drafts_say_which_months_the_meeting_figure_covers_and_name_the_usage_months_missing(tmp_path):
+    """A quarter with May's meetings file missing said '… đủ các tháng trong kỳ' as if every month was read,
+    and the regular-use sentence named the meetings' missing month as the accounts'."""
+    from sotay_cli.render.context import build
+    from sotay_cli.render.templating import render_text
+
+    config = month_folders(tmp_path)
+    (tmp_path / "du-lieu" / "2026-05" / "sinh-hoat.csv").unlink()
+    context = build(analyse(config, Q2))
+    assert context["meetings_months_missing"] == ["tháng 5/2026"] and context["usage_months_missing"] == []
+    for template in ("bao-cao", "cong-van"):
+        text = render_text(template, context, None)
+        assert ("đủ các tháng trong kỳ (xét trên các tháng có tệp; chưa có tệp sinh hoạt của tháng 5/2026), "
+                "đạt") in text, template
+    (tmp_path / "du-lieu" / "2026-04" / "tai-khoan.csv").unlink()
+    text = render_text("bao-cao", build(analyse(config, Q2)), None)
+    assert "**3. Sử dụng thường xuyên.** Chưa có số liệu (chưa có tệp tài khoản của tháng 4/2026)." in text

@@ -52,6 +52,7 @@ class Analysis:
     unknown: set[str] = field(default_factory=set)  # figures that need an input or column not given
     notes: list[Problem] = field(default_factory=list)  # what the analysis itself had to decide
     months_missing: list[str] = field(default_factory=list)  # months of the period without an export
+    months_missing_by_kind: dict[str, list[str]] = field(default_factory=dict)  # 'usage', 'meetings' -> months
 
     @property
     def problems(self) -> list[Problem]:
@@ -418,8 +419,8 @@ def analyse(config: Config, period: Period, inputs: dict[str, str | None] | None
                              f"Số lần truy cập trong tệp tính cho cả kỳ, không cắt được ở ngày {period.end:%d/%m/%Y}: "
                              + ("sử dụng thường xuyên tính theo lần truy cập gần nhất." if "last_access" in
                                 data.usage.mapping else "số sử dụng thường xuyên là 'chưa có số liệu'.")))
-    crosscheck.note_unknown(data, unknown, notes)
-    crosscheck.note_stale(data, period, int(config.rules.get("stale_days", 20)), notes)
+    crosscheck.note_unknown(data, unknown, notes, period, sources.absent)
+    crosscheck.note_stale(data, period, int(config.rules.get("stale_days", 20)), notes, "meetings" in sources.monthly)
     active = crosscheck.active_by_rule(data, sources, tree, period, rules, config.rules.get("quarter_active", "every-month"),
                              unknown, notes)
     meeting_months = None
@@ -449,6 +450,7 @@ def analyse(config: Config, period: Period, inputs: dict[str, str | None] | None
     result = Analysis(period, config, data, tree, figures, targets, flags(figures, targets, strict, deadlines),
                       rounding, sources.paths, unknown=unknown, notes=notes)
     result.months_missing = sorted({m for months in sources.missing.values() for m in months})
+    result.months_missing_by_kind = {kind: list(months) for kind, months in sources.missing.items()}
     return result
 
 

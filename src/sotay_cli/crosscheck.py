@@ -70,7 +70,8 @@ RULE_WORDS = {"every-month": "sử dụng trong mọi tháng của kỳ", "any-m
               "last-month": "sử dụng trong tháng cuối kỳ"}
 
 
-def note_stale(data: Dataset, period: Period, stale_days: int, notes: list[Problem]) -> None:
+def note_stale(data: Dataset, period: Period, stale_days: int, notes: list[Problem],
+               meetings_monthly: bool = False) -> None:
     """An account export whose latest date is well before the end of its month (or period) is likely
     an old file, one whose latest date is well after it a file of a later period; accesses and
     activations after the end cannot tell whether the member used (or had) the app inside it. A
@@ -110,10 +111,10 @@ def note_stale(data: Dataset, period: Period, stale_days: int, notes: list[Probl
                                      f"{after} tài khoản có lần truy cập gần nhất sau ngày {end:%d/%m/%Y}: không biết "
                                      "có truy cập trong kỳ hay không, được tính là chưa sử dụng. Dùng tệp xuất đúng "
                                      "cuối kỳ."))
-    note_meetings_outside(data, period, notes)
+    note_meetings_outside(data, period, notes, meetings_monthly)
 
 
-def note_meetings_outside(data: Dataset, period: Period, notes: list[Problem]) -> None:
+def note_meetings_outside(data: Dataset, period: Period, notes: list[Problem], monthly: bool = False) -> None:
     """A meetings export with meetings but none, or under a tenth, in the period: said, with the months
     they are in (a file copied from another month would otherwise make every chi bộ's rate 0)."""
     start, end = pd.Timestamp(period.start), pd.Timestamp(period.end) + pd.Timedelta(days=1)
@@ -140,9 +141,10 @@ def note_meetings_outside(data: Dataset, period: Period, notes: list[Problem]) -
                     f"là tệp của {other}; chỉ {number(n - n_out)} buổi trong kỳ được tính.")
         notes.append(Problem(table.source, "meetings_outside_period", "warning", said[0].upper() + said[1:]))
     tables = data.meeting_tables()
-    if period.kind != "month" and len(tables) == 1 and "date" in tables[0].frame:
+    if period.kind != "month" and not monthly and len(tables) == 1 and "date" in tables[0].frame:
         # one file for a quarter or a year: a month with no meeting at all in it is likely missing from the
-        # export, and 'sinh hoạt đủ các tháng' then holds for no chi bộ
+        # export, and 'sinh hoạt đủ các tháng' then holds for no chi bộ (files per month: a month without
+        # its file is said by months_missing, and judged on the months that have one)
         when = tables[0].frame["date"]
         inside = when[(when >= start) & (when < end)]
         if len(inside):
@@ -292,14 +294,27 @@ def note_rejected(tables: list[Table], figures: str, notes: list[Problem]) -> No
                          f"có số liệu'. Kiểm tra tệp có đúng đơn vị, đúng kỳ không (sotay check {files})."))
 
 
-def note_unknown(data: Dataset, unknown: set[str], notes: list[Problem]) -> None:
+def note_unknown(data: Dataset, unknown: set[str], notes: list[Problem], period: Period | None = None,
+                 absent: dict[str, str] | None = None) -> None:
+    """Why figures are unknown. `absent`: the files a {period} path names for the period that are not there."""
+    absent = absent or {}
+
+    def missing(kind: str, code: str) -> None:
+        if kind in absent:  # configured per month, this one not exported yet
+            what = {"usage": "tài khoản ứng dụng", "meetings": "sinh hoạt chi bộ"}[kind]
+            notes.append(Problem(absent[kind], code, "warning",
+                                 f"Chưa có tệp {what} của {period.words} (không thấy {absent[kind]}): "
+                                 + MISSING_WORDS[kind].split(": ", 1)[1]))
+        else:
+            notes.append(Problem(data.members.source, code, "warning", MISSING_WORDS[kind]))
+
     if "installed" in unknown:
         if data.usage is None:  # else every row was left out: note_rejected says why
-            notes.append(Problem(data.members.source, "no_usage", "warning", MISSING_WORDS["usage"]))
+            missing("usage", "no_usage")
     elif "active" in unknown:
         notes.append(Problem(data.usage.source, "no_access_column", "warning", MISSING_WORDS["access"]))
     if "regular_meetings" in unknown:
         if not data.meeting_tables():
-            notes.append(Problem(data.members.source, "no_meetings", "warning", MISSING_WORDS["meetings"]))
+            missing("meetings", "no_meetings")
     elif "attendance_rate" in unknown:
         notes.append(Problem(data.meetings.source, "no_attendance_column", "warning", MISSING_WORDS["attendance"]))

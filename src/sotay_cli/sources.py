@@ -23,6 +23,9 @@ class Sources:
     files: dict[str, dict[str, str]] = field(default_factory=dict)
     monthly: set[str] = field(default_factory=set)  # kinds read one file per month
     missing: dict[str, list[str]] = field(default_factory=dict)  # kind -> months without a file
+    # kind -> the period's file its {period} path names but that is not there (usage, meetings): read
+    # without it, its figures unknown, as if not configured; a roster not there stays an error
+    absent: dict[str, str] = field(default_factory=dict)
 
     def single(self, kind: str) -> str | None:
         """The one file of `kind` (the latest month's when read per month)."""
@@ -57,13 +60,20 @@ def resolve(config, period: Period, given: dict[str, str | None] | None = None) 
         if not pattern:
             continue
         own = config.input_path(kind, period.label)
-        if "{period}" not in pattern or period.kind == "month" or own == "-" or Path(own).exists():
+        by_period = "{period}" in pattern and own != "-"
+        if not by_period or period.kind == "month" or Path(own).exists():
+            if by_period and kind in MONTHLY and not Path(own).exists():
+                sources.absent[kind] = own  # this month's export is not there yet
+                continue
             sources.files[kind] = {period.label: own}
             continue
         found = {m: config.input_path(kind, m) for m in months}
         present = {m: p for m, p in found.items() if Path(p).exists()}
-        if not present:  # nothing per month either: name the period's own file in the error
-            sources.files[kind] = {period.label: own}
+        if not present:  # nothing per month either
+            if kind in MONTHLY:
+                sources.absent[kind] = own
+            else:  # the roster's, the units': named in the error
+                sources.files[kind] = {period.label: own}
             continue
         if kind in MONTHLY:
             sources.files[kind] = present

@@ -142,6 +142,9 @@ def build(analysis, date: dt.date | None = None, extra: dict | None = None) -> d
         "problems": {"duplicate_cards": analysis.duplicate_cards},
         "active_rule": active_rule_words(analysis),
         "months_missing": [{"label": m, "words": month_words(m)} for m in analysis.months_missing],
+        # per kind: a sentence on regular use names the usage files missing, one on meetings the meetings'
+        "usage_months_missing": [month_words(m) for m in analysis.months_missing_by_kind.get("usage", [])],
+        "meetings_months_missing": [month_words(m) for m in analysis.months_missing_by_kind.get("meetings", [])],
         "active_unknown_reason": active_unknown_reason(analysis),
         "unknown_parts": unknown_parts(analysis),
     } | (extra or {})
