@@ -116,6 +116,12 @@ def test_docx_appendix_lists_every_chi_bo_and_the_totals(cong_van):
     assert [r.cells[1].text for r in rows[-2:]] == ["Trong đó: khối cơ quan nhà nước", "Trong đó: khối lực lượng vũ trang"]
     assert total[1] == "Tổng cộng" and total[2] == "1.920" and total[4] == "1.687" and total[5] == "87,86%"
     assert "<w:tblHeader/>" in rows[0]._tr.xml
+    # the meeting rate is over the chi bộ given that target: 36 of 38, said under the table (and in Excel)
+    note = ("tỷ lệ chi bộ sinh hoạt trên ứng dụng tính trên các chi bộ được giao chỉ tiêu (không tính 2 chi bộ lực "
+            "lượng vũ trang).")
+    assert any(p.text.endswith(note) for p in doc.paragraphs)
+    sheet = openpyxl.load_workbook(cong_van / "phu-luc-2026-06.xlsx").worksheets[0]
+    assert any(isinstance(c.value, str) and c.value.endswith(note) for r in sheet.iter_rows() for c in r)
 
 
 def test_xlsx_appendix_layout(cong_van):
@@ -382,3 +388,20 @@ def test_drafts_never_say_every_target_is_met_over_unknown_figures(tmp_path):
                 "số liệu trong kỳ.") in text, template
         # both chi bộ at 100%: none is 'leading' over the others, none 'lowest'
         assert "cao nhất" not in text and "Dẫn đầu" not in text and "thấp nhất" not in text
+
+
+def test_a_unit_with_its_own_target_says_it_beside_its_shortfall():
+    """The công văn states 'đạt 95% số đảng viên' for all; a state agency's shortfall was counted to its own
+    100% without saying so ('40,82% (còn thiếu 29 đảng viên)' could not be checked against 95%)."""
+    from sotay_cli.analysis import analyse
+    from sotay_cli.config import load_config
+    from sotay_cli.periods import parse_period
+    from sotay_cli.render.context import build
+
+    context = build(analyse(load_config("sample_data/sotay.toml"), parse_period("2026-06")))
+    shorts = {f["metric"]: f["short"] for u in context["below"] for f in u["flags"] if f["target"] == 1.0}
+    own = [f for u in context["below"] for f in u["flags"] if f["metric"] == "active_rate"]
+    assert {f["target"] for f in own} == {0.95, 1.0}  # the sample has both
+    for f in own:
+        assert ("chỉ tiêu 100%, còn thiếu" in f["short"]) == (f["target"] == 1.0), f["short"]
+    assert shorts

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..fmt import round_rate
+from ..fmt import number, round_rate
 from ..domain import LEVEL_NAMES, LEVEL_OPTIONS, LEVEL_PLURALS  # noqa: F401 (re-exported for render/)
 
 
@@ -106,3 +106,15 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
             out[column] = out[column].map(safe_text)
     return out
+
+
+def appendix_note(chi_bo: int, chi_bo_in_target: int) -> str:
+    """The line under an appendix table: what a red cell means and what each rate is taken over; the chi bộ
+    given no meeting target (armed forces) are said, else 129 of 176 would read as 74,14%."""
+    note = ("Ô nền đỏ: dưới chỉ tiêu. Tỷ lệ tính trên số đảng viên đang sinh hoạt (không tính đảng viên miễn sinh "
+            "hoạt)")
+    left = int(chi_bo) - int(chi_bo_in_target)
+    if left > 0:
+        note += (f"; tỷ lệ chi bộ sinh hoạt trên ứng dụng tính trên các chi bộ được giao chỉ tiêu (không tính "
+                 f"{number(left)} chi bộ lực lượng vũ trang)")
+    return note + "."

@@ -10,7 +10,7 @@ import datetime as dt
 import pandas as pd
 
 from ..domain import CHI_BO, TINH, XA
-from ..fmt import number, percent
+from ..fmt import number, percent, target_percent
 from ..metrics import RATES
 from ..org import DEFAULT_ROOT
 from ..periods import month_words
@@ -103,7 +103,8 @@ def build(analysis, date: dt.date | None = None, extra: dict | None = None) -> d
     # the flags' wording only for the units a document names; a province has 12,000 chi bộ
     worded = set(base.index) | {root}
     unit_dicts, flags = analysis.unit_and_flag_dicts()
-    units = {u["id"]: _unit(u, analysis.rounding, u["id"] in worded) for u in unit_dicts}
+    general = next((u["targets"] for u in unit_dicts if u["id"] == root), {})
+    units = {u["id"]: _unit(u, analysis.rounding, u["id"] in worded, general) for u in unit_dicts}
     listed = [units[name] for name in base.index]
     chi_bo = [units[name] for name in analysis.figures.index[analysis.figures["level"] == CHI_BO]]
     ranked = [u for u in chi_bo if u["installed_rate"] is not None]
@@ -195,20 +196,25 @@ def active_rule_words(analysis) -> str | None:
             "last-month": f"Đảng viên sử dụng thường xuyên trong {span} tính theo tháng cuối {span}."}[rule]
 
 
-def _unit(u: dict, rounding: str, worded: bool = True) -> dict:
+def _unit(u: dict, rounding: str, worded: bool = True, general: dict | None = None) -> dict:
     if not u["flags"]:
         return u
     flags = sorted(u["flags"], key=lambda f: METRIC_ORDER.index(f["metric"]))
-    return u | {"flags": [_flag(f, rounding) if worded else f for f in flags]}
+    return u | {"flags": [_flag(f, rounding, general) if worded else f for f in flags]}
 
 
-def _flag(f: dict, rounding: str = "half-up") -> dict:
-    """A flag with its metric's label and `short`: 'tỷ lệ cài đặt 89,29% (còn thiếu 2 đảng viên)'."""
+def _flag(f: dict, rounding: str = "half-up", general: dict | None = None) -> dict:
+    """A flag with its metric's label and `short`: 'tỷ lệ cài đặt 89,29% (còn thiếu 2 đảng viên)'; with the
+    unit's own target when it is not the one the draft states for all (`general`, the root's): 'tỷ lệ sử dụng
+    thường xuyên 40,82% (chỉ tiêu 100%, còn thiếu 29 đảng viên)', so the shortfall can be checked."""
     label = METRIC_LABELS[f["metric"]]
+    own = general is not None and general.get(f["metric"]) is not None and f.get("target") is not None \
+        and abs(f["target"] - general[f["metric"]]) > 1e-12
+    target = f"chỉ tiêu {target_percent(f['target'])}, " if own else ""
     if f["metric"] == "meeting_rate" and f["level"] == CHI_BO:
         short = f["message"]
     else:
-        short = f"{label} {percent(f['value'], mode=rounding)} (còn thiếu {number(f['gap'])} {f['gap_unit']})"
+        short = f"{label} {percent(f['value'], mode=rounding)} ({target}còn thiếu {number(f['gap'])} {f['gap_unit']})"
         if f.get("deadline_text"):
-            short = f"{label} {percent(f['value'], mode=rounding)} ({f['deadline_text']})"
+            short = f"{label} {percent(f['value'], mode=rounding)} ({target}{f['deadline_text']})"
     return f | {"label": label, "short": short}

@@ -26,7 +26,7 @@ from docx.shared import Cm, Mm, Pt
 
 from ..atomic import staged
 from ..fmt import number, percent, points
-from .columns import COLUMN_BY_KEY
+from .columns import COLUMN_BY_KEY, appendix_note
 from .draft import Draft, runs
 
 FONT = "Times New Roman"
@@ -233,8 +233,8 @@ def _appendix(doc, draft: Draft, appendix: Appendix) -> None:
     para(doc, appendix.subtitle, 13, italic=True)
     p = doc.add_paragraph()
     p._p.addnext(parse_xml(_table_xml(appendix)))
-    note = para(doc, "Ô nền đỏ: dưới chỉ tiêu. Tỷ lệ tính trên số đảng viên đang sinh hoạt (không tính đảng viên "
-                 "miễn sinh hoạt).", 11, italic=True, align=WD_ALIGN_PARAGRAPH.LEFT)
+    note = para(doc, appendix_note(appendix.total["chi_bo"], appendix.total["chi_bo_in_target"]), 11, italic=True,
+                align=WD_ALIGN_PARAGRAPH.LEFT)
     note.paragraph_format.space_before = Pt(6)
 
 

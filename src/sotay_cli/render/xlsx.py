@@ -19,7 +19,7 @@ from ..atomic import staged
 from ..fmt import number, round_rates
 from ..domain import CHI_BO, CO_SO, XA
 from ..problems import Problem
-from .columns import LEVEL_PLURALS, formula_like, with_history
+from .columns import LEVEL_PLURALS, appendix_note, formula_like, with_history
 
 FONT = "Times New Roman"
 CELL_LIMIT = 32_767  # UTF-16 units in one Excel cell
@@ -195,8 +195,8 @@ def _sheet(book, styles, analysis, figures, columns, groups, level: str, title: 
         ws.merge_range(row, 0, row, 1, f"Trong đó: {GROUP_LABELS[key].lower()}", styles["text"])
         _cells_row(ws, row, [_figure_cells(group[c.key], None, c, rounding, styles) if c.key in group
                              else ([None], [styles["text"]]) for c in columns])
-    ws.write_string(row + 2, 0, "Ô tô đỏ: dưới chỉ tiêu. Tỷ lệ tính trên số đảng viên đang sinh hoạt; "
-                    "đảng viên miễn sinh hoạt không tính vào mẫu số.", styles["note"])
+    root = figures.loc[analysis.root]
+    ws.write_string(row + 2, 0, appendix_note(root["chi_bo"], root["chi_bo_in_target"]), styles["note"])
     ws.set_column(0, 0, 5)
     ws.set_column(1, 1, 50)
     ws.set_column(2, last, 11)
