@@ -706,3 +706,22 @@ def test_figures_to_an_earlier_day_never_replace_the_whole_month(tmp_path):
     assert "Đã thay" in stats("2026-06").stderr
     stored = json.loads(runner.invoke(app, ["history", "-f", "json", *SAMPLE]).stdout)
     assert [(r["period"], r["end"]) for r in stored] == [("2026-06", "2026-06-30")]
+
+
+def test_a_draft_to_a_day_compares_only_the_rate_installed_and_is_named_by_its_day(tmp_path):
+    """Half of June's use set against all of May's read 'giảm 11,34 điểm phần trăm'; and the draft to 15/06
+    was written over the month's own files (same names)."""
+    assert runner.invoke(app, ["stats", "-p", "2026-05", "-f", "csv", *SAMPLE]).exit_code == 0
+    result = runner.invoke(app, ["report", "-p", "2026-06-15", "-f", "md,xlsx", "-o", str(tmp_path), *SAMPLE])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "2026-06-15").iterdir()) == [
+        "bieu-do-2026-06-15.png", "cong-van-2026-06-15.md", "phu-luc-2026-06-15.xlsx"]
+    text = (tmp_path / "2026-06-15" / "cong-van-2026-06-15.md").read_text(encoding="utf-8")
+    compared = text.split("So với tháng 5 năm 2026, ", 1)[1].split(".", 1)[0]
+    assert compared.startswith("tỷ lệ cài đặt") and "sử dụng" not in compared
+    sheet = openpyxl.load_workbook(tmp_path / "2026-06-15" / "phu-luc-2026-06-15.xlsx").worksheets[0]
+    headers = [c.value for c in sheet[4]]
+    active_change = headers.index(next(h for h in headers if h and h.startswith("Tăng, giảm tỷ lệ sử dụng")))
+    installed_change = headers.index(next(h for h in headers if h and h.startswith("Tăng, giảm tỷ lệ cài đặt")))
+    rows = list(sheet.iter_rows(min_row=6, max_row=10, values_only=True))
+    assert all(r[active_change] == "—" for r in rows) and all(isinstance(r[installed_change], (int, float)) for r in rows)

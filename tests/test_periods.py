@@ -146,7 +146,7 @@ def test_the_draft_says_tinh_den_ngay_and_refuses_a_date_before_it(tmp_path):
     result = runner.invoke(app, ["report", "-p", "2026-06-20", "--ngay", "20/06/2026", "-o", str(tmp_path),
                                  "-f", "md", "--no-history", *sample])
     assert result.exit_code == 0, result.output
-    text = (tmp_path / "2026-06" / "cong-van-2026-06.md").read_text(encoding="utf-8")
+    text = (tmp_path / "2026-06-20" / "cong-van-2026-06-20.md").read_text(encoding="utf-8")  # not the month's name
     assert "Tính đến ngày 20/06/2026" in text
     early = runner.invoke(app, ["report", "-p", "2026-06", "--ngay", "16/06/2026", "-o", str(tmp_path / "b"),
                                 "-f", "md", "--no-history", *sample])

@@ -561,16 +561,27 @@ class Comparison:
     previous_rates: pd.DataFrame  # unit x rate, NaN where unknown
     year_rates: pd.DataFrame
     series: pd.DataFrame  # the organisation's periods of this kind up to this one: SERIES_COLUMNS and rates
+    # figures taken to a day before the period's end: use and meetings over half a month are no change from
+    # a whole month's; only the rate installed (as at a day) compares
+    cut_short: bool = False
 
     def change(self, figures: pd.DataFrame, against: str = "previous", shown: str | None = None) -> pd.DataFrame:
-        """The rates of `figures` less those of the period before (or of the year before). With `shown` (the
-        rounding rule), the change as documents show it: between the rates as rounded there (fmt.shown_change)."""
+        """The rates of `figures` less those of the period before (or of the year before), unknown (NaN) for
+        the rates over the period when it is cut short. With `shown` (the rounding rule), the change as
+        documents show it: between the rates as rounded there (fmt.shown_change)."""
         before = (self.previous_rates if against == "previous" else self.year_rates).reindex(figures.index)
         if shown is None:
-            return figures[list(RATES)] - before[list(RATES)]
-        return pd.DataFrame({r: fmt.shown_change(figures[r].to_numpy(dtype="float64", na_value=np.nan),
-                                                 before[r].to_numpy(dtype="float64", na_value=np.nan), shown)
-                             for r in RATES}, index=figures.index)
+            out = figures[list(RATES)] - before[list(RATES)]
+        else:
+            out = pd.DataFrame({r: fmt.shown_change(figures[r].to_numpy(dtype="float64", na_value=np.nan),
+                                                    before[r].to_numpy(dtype="float64", na_value=np.nan), shown)
+                                for r in RATES}, index=figures.index)
+        if self.cut_short:
+            out[[r for r in RATES if r not in STOCK_RATES]] = np.nan
+        return out
+
+
+STOCK_RATES = ("installed_rate",)  # a state at a day; the others count what happened over the period
 
 
 # what a comparison keeps of each stored period: enough to give its rates (forecasts, charts, changes)
@@ -621,7 +632,7 @@ def compare(con: sqlite3.Connection | None, analysis) -> Comparison:
 
     prev, year = period.previous(), period.year_before()
     return Comparison(prev if prev.label in labels else None, year if year.label in labels else None,
-                      rates(prev), rates(year), series)
+                      rates(prev), rates(year), series, period.cut_short)
 
 
 def read_comparison(path: Path, analysis) -> Comparison:

@@ -39,6 +39,15 @@ class Period:
         return self.end < self.full_end
 
     @property
+    def file_label(self) -> str:
+        """The label output files are named by: the period's, or with the day the figures are taken to when
+        cut short (2026-06-15, 2026-Q2-den-2026-05-15), so that a mid-month draft never takes the place of
+        the month's own."""
+        if not self.cut_short:
+            return self.label
+        return self.end.isoformat() if self.kind == "month" else f"{self.label}-den-{self.end.isoformat()}"
+
+    @property
     def months(self) -> list[pd.Period]:
         return list(pd.period_range(self.start, self.end, freq="M"))
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
+import pandas as pd
+
 from .analysis import Analysis
 from .problems import InputError
 from .atomic import atomic_path
@@ -102,7 +104,7 @@ def history_context(analysis: Analysis) -> dict:
         if label is None or root not in before.index:
             return None, None
         delta = c.change(analysis.figures, against, shown=analysis.rounding).loc[root]  # as the page shows it
-        return {"label": label.label, "words": label.words}, {r: float(v) for r, v in delta.items()}
+        return {"label": label.label, "words": label.words}, {r: None if pd.isna(v) else float(v) for r, v in delta.items()}
 
     previous, change = changes(c.previous_rates, c.previous, "previous")
     year_before, change_year = changes(c.year_rates, c.year_before, "year_before")
@@ -125,7 +127,7 @@ def write_chart(analysis: Analysis, path: Path, into: Path | None = None) -> Pat
 
 
 def chart_path(analysis: Analysis, folder: Path) -> Path:
-    return folder / f"bieu-do-{analysis.period.label}.png"
+    return folder / f"bieu-do-{analysis.period.file_label}.png"
 
 
 def check_date(analysis: Analysis, issued: dt.date | None) -> None:
@@ -159,7 +161,7 @@ def write_report(analysis: Analysis, options: ReportOptions,
     error or a Ctrl-C on the way leaves the files of before (or none), never a draft without its appendix.
     """
     check_date(analysis, options.date)
-    paths = output_paths(analysis.period.label, options)
+    paths = output_paths(analysis.period.file_label, options)
     existing = [p for p in paths.values() if p.exists()]
     if existing and not options.force:
         raise ReportExists(existing)

@@ -71,7 +71,7 @@ def report(
     if unnamed(result.config, result.root):
         err.print(f"[yellow]Cảnh báo:[/yellow] {escape(UNNAMED)}.", highlight=False)
     options = ReportOptions(template, chosen, out_dir, force, issued, doc_number)
-    outputs(force, output_paths(result.period.label, options).values(), result)
+    outputs(force, output_paths(result.period.file_label, options).values(), result)
     try:
         with progress("Đang soạn văn bản…") as status:
             step = (lambda message: status.update(message)) if hasattr(status, "update") else (lambda message: None)
@@ -146,7 +146,7 @@ def followup(
     from ..report import ReportExists
 
     result = inputs.analyse()
-    outputs(force, output_paths(result.period.label, out_dir), result)
+    outputs(force, output_paths(result.period.file_label, out_dir), result)
     try:
         todo = followup_list(result, unit, mask_phone)
     except KeyError:

@@ -243,7 +243,7 @@ def write_lists(analysis, todo: pd.DataFrame, out_dir: Path, force: bool = False
     off, the same rule as `sotay report`."""
     from ..report import ReportExists
 
-    paths = output_paths(analysis.period.label, out_dir)
+    paths = output_paths(analysis.period.file_label, out_dir)
     existing = [p for p in paths if p.exists()]
     if existing and not force:
         raise ReportExists(existing)
