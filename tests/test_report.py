@@ -405,3 +405,21 @@ def test_a_unit_with_its_own_target_says_it_beside_its_shortfall():
     for f in own:
         assert ("chỉ tiêu 100%, còn thiếu" in f["short"]) == (f["target"] == 1.0), f["short"]
     assert shorts
+
+
+def test_more_chi_bo_tied_at_the_top_than_a_draft_names_are_counted_not_picked(tmp_path):
+    """27 chi bộ at 100%: the công văn named three of them 'Dẫn đầu', unfair where the figures feed thi đua."""
+    members = tmp_path / "dv.csv"
+    rows = [f"09.{i:06d},N{i},Chi bộ thôn {i % 6},Đang sinh hoạt\r\n" for i in range(1, 25)]
+    members.write_text("Số thẻ đảng viên,Họ và tên,Chi bộ,Tình trạng\r\n" + "".join(rows), encoding="utf-8")
+    usage = tmp_path / "tk.csv"  # chi bộ 1-4 all installed, 5 and 0 half
+    installed = [i for i in range(1, 25) if i % 6 in (1, 2, 3, 4) or i % 12 == 5 or i % 12 == 0]
+    usage.write_text("Số thẻ ĐV,Trạng thái,Lần truy cập gần nhất\r\n"
+                     + "".join(f"09.{i:06d},Đã kích hoạt,20/06/2026\r\n" for i in installed), encoding="utf-8")
+    for template, said in (("cong-van", "Có 4 chi bộ cùng dẫn đầu về tỷ lệ cài đặt, đạt 100,00%."),
+                           ("bao-cao", "Có 4 chi bộ cùng có tỷ lệ cài đặt cao nhất, đạt 100,00%.")):
+        result = runner.invoke(app, ["report", "-p", "2026-06", "-t", template, "-f", "md", "--no-history",
+                                     "--members", str(members), "--usage", str(usage), "-o", str(tmp_path / "out")])
+        assert result.exit_code == 0, result.output
+        text = (tmp_path / "out" / "2026-06" / f"{template}-2026-06.md").read_text(encoding="utf-8")
+        assert said in text, template

@@ -116,6 +116,11 @@ def build(analysis, date: dt.date | None = None, extra: dict | None = None) -> d
     named = {u["id"] for u in best}
     worst = [u for u in reversed(ranked[-BEST_WORST:])
              if u["installed_rate"] < min(1, max(rates)) and u["id"] not in named]
+    # more chi bộ than a draft names share the best (or the worst) rate as shown: a draft names none of them
+    # ('27 chi bộ cùng đạt 100,00%'), not three picked by name
+    shown = [percent(r, mode=analysis.rounding) for r in rates]
+    best_tied = shown.count(shown[0]) if best else 0
+    worst_tied = shown.count(shown[-1]) if worst else 0
     p = analysis.period
     strict = bool(analysis.config.rules.get("strict_targets", False))
     return {
@@ -131,6 +136,8 @@ def build(analysis, date: dt.date | None = None, extra: dict | None = None) -> d
         "below_chi_bo": [u for u in chi_bo if u["flags"]],
         "best": best,
         "worst": worst,
+        "best_tied": best_tied,
+        "worst_tied": worst_tied,
         "flags": flags,
         "metric_labels": METRIC_LABELS,
         "history": None,
