@@ -423,3 +423,24 @@ def test_more_chi_bo_tied_at_the_top_than_a_draft_names_are_counted_not_picked(t
         assert result.exit_code == 0, result.output
         text = (tmp_path / "out" / "2026-06" / f"{template}-2026-06.md").read_text(encoding="utf-8")
         assert said in text, template
+
+
+def test_a_province_draft_names_the_province_s_own_bodies(tmp_path):
+    """A Tỉnh ủy has no Ban Xây dựng Đảng: the province công văn named it, and closed on 'các chi bộ, đảng bộ
+    cơ sở' after being addressed to the đảng bộ trực thuộc."""
+    from sotay_cli.sample import Commune, write_sample
+
+    write_sample(tmp_path, Commune(members=3000, chi_bo=60, co_so=12, xa=4, seed=5), "csv")
+    (tmp_path / "sotay.toml").write_text(
+        '[organisation]\nroot = "Đảng bộ tỉnh Thử"\nlevel = "tinh"\nissuer = "TỈNH ỦY THỬ"\n[inputs]\n'
+        'members = "dang-vien.csv"\nusage = "tai-khoan.csv"\nmeetings = "sinh-hoat.csv"\n', encoding="utf-8")
+    for template in ("cong-van", "thong-bao"):
+        result = runner.invoke(app, ["report", "-p", "2026-06", "-t", template, "-f", "md", "--no-history",
+                                     "-o", str(tmp_path / "out"), "--config", str(tmp_path / "sotay.toml")])
+        assert result.exit_code == 0, result.output
+        text = (tmp_path / "out" / "2026-06" / f"{template}-2026-06.md").read_text(encoding="utf-8")
+        assert "Ban Xây dựng Đảng" not in text and "chi bộ, đảng bộ cơ sở trực thuộc" not in text, template
+        assert "Ban Tổ chức Tỉnh ủy" in text, template
+    cong_van = (tmp_path / "out" / "2026-06" / "cong-van-2026-06.md").read_text(encoding="utf-8")
+    assert "Đề nghị các đảng bộ trực thuộc nghiêm túc triển khai thực hiện./." in cong_van
+    assert "- Ủy ban Kiểm tra Tỉnh ủy, Ban Tổ chức Tỉnh ủy" in cong_van

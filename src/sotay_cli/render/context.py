@@ -66,6 +66,9 @@ def organisation(config, root: str, level: str | None = None) -> dict:
     is_board = issuer.upper().startswith("BAN ")
     whose = f"{committee} {place}" if is_board else title
     under = "Các đảng bộ trực thuộc" if level == TINH else "Các chi bộ, đảng bộ cơ sở trực thuộc"
+    # the bodies a draft names: a province has its Ban Tổ chức and Ủy ban Kiểm tra of the Tỉnh ủy, a xã its Ban
+    # Xây dựng Đảng; the organisations it directs are its đảng bộ, a xã's its chi bộ and đảng bộ cơ sở
+    subordinates = "các đảng bộ trực thuộc" if level == TINH else "các chi bộ, đảng bộ cơ sở"
     return {
         "name": root,
         "level": level,
@@ -78,6 +81,11 @@ def organisation(config, root: str, level: str | None = None) -> dict:
         "archive": title if is_board else f"Văn phòng {committee}",
         "place": place,
         "code": org.get("code") or default_code,
+        "is_board": is_board,
+        "party_building": f"Ban Tổ chức {committee}" if level == TINH else "Ban Xây dựng Đảng",
+        "inspection": f"Ủy ban Kiểm tra {committee}" if level == TINH else "Ủy ban Kiểm tra",
+        "subordinates": subordinates,
+        "subordinates_title": subordinates[0].upper() + subordinates[1:],
     }
 
 
