@@ -197,3 +197,25 @@ def test_no_list_is_made_when_nobody_is_known_to_have_installed(tmp_path):
     assert "danh sách đôn đốc cần biết ai đã cài đặt, nhưng không dòng nào của tệp tài khoản" in \
         " ".join(result.stderr.split())
     assert not out.exists()
+
+
+def test_members_who_used_the_app_after_the_period_are_not_chased(tmp_path):
+    """An accounts file exported on 09/07: a member last in the app on 05/07 is counted not active in June (it
+    cannot be told), but was listed 'Đã cài đặt, chưa sử dụng trong kỳ' for a chi bộ to chase."""
+    members = tmp_path / "dv.csv"
+    members.write_text(HEADER + "09.000001,Lê Văn A,Chi bộ thôn 1,Đang sinh hoạt\r\n"
+                       "09.000002,Trần Thị B,Chi bộ thôn 1,Đang sinh hoạt\r\n"
+                       "09.000003,Ngô Văn C,Chi bộ thôn 1,Đang sinh hoạt\r\n", encoding="utf-8")
+    usage = tmp_path / "tk.csv"
+    usage.write_text("Số thẻ ĐV,Trạng thái,Lần truy cập gần nhất\r\n09.000001,Đã kích hoạt,05/07/2026\r\n"
+                     "09.000002,Đã kích hoạt,20/06/2026\r\n", encoding="utf-8")
+    out = tmp_path / "bc"
+    result = runner.invoke(app, ["followup", "-p", "2026-06", "--members", str(members), "--usage", str(usage),
+                                 "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stderr.split())
+    assert "1 đảng viên truy cập ứng dụng sau ngày 30/06/2026 không có trong danh sách" in said
+    assert "1 đảng viên cần đôn đốc ở 1 chi bộ" in said
+    text = "\n".join(c.text for t in Document(str(out / "2026-06" / "doi-chieu-2026-06.docx")).tables
+                     for row in t.rows for c in row.cells)
+    assert "Ngô Văn C" in text and "Lê Văn A" not in text

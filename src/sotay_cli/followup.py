@@ -42,6 +42,9 @@ def followup_list(analysis, unit: str | None = None, mask_phone: bool = False) -
     # without the last access or the access count, nobody is known to be 'installed, not using': only
     # the members who have not installed are listed (never a member guessed idle)
     done = people["active" if use_known(analysis) else "installed"].to_numpy()
+    # an account last used after the period's end (an export made late) is counted not active, as it cannot
+    # be told; but it is in use: nobody need be sent to it, and listing it 'chưa sử dụng' would be a claim
+    done = done | (people["installed"].to_numpy() & used_after_end(analysis))
     todo = (people["eligible"].to_numpy() & ~done) | no_phone
     todo &= people["unit"].notna().to_numpy()
     rows = members.loc[todo]
@@ -71,6 +74,21 @@ def followup_list(analysis, unit: str | None = None, mask_phone: bool = False) -
     order = analysis.figures["order"]
     out = out.assign(_o=out["chi_bo"].map(order), _r=out["reason"] == NOT_ACTIVE)
     return out.sort_values(["_o", "_r", "name"]).drop(columns=["_o", "_r"]).reset_index(drop=True)
+
+
+def used_after_end(analysis) -> np.ndarray:
+    """Per roster row: whether the member's account was last used after the period's end."""
+    from .ingest.values import positions
+
+    members, usage = analysis.data.members.frame, analysis.data.usage.frame
+    out = np.zeros(len(members), dtype=bool)
+    if "last_access" not in usage or "card" not in members:
+        return out
+    at = positions(members["card"], usage["card"])
+    found = at >= 0
+    last = usage["last_access"].to_numpy(dtype="datetime64[ns]")[at[found]]
+    out[found] = last > np.datetime64(analysis.period.end, "ns") + np.timedelta64(1, "D") - np.timedelta64(1, "ns")
+    return out
 
 
 def use_known(analysis) -> bool:

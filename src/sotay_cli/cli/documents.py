@@ -141,7 +141,7 @@ def followup(
 
     Đây là lệnh duy nhất ghi tên đảng viên; giữ các tệp này như hồ sơ đảng viên.
     """
-    from ..followup import UNKNOWN_USE, followup_list, use_known
+    from ..followup import UNKNOWN_USE, followup_list, use_known, used_after_end
     from ..render.followup import output_paths, write_lists
     from ..report import ReportExists
 
@@ -156,6 +156,11 @@ def followup(
             paths = write_lists(result, todo, out_dir, force)
     except ReportExists as exc:
         raise fail(f"đã có tệp {', '.join(map(str, exc.paths))}; thêm --force để ghi đè.")
+    late = int(used_after_end(result).sum())
+    if late and use_known(result):
+        err.print(f"[yellow]Lưu ý:[/yellow] {number(late)} đảng viên truy cập ứng dụng sau ngày "
+                  f"{result.period.end:%d/%m/%Y} không có trong danh sách: họ đang sử dụng ứng dụng (số liệu của kỳ "
+                  "vẫn tính là chưa sử dụng, xem cảnh báo ở trên).", highlight=False)
     if not use_known(result):  # why is said above, in the usage file's own warning
         err.print(f"[yellow]Cảnh báo:[/yellow] {UNKNOWN_USE}: danh sách chỉ gồm đảng viên chưa cài đặt, kích hoạt.",
                   highlight=False)
