@@ -228,3 +228,18 @@ def test_drafts_say_which_months_the_meeting_figure_covers_and_name_the_usage_mo
     (tmp_path / "du-lieu" / "2026-04" / "tai-khoan.csv").unlink()
     text = render_text("bao-cao", build(analyse(config, Q2)), None)
     assert "**3. Sử dụng thường xuyên.** Chưa có số liệu (chưa có tệp tài khoản của tháng 4/2026)." in text
+
+
+def test_a_month_s_accounts_file_with_no_usable_row_is_a_missing_month_not_zero(tmp_path):
+    """June's accounts file with its header only, April's and May's with rows: the quarter read 0 installed
+    from June (and 0% regular use)."""
+    config = month_folders(tmp_path)
+    (tmp_path / "du-lieu" / "2026-06" / "tai-khoan.csv").write_text(
+        csv_text([["Số thẻ", "Trạng thái", "Ngày kích hoạt", "Lần truy cập gần nhất"]]), encoding="utf-8")
+    config.rules["quarter_active"] = "any-month"
+    a = analyse(config, Q2)
+    assert a.total()["installed"] == 6  # as at May, the latest month with a usable file
+    assert a.months_missing_by_kind["usage"] == ["2026-06"]
+    assert any(p.code == "usage_month_empty" and "tháng 6/2026" in p.message for p in a.notes)
+    config.rules["quarter_active"] = "every-month"
+    assert "active" in analyse(config, Q2).unknown  # June cannot be told

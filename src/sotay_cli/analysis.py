@@ -402,6 +402,18 @@ def analyse(config: Config, period: Period, inputs: dict[str, str | None] | None
     crosscheck.note_left(members, notes)
     if rules.smartphone_only:
         crosscheck.note_smartphone(members, notes)
+    # a month's accounts file of which no row could be used, beside months that have rows: a failed export,
+    # taken as a month without its file (not as a month when every account vanished)
+    empty = [m for m, t in data.usage_months.items() if not t.rows_used]
+    if empty and len(empty) < len(data.usage_months):
+        for m in empty:
+            del data.usage_months[m]
+            sources.files["usage"].pop(m, None)
+        data.usage = data.usage_months[max(data.usage_months)]
+        sources.missing["usage"] = sorted(set(sources.missing.get("usage", [])) | set(empty))
+        notes.append(Problem(data.usage.source, "usage_month_empty", "warning",
+                             f"Tệp tài khoản của {crosscheck.month_words(empty)} không có dòng nào dùng được: tính như "
+                             "tháng chưa có tệp (số đã cài đặt theo tháng gần nhất có tệp)."))
     # files read whose rows were all left out give no figure at all (unknown), not 0%
     usage_tables = list(data.usage_months.values()) or ([data.usage] if data.usage is not None else [])
     usage_gone = crosscheck.rejected_whole(usage_tables)

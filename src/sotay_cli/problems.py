@@ -107,6 +107,7 @@ CATALOGUE: dict[str, Kind] = {
     "meetings_outside_period": Kind("warning", "Sinh hoạt ngoài kỳ"),
     "meetings_month_empty": Kind("warning", "Tháng không có buổi sinh hoạt"),
     "members_left": Kind("warning", "Đảng viên đã chuyển đi, từ trần"),
+    "usage_month_empty": Kind("warning", "Tệp tài khoản của tháng không dùng được"),
     "accesses_not_cut": Kind("warning", "Số lần truy cập không cắt được theo ngày"),
     "attendance_capped": Kind("warning", "Số dự sinh hoạt vượt số đảng viên"),
     "smartphone_blank": Kind("warning", "Điện thoại thông minh để trống"),
