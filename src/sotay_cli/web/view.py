@@ -29,7 +29,8 @@ MAX_PROBLEMS = 300
 SEVERITY_WORDS = {"error": "Lỗi", "warning": "Cảnh báo", "info": "Lưu ý"}
 # problems whose message quotes members' names: the page says what is wrong without them
 _QUOTED_NAMES = {"card_conflict": re.compile(r"'[^']*' \((dòng [^)]*)\)")}
-UNKNOWN_CODES = ("no_usage", "no_access_column", "no_meetings", "no_attendance_column", "months_missing")
+UNKNOWN_CODES = ("no_usage", "no_access_column", "no_meetings", "no_attendance_column", "months_missing",
+                 "one_file_for_period", "accesses_not_cut", "rows_all_rejected", "usage_month_empty")
 HEADLINE = [("eligible", "Đảng viên đang sinh hoạt", "count"), ("installed", "Đã cài đặt, kích hoạt", "count"),
             ("installed_rate", "Tỷ lệ cài đặt", "rate"), ("active", "Sử dụng thường xuyên", "count"),
             ("active_rate", "Tỷ lệ sử dụng", "rate"), ("meeting_rate", "Chi bộ sinh hoạt trên ứng dụng", "rate")]
