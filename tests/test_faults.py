@@ -30,6 +30,14 @@ runner = CliRunner()
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample_data"
 SAMPLE = ["--config", str(SAMPLE_DIR / "sotay.toml")]
 USAGE = ["--usage", str(SAMPLE_DIR / "tai-khoan.xlsx")]
+
+
+def nobody_on_the_app(folder: Path) -> list[str]:
+    """An accounts file with the roster's first card not activated: nobody is on the app, and it is known
+    (the sample's accounts, none of them in these rosters, leave installation unknown: no list is made)."""
+    path = folder / "tk.csv"
+    path.write_text("Số thẻ ĐV,Trạng thái\r\n01.000001,Chưa kích hoạt\r\n", encoding="utf-8")
+    return ["--usage", str(path)]
 HEADER = "Số thẻ đảng viên,Họ và tên,Chi bộ,Tình trạng\r\n"
 
 
@@ -321,7 +329,7 @@ def test_a_200000_character_cell_reads_and_is_cut_only_in_xlsx(tmp_path):
     assert checked.exit_code in (0, 1), checked.output
     no_traceback(checked)
     assert load_table(members).frame["name"].str.len().max() == len(long_name)
-    result = runner.invoke(app, ["followup", "-p", "2026-06", "--members", str(members), *USAGE, "-o",
+    result = runner.invoke(app, ["followup", "-p", "2026-06", "--members", str(members), *nobody_on_the_app(tmp_path), "-o",
                                  str(tmp_path / "bc"), *SAMPLE])
     assert result.exit_code == 0, result.output
     book = tmp_path / "bc" / "2026-06" / "doi-chieu-2026-06.xlsx"
@@ -377,7 +385,7 @@ def test_xlsx_keeps_formula_like_text_as_written_under_the_quote_prefix(tmp_path
     for text in FORMULAS:
         assert text in cells and cells[text].quotePrefix and cells[text].data_type == "s"
     assert not any(isinstance(v, str) and v.startswith("'") for v in cells)
-    followup = runner.invoke(app, ["followup", "-p", "2026-06", "--members", str(members), *USAGE, "-o",
+    followup = runner.invoke(app, ["followup", "-p", "2026-06", "--members", str(members), *nobody_on_the_app(tmp_path), "-o",
                                    str(tmp_path / "bc")])
     assert followup.exit_code == 0, followup.output
     book = openpyxl.load_workbook(tmp_path / "bc" / "2026-06" / "doi-chieu-2026-06.xlsx")
@@ -396,7 +404,7 @@ TRICKY_UNITS = ["Chi bộ Tổng hợp", "Tổng Hợp", "Chi bộ 'Đoàn Kết
 def test_followup_sheet_names_are_valid_and_unique(tmp_path):
     members = roster(tmp_path / "dv.csv", [(f"01.{i:06d}", f"Đảng viên {i}", unit)
                                            for i, unit in enumerate(TRICKY_UNITS, 1)])
-    result = runner.invoke(app, ["followup", "-p", "2026-06", "--members", str(members), *USAGE, "-o",
+    result = runner.invoke(app, ["followup", "-p", "2026-06", "--members", str(members), *nobody_on_the_app(tmp_path), "-o",
                                  str(tmp_path / "bc")])
     assert result.exit_code == 0, result.output
     book = openpyxl.load_workbook(tmp_path / "bc" / "2026-06" / "doi-chieu-2026-06.xlsx")

@@ -285,7 +285,8 @@ def rejected_whole(tables: list[Table]) -> bool:
 def note_rejected(tables: list[Table], figures: str, notes: list[Problem]) -> None:
     """Why not one row of `tables` could be used, with the counts per reason."""
     why = sum((t.left_out for t in tables), Counter())
-    reasons = "; ".join(f"{number(n)} dòng {reason}" for reason, n in why.most_common())
+    reasons = "; ".join(f"{number(n)} {reason if reason.startswith('dòng ') else 'dòng ' + reason}"
+                        for reason, n in why.most_common())
     read = sum(t.rows_read for t in tables)
     files = " ".join(t.source for t in tables)
     whose = "của tệp" if len(tables) == 1 else f"của {len(tables)} tệp"
