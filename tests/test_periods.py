@@ -196,9 +196,6 @@ def test_a_quarter_read_from_one_meetings_file_names_the_months_without_meetings
 def test_a_month_whose_meetings_export_is_not_there_yet_is_read_without_it(tmp_path):
     """`du-lieu/{period}/sinh-hoat.csv` missing for May stopped every command for May ('không tìm thấy tệp'):
     now the meeting figures are unknown and a warning names the file; the accounts are still read."""
-    from sotay_cli.render.context import build
-    from sotay_cli.render.templating import render_text
-
     config = month_folders(tmp_path)
     (tmp_path / "du-lieu" / "2026-05" / "sinh-hoat.csv").unlink()
     a = analyse(config, parse_period("2026-05"))
