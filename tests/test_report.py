@@ -444,3 +444,22 @@ def test_a_province_draft_names_the_province_s_own_bodies(tmp_path):
     cong_van = (tmp_path / "out" / "2026-06" / "cong-van-2026-06.md").read_text(encoding="utf-8")
     assert "Đề nghị các đảng bộ trực thuộc nghiêm túc triển khai thực hiện./." in cong_van
     assert "- Ủy ban Kiểm tra Tỉnh ủy, Ban Tổ chức Tỉnh ủy" in cong_van
+
+
+def test_a_long_place_and_date_line_stays_on_one_line(tmp_path):
+    """'Xuân Trường, ngày 08 tháng 7 năm 2026' wrapped '2026' onto a line of its own at 14 pt."""
+    sample = Path(__file__).resolve().parents[1] / "sample_data"
+    (tmp_path / "sotay.toml").write_text('[organisation]\nroot = "Đảng bộ xã Xuân Trường"\n', encoding="utf-8")
+    sizes = {}
+    for config in (tmp_path / "sotay.toml", sample / "sotay.toml"):
+        out = tmp_path / config.parent.name
+        args = ["report", "-p", "2026-06", "-f", "docx", "--ngay", "08/07/2026", "--no-history", "-o", str(out),
+                "--config", str(config)]
+        if config.parent == tmp_path:
+            args += ["--members", str(sample / "dang-vien.xlsx")]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        right = Document(str(out / "2026-06" / "cong-van-2026-06.docx")).tables[0].rows[0].cells[1]
+        line = next(p for p in right.paragraphs if "ngày 08 tháng 7 năm 2026" in p.text)
+        sizes[line.text] = {r.font.size.pt for r in line.runs}
+    assert sizes == {"Xuân Trường, ngày 08 tháng 7 năm 2026": {13.0}, "Hoa Lộc, ngày 08 tháng 7 năm 2026": {14.0}}

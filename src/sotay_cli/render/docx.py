@@ -156,6 +156,9 @@ def _borderless_table(doc, widths_mm: list[float]):
 
 # --- the document -----------------------------------------------------------------------------------
 
+DATE_LINE_14PT = 34  # characters of the place-and-date line that fit its 90 mm column at 14 pt italic
+
+
 def _header_block(doc, draft: Draft) -> None:
     h = draft.header
     left_w = 75
@@ -170,7 +173,9 @@ def _header_block(doc, draft: Draft) -> None:
         para(left, draft.summary, 12, italic=True)
     para(right, "ĐẢNG CỘNG SẢN VIỆT NAM", 15, bold=True, underline=True)
     para(right, "", 14)
-    para(right, h.date_line(), 14, italic=True)
+    date = h.date_line()
+    # 'Xuân Trường, ngày 08 tháng 7 năm 2026' at 14 pt is wider than the column: 13 pt keeps it on one line
+    para(right, date, 14 if len(date) <= DATE_LINE_14PT else 13, italic=True)
     doc.add_paragraph()
 
 
