@@ -127,3 +127,24 @@ def test_a_meetings_file_with_no_data_row_says_none_was_held_and_an_empty_roster
     with contextlib.closing(sqlite3.connect(os.environ["SOTAY_HISTORY"])) as con:
         stored = history.periods(con)
     assert stored[["period", "units"]].values.tolist() == [["2026-06", 2]]  # the root and its chi bộ, kept
+
+
+def test_an_accounts_file_with_no_data_row_gives_unknown_figures_not_zero(tmp_path):
+    """An accounts export cut to its header is a failed export, not a commune where nobody installed: it
+    read 'có 0/1.920 đảng viên … đã cài đặt, đạt 0,00%' (a meetings file with its header only is another
+    matter: no meeting held)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from sotay_cli.cli import app
+
+    (tmp_path / "dv.csv").write_text("Số thẻ đảng viên,Họ và tên,Chi bộ,Tình trạng\r\n"
+                                     "09.000001,A,Chi bộ thôn Một,Đang sinh hoạt\r\n", encoding="utf-8")
+    (tmp_path / "tk.csv").write_text("Số thẻ ĐV,Trạng thái,Lần truy cập gần nhất\r\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["stats", "-p", "2026-06", "-f", "json", "--no-history", "--members",
+                                      str(tmp_path / "dv.csv"), "--usage", str(tmp_path / "tk.csv")])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["total"]["installed_rate"] is None
+    assert "tk.csv: Tệp không có dòng dữ liệu nào: số đã cài đặt, sử dụng là 'chưa có số liệu'" \
+        in " ".join(result.stderr.split())

@@ -463,3 +463,44 @@ def test_a_long_place_and_date_line_stays_on_one_line(tmp_path):
         line = next(p for p in right.paragraphs if "ngày 08 tháng 7 năm 2026" in p.text)
         sizes[line.text] = {r.font.size.pt for r in line.runs}
     assert sizes == {"Xuân Trường, ngày 08 tháng 7 năm 2026": {13.0}, "Hoa Lộc, ngày 08 tháng 7 năm 2026": {14.0}}
+
+
+def test_drafts_follow_the_targets_set(tmp_path):
+    """active_rate = false crashed the báo cáo and the thông báo ('không có tên active_rate'); the công văn said
+    '100% chi bộ' whatever the meeting target; with meeting_rate = false and no meetings file, a draft said
+    'chưa đánh giá được chỉ tiêu về sinh hoạt chi bộ', a target nobody set."""
+    sample = Path(__file__).resolve().parents[1] / "sample_data"
+    toml = (sample / "sotay.toml").read_text(encoding="utf-8")
+    toml = toml.replace("active_rate = 0.95\nmeeting_rate = 1.0", "active_rate = false\nmeeting_rate = false", 1)
+    toml = "\n".join(line for line in toml.splitlines() if not line.startswith("meetings ="))  # no meetings file
+    assert "active_rate = false" in toml and "sinh-hoat" not in toml
+    for name in ("dang-vien.xlsx", "tai-khoan.xlsx", "sinh-hoat.xlsx", "to-chuc.xlsx"):
+        (tmp_path / name).write_bytes((sample / name).read_bytes())
+    (tmp_path / "sotay.toml").write_text(toml, encoding="utf-8")
+    texts = {}
+    for template in ("bao-cao", "cong-van", "thong-bao"):
+        result = runner.invoke(app, ["report", "-p", "2026-06", "-t", template, "-f", "md", "--no-history",
+                                     "-o", str(tmp_path / "out"), "--config", str(tmp_path / "sotay.toml")])
+        assert result.exit_code == 0, result.output
+        texts[template] = (tmp_path / "out" / "2026-06" / f"{template}-2026-06.md").read_text(encoding="utf-8")
+    assert "phấn đấu tăng số đảng viên đang sinh hoạt sử dụng thường xuyên" in texts["bao-cao"]
+    assert "chưa đạt chỉ tiêu (cài đặt trên 95% số đảng viên). Cụ thể:" in texts["cong-van"]  # strict_targets
+    assert "Để hoàn thành các chỉ tiêu (cài đặt trên 95% số đảng viên)," in texts["thong-bao"]
+    assert all("100% chi bộ" not in t and "chưa đánh giá được" not in t for t in texts.values())
+
+
+def test_a_ban_to_chuc_never_names_itself_among_those_it_assigns(tmp_path):
+    from sotay_cli.sample import Commune, write_sample
+
+    write_sample(tmp_path, Commune(members=3000, chi_bo=60, co_so=12, xa=4, seed=5), "csv")
+    (tmp_path / "sotay.toml").write_text(
+        '[organisation]\nroot = "Đảng bộ tỉnh Thử"\nlevel = "tinh"\nissuer = "BAN TỔ CHỨC TỈNH ỦY"\n[inputs]\n'
+        'members = "dang-vien.csv"\nusage = "tai-khoan.csv"\nmeetings = "sinh-hoat.csv"\n', encoding="utf-8")
+    for template in ("cong-van", "thong-bao"):
+        result = runner.invoke(app, ["report", "-p", "2026-06", "-t", template, "-f", "md", "--no-history",
+                                     "-o", str(tmp_path / "out"), "--config", str(tmp_path / "sotay.toml")])
+        assert result.exit_code == 0, result.output
+        text = (tmp_path / "out" / "2026-06" / f"{template}-2026-06.md").read_text(encoding="utf-8")
+        receivers = [line for line in text.splitlines() if line.startswith("- ")]
+        assert not any(line.startswith("- Ban Tổ chức") for line in receivers), (template, receivers)
+    assert "**1. Ban Tổ chức Tỉnh ủy** chủ trì" in text  # the Ban itself takes the work it assigns

@@ -417,7 +417,7 @@ def analyse(config: Config, period: Period, inputs: dict[str, str | None] | None
     # files read whose rows were all left out give no figure at all (unknown), not 0%
     usage_tables = list(data.usage_months.values()) or ([data.usage] if data.usage is not None else [])
     usage_gone = crosscheck.rejected_whole(usage_tables)
-    meetings_gone = crosscheck.rejected_whole(data.meeting_tables())
+    meetings_gone = crosscheck.rejected_whole(data.meeting_tables(), empty_is_none=True)
     unknown = unknown_figures(set(data.usage.mapping) if data.usage is not None and not usage_gone else None,
                               set(data.meetings.mapping) if data.meetings is not None and not meetings_gone else None,
                               period.cut_short)

@@ -275,11 +275,14 @@ MISSING_WORDS = {
 }
 
 
-def rejected_whole(tables: list[Table]) -> bool:
-    """Whether files were read with rows of which none could be used (every chi bộ unknown, every card not
-    in the roster, a file of another commune): their figures are unknown, never 0. A file with no row under
-    its header says nothing happened (no meeting held): its figures are 0, and its own warning says so."""
-    return bool(tables) and sum(t.rows_read for t in tables) > 0 and not any(t.rows_used for t in tables)
+def rejected_whole(tables: list[Table], empty_is_none: bool = False) -> bool:
+    """Whether files were read of which no row could be used (every chi bộ unknown, every card not in the
+    roster, a file of another commune, or no row at all): their figures are unknown, never 0. With
+    `empty_is_none` (meetings), a file with no row under its header says nothing happened (no meeting held):
+    its figures are 0, and its own warning says so; an accounts file with no row is a failed export."""
+    if empty_is_none and not sum(t.rows_read for t in tables):
+        return False
+    return bool(tables) and not any(t.rows_used for t in tables)
 
 
 def note_rejected(tables: list[Table], figures: str, notes: list[Problem]) -> None:
@@ -288,11 +291,13 @@ def note_rejected(tables: list[Table], figures: str, notes: list[Problem]) -> No
     reasons = "; ".join(f"{number(n)} {reason if reason.startswith('dòng ') else 'dòng ' + reason}"
                         for reason, n in why.most_common())
     read = sum(t.rows_read for t in tables)
-    files = " ".join(t.source for t in tables)
+    files = " ".join(f'"{t.source}"' if " " in t.source else t.source for t in tables)
     whose = "của tệp" if len(tables) == 1 else f"của {len(tables)} tệp"
+    said = (f"Không dòng nào trong {number(read)} dòng {whose} dùng được ({reasons})" if read else
+            f"Tệp không có dòng dữ liệu nào")
     notes.append(Problem(tables[0].source, "rows_all_rejected", "warning",
-                         f"Không dòng nào trong {number(read)} dòng {whose} dùng được ({reasons}): {figures} là 'chưa "
-                         f"có số liệu'. Kiểm tra tệp có đúng đơn vị, đúng kỳ không (sotay check {files})."))
+                         f"{said}: {figures} là 'chưa có số liệu'. Kiểm tra tệp có đúng đơn vị, đúng kỳ không (sotay "
+                         f"check {files})."))
 
 
 def note_unknown(data: Dataset, unknown: set[str], notes: list[Problem], period: Period | None = None,

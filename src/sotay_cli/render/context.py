@@ -6,6 +6,7 @@ Every name here is listed in the README; template authors rely on them, so renam
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pandas as pd
 
@@ -101,7 +102,11 @@ def _sentence_case(upper: str) -> str:
         else:
             in_kind = False
             out.append(word.capitalize())
-    return " ".join(out)
+    text = " ".join(out)
+    # the names of a province's bodies, as written: 'Ban Tổ chức Tỉnh ủy', 'Văn phòng Thành ủy'
+    for written in ("Ban Tổ chức", "Ban Thường vụ", "Đảng ủy", "Tỉnh ủy", "Thành ủy"):
+        text = re.sub(rf"\b{written}\b", written, text, flags=re.IGNORECASE)
+    return text
 
 
 def build(analysis, date: dt.date | None = None, extra: dict | None = None) -> dict:
@@ -154,7 +159,12 @@ def build(analysis, date: dt.date | None = None, extra: dict | None = None) -> d
                   "meetings": "regular_meetings" not in analysis.unknown},
         "counts": analysis.counts(),
         "groups": analysis.group_dicts(),
-        "target_text": {m: target_words(t, strict) for m, t in units[root]["targets"].items()},
+        # a metric without a target reads 'tăng số' where a draft says 'phấn đấu … sử dụng thường xuyên'
+        "target_text": {m: "tăng số" for m in METRIC_LABELS} | {m: target_words(t, strict)
+                                                                for m, t in units[root]["targets"].items()},
+        "targets_said": targets_said(units[root]["targets"], strict),
+        "target_share": {m: "" for m in METRIC_LABELS} | {m: target_percent(t)
+                                                          for m, t in units[root]["targets"].items()},
         "problems": {"duplicate_cards": analysis.duplicate_cards},
         "active_rule": active_rule_words(analysis),
         "months_missing": [{"label": m, "words": month_words(m)} for m in analysis.months_missing],
@@ -162,19 +172,37 @@ def build(analysis, date: dt.date | None = None, extra: dict | None = None) -> d
         "usage_months_missing": [month_words(m) for m in analysis.months_missing_by_kind.get("usage", [])],
         "meetings_months_missing": [month_words(m) for m in analysis.months_missing_by_kind.get("meetings", [])],
         "active_unknown_reason": active_unknown_reason(analysis),
-        "unknown_parts": unknown_parts(analysis),
+        "unknown_parts": unknown_parts(analysis, units[root]["targets"]),
     } | (extra or {})
 
 
-def unknown_parts(analysis) -> list[str]:
-    """The targets a draft cannot judge for want of figures, in words: never 'đều đạt chỉ tiêu' over them."""
+def targets_said(targets: dict, strict: bool = False) -> str:
+    """The root's targets in one phrase, only those set: 'cài đặt, sử dụng thường xuyên đạt 95% số đảng viên;
+    100% chi bộ sinh hoạt trên ứng dụng'."""
+    parts = []
+    installed, active = targets.get("installed_rate"), targets.get("active_rate")
+    if installed is not None and active is not None and abs(installed - active) < 1e-12:
+        parts.append(f"cài đặt, sử dụng thường xuyên {target_words(installed, strict)} số đảng viên")
+    else:
+        if installed is not None:
+            parts.append(f"cài đặt {target_words(installed, strict)} số đảng viên")
+        if active is not None:
+            parts.append(f"sử dụng thường xuyên {target_words(active, strict)} số đảng viên")
+    if targets.get("meeting_rate") is not None:
+        parts.append(f"{target_percent(targets['meeting_rate'])} chi bộ sinh hoạt trên ứng dụng")
+    return "; ".join(parts)
+
+
+def unknown_parts(analysis, targets: dict) -> list[str]:
+    """The targets set that a draft cannot judge for want of figures, in words: never 'đều đạt chỉ tiêu' over
+    them (a target not set is not 'chưa đánh giá được')."""
     u = analysis.unknown
     parts = []
-    if "installed" in u:
-        parts.append("cài đặt, sử dụng ứng dụng")
-    elif "active" in u:
+    if "installed" in u and "installed_rate" in targets:
+        parts.append("cài đặt, sử dụng ứng dụng" if "active_rate" in targets else "cài đặt ứng dụng")
+    elif "active" in u and "active_rate" in targets:
         parts.append("sử dụng thường xuyên")
-    if "meeting_rate" in u:
+    if "meeting_rate" in u and "meeting_rate" in targets:
         parts.append("sinh hoạt chi bộ trên ứng dụng")
     return parts
 
