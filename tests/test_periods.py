@@ -240,3 +240,20 @@ def test_a_month_s_accounts_file_with_no_usable_row_is_a_missing_month_not_zero(
     assert any(p.code == "usage_month_empty" and "tháng 6/2026" in p.message for p in a.notes)
     config.rules["quarter_active"] = "every-month"
     assert "active" in analyse(config, Q2).unknown  # June cannot be told
+
+
+def test_flag_for_cron_fails_while_the_period_s_export_is_not_there(tmp_path):
+    """`flag --fail-on-flag` exited 0 ('no unit below target') when this month's meetings file had not
+    arrived: a cron job took it for 'every target met'."""
+    month_folders(tmp_path)  # the files; the config is written below, as a user's
+    (tmp_path / "sotay.toml").write_text(
+        '[organisation]\nroot = "Đảng bộ xã T"\n[inputs]\nmembers = "du-lieu/dang-vien.csv"\n'
+        'usage = "du-lieu/{period}/tai-khoan.csv"\nmeetings = "du-lieu/{period}/sinh-hoat.csv"\n'
+        '[targets]\ninstalled_rate = 0.1\nactive_rate = 0.1\nmeeting_rate = 1.0\n', encoding="utf-8")
+    args = ["flag", "-p", "2026-05", "--fail-on-flag", "-f", "csv", "--no-history", "--config",
+            str(tmp_path / "sotay.toml")]
+    assert runner.invoke(app, args).exit_code == 0  # every target met, every file there
+    (tmp_path / "du-lieu" / "2026-05" / "sinh-hoat.csv").unlink()
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert "chưa xét được mọi chỉ tiêu, thoát mã 1 (--fail-on-flag)" in " ".join(result.stderr.split())

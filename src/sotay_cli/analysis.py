@@ -53,6 +53,7 @@ class Analysis:
     notes: list[Problem] = field(default_factory=list)  # what the analysis itself had to decide
     months_missing: list[str] = field(default_factory=list)  # months of the period without an export
     months_missing_by_kind: dict[str, list[str]] = field(default_factory=dict)  # 'usage', 'meetings' -> months
+    absent: dict[str, str] = field(default_factory=dict)  # kind -> the period's file its {period} path names, not there
 
     @property
     def problems(self) -> list[Problem]:
@@ -463,6 +464,7 @@ def analyse(config: Config, period: Period, inputs: dict[str, str | None] | None
                       rounding, sources.paths, unknown=unknown, notes=notes)
     result.months_missing = sorted({m for months in sources.missing.values() for m in months})
     result.months_missing_by_kind = {kind: list(months) for kind, months in sources.missing.items()}
+    result.absent = dict(sources.absent)
     return result
 
 

@@ -109,7 +109,14 @@ def flag(
     else:
         emit(render.flags_csv(result, flags), output)
     store_history(result, not no_history)
-    finish(result, strict, flagged=fail_on_flag and bool(flags))
+    # a cron check: this period's export not there yet is no 'every unit at target'
+    waiting = fail_on_flag and bool(result.absent) and not flags
+    if waiting:
+        from rich.markup import escape
+
+        err.print(f"[yellow]Cảnh báo:[/yellow] chưa có tệp {escape(', '.join(result.absent.values()))}: chưa xét được "
+                  "mọi chỉ tiêu, thoát mã 1 (--fail-on-flag).", highlight=False)
+    finish(result, strict, flagged=fail_on_flag and (bool(flags) or waiting))
 
 
 @command()
