@@ -725,3 +725,24 @@ def test_a_draft_to_a_day_compares_only_the_rate_installed_and_is_named_by_its_d
     installed_change = headers.index(next(h for h in headers if h and h.startswith("Tăng, giảm tỷ lệ cài đặt")))
     rows = list(sheet.iter_rows(min_row=6, max_row=10, values_only=True))
     assert all(r[active_change] == "—" for r in rows) and all(isinstance(r[installed_change], (int, float)) for r in rows)
+
+
+def test_a_run_stored_to_a_day_is_no_period_to_compare_with(tmp_path):
+    """May stored to 15/05, then June: the draft said 'So với tháng 5 năm 2026, … tỷ lệ sử dụng thường xuyên
+    tăng 3,18 điểm phần trăm', a whole June against half of May."""
+    assert runner.invoke(app, ["stats", "-p", "2026-05-15", "-f", "csv", *SAMPLE]).exit_code == 0
+    result = runner.invoke(app, ["report", "-p", "2026-06", "-f", "md", "-o", str(tmp_path), *SAMPLE])
+    assert result.exit_code == 0, result.output
+    assert "So với tháng 5" not in (tmp_path / "2026-06" / "cong-van-2026-06.md").read_text(encoding="utf-8")
+
+
+
+def test_a_run_to_a_day_gives_no_pace_from_half_a_month_s_use():
+    """`stats -p 2026-06-15` said 'đang giảm' for the regular use of every chi bộ: half a month's use set
+    in the trend of whole months; the rate installed (a state at a day) keeps its pace."""
+    for month in ("2026-04", "2026-05"):
+        assert runner.invoke(app, ["stats", "-p", month, "-f", "csv", *SAMPLE]).exit_code == 0
+    result = runner.invoke(app, ["stats", "-p", "2026-06-15", "-f", "json", *SAMPLE])
+    flags = json.loads(result.stdout)["flags"]
+    assert {f["pace"] for f in flags if f["metric"] == "active_rate"} == {None}
+    assert {f["pace"] for f in flags if f["metric"] == "installed_rate"} != {None}

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .ingest.values import positions
+from .metrics import STOCK_RATES
 from .periods import Period
 from .targets import Flag, Flags
 
@@ -85,6 +86,8 @@ def annotate(analysis, series: pd.DataFrame) -> Flags:
     flags = analysis.flags
     metric = flags.column("metric")
     paced = [m for m in METRICS if (metric == m).any()]
+    if analysis.period.cut_short:  # half a month's use or meetings is no point of a monthly trend
+        paced = [m for m in paced if m in STOCK_RATES]
     if not paced:
         return flags
     figures = analysis.figures

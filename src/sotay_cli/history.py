@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 
 from . import fmt
 from .ingest.values import positions
-from .metrics import COUNTS, RATES
+from .metrics import COUNTS, RATES, STOCK_RATES
 from .periods import Period, parse_period
 
 SCHEMA_VERSION = 4
@@ -581,8 +581,6 @@ class Comparison:
         return out
 
 
-STOCK_RATES = ("installed_rate",)  # a state at a day; the others count what happened over the period
-
 
 # what a comparison keeps of each stored period: enough to give its rates (forecasts, charts, changes)
 SERIES_COUNTS = list(dict.fromkeys(c for pair in RATES.values() for c in pair))
@@ -603,6 +601,12 @@ def _stored_series(con: sqlite3.Connection, org: str, period: Period) -> pd.Data
     stands for it): only the columns a comparison needs, the runs chosen by SQLite."""
     runs = _stored(con, ["data"], {"f.org = ?": org, "r.kind = ?": period.kind,
                                    "r.start <= ?": period.start.isoformat(), "f.period <> ?": period.label})
+    # a run stored to a day before its period's end (--period 2026-05-15) is no period to compare with, nor a
+    # point of a trend: half a month's use beside whole months'
+    cut = {label for label, end in con.execute('SELECT period, "end" FROM runs WHERE org = ? AND kind = ?',
+                                               (org, period.kind))
+           if end < parse_period(label).full_end.isoformat()}
+    runs = [run for run in runs if run[1] not in cut]
     return _with_rates(_frame(runs, ["unit", *SERIES_COUNTS], _TYPES), SERIES_COUNTS)
 
 

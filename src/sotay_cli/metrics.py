@@ -29,6 +29,7 @@ NEEDS = {
                  "attendance_rate", "meeting_rate"],
     "attendance": ["present", "expected", "attendance_rate"],
 }
+STOCK_RATES = ("installed_rate",)  # a state at a day; the other rates count what happened over the period
 RATES = {
     # rate: (numerator, denominator)
     "installed_rate": ("installed", "eligible"),
