@@ -265,7 +265,7 @@ def make_v2(path: Path) -> list[tuple]:
     figures = []
     for i, period in enumerate(("2026-05", "2026-06")):
         con.execute("INSERT INTO runs VALUES (?, ?, ?, 'month', ?, ?, 'truncate', ?)",
-                    (period, f"2026-0{6 + i}-02T09:00:00", ROOT, f"{period}-01", f"{period}-28",
+                    (period, f"2026-0{6 + i}-02T09:00:00", ROOT, f"{period}-01", f"{period}-{31 - i}",  # month ends
                      json.dumps([{"kind": "members", "name": "dv.xlsx", "sha256": "ab"}])))
         for unit, parent, level in ((ROOT, None, "xa"), ("Chi bộ thôn 1", ROOT, "chi_bo")):
             row = (period, unit, parent, level, *[10 * i + k for k in range(len(V2_COUNTS))])

@@ -605,7 +605,7 @@ def _stored_series(con: sqlite3.Connection, org: str, period: Period) -> pd.Data
     # point of a trend: half a month's use beside whole months'
     cut = {label for label, end in con.execute('SELECT period, "end" FROM runs WHERE org = ? AND kind = ?',
                                                (org, period.kind))
-           if end < parse_period(label).full_end.isoformat()}
+           if end is not None and end < parse_period(label).full_end.isoformat()}
     runs = [run for run in runs if run[1] not in cut]
     return _with_rates(_frame(runs, ["unit", *SERIES_COUNTS], _TYPES), SERIES_COUNTS)
 
