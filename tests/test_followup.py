@@ -219,3 +219,19 @@ def test_members_who_used_the_app_after_the_period_are_not_chased(tmp_path):
     text = "\n".join(c.text for t in Document(str(out / "2026-06" / "doi-chieu-2026-06.docx")).tables
                      for row in t.rows for c in row.cells)
     assert "Ngô Văn C" in text and "Lê Văn A" not in text
+
+
+def test_the_members_left_off_for_a_late_use_are_counted_within_the_unit_asked(tmp_path):
+    members = tmp_path / "dv.csv"
+    members.write_text(HEADER + "09.000001,Lê Văn A,Chi bộ thôn 1,Đang sinh hoạt\r\n"
+                       "09.000002,Trần Thị B,Chi bộ thôn 2,Đang sinh hoạt\r\n"
+                       "09.000003,Ngô Văn C,Chi bộ thôn 2,Miễn sinh hoạt\r\n", encoding="utf-8")
+    usage = tmp_path / "tk.csv"
+    usage.write_text("Số thẻ ĐV,Trạng thái,Lần truy cập gần nhất\r\n09.000001,Đã kích hoạt,05/07/2026\r\n"
+                     "09.000002,Đã kích hoạt,06/07/2026\r\n09.000003,Đã kích hoạt,07/07/2026\r\n",
+                     encoding="utf-8")
+    result = runner.invoke(app, ["followup", "-p", "2026-06", "--members", str(members), "--usage", str(usage),
+                                 "--unit", "Chi bộ thôn 2", "-o", str(tmp_path / "bc")])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stderr.split())  # B only: A is in another chi bộ, C is exempt
+    assert "1 đảng viên truy cập ứng dụng sau ngày 30/06/2026 không có trong danh sách" in said

@@ -128,7 +128,7 @@ def test_the_quarterly_report_says_how_regular_use_was_counted(tmp_path):
     assert "truy cập ứng dụng ít nhất một tháng trong quý" in text
     gaps = month_folders(tmp_path / "gaps", months=("2026-04", "2026-06")) if (tmp_path / "gaps").mkdir() is None else None
     text = render_text("bao-cao", build(analyse(gaps, Q2)), None)
-    assert "chưa có tệp tài khoản của tháng 5/2026" in text
+    assert "thiếu số liệu tài khoản của tháng 5/2026" in text
 
 
 def test_a_period_given_as_a_day_takes_the_figures_to_that_day():
@@ -224,7 +224,7 @@ def test_drafts_say_which_months_the_meeting_figure_covers_and_name_the_usage_mo
                 "đạt") in text, template
     (tmp_path / "du-lieu" / "2026-04" / "tai-khoan.csv").unlink()
     text = render_text("bao-cao", build(analyse(config, Q2)), None)
-    assert "**3. Sử dụng thường xuyên.** Chưa có số liệu (chưa có tệp tài khoản của tháng 4/2026)." in text
+    assert "**3. Sử dụng thường xuyên.** Chưa có số liệu (thiếu số liệu tài khoản của tháng 4/2026)." in text
 
 
 def test_a_month_s_accounts_file_with_no_usable_row_is_a_missing_month_not_zero(tmp_path):

@@ -52,7 +52,7 @@ def active_by_rule(data: Dataset, sources, tree: Tree, period: Period, rules: Ru
     if gone:
         unknown |= set(NEEDS["access"])
         notes.append(Problem(data.usage.source, "months_missing", "warning",
-                             f"Không có tệp tài khoản của {month_words(gone)}: số đảng viên sử dụng thường xuyên trong "
+                             f"Không có số liệu tài khoản của {month_words(gone)}: số đảng viên sử dụng thường xuyên trong "
                              f"{period.words} là 'chưa có số liệu' (quy tắc: {RULE_WORDS[rule]})."))
         return None
     members = data.members.frame

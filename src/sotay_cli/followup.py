@@ -18,12 +18,15 @@ NO_SMARTPHONE = "Không có điện thoại thông minh (không tính vào mẫu
 UNKNOWN_USE = "tệp tài khoản không cho biết ai đã sử dụng ứng dụng trong kỳ"  # said wherever the list is short
 
 
-def followup_list(analysis, unit: str | None = None, mask_phone: bool = False) -> pd.DataFrame:
+def followup_list(analysis, unit: str | None = None, mask_phone: bool = False,
+                  counts: dict | None = None) -> pd.DataFrame:
     """One row per member still to bring onto the app: chi_bo (the unit's id), chi_bo_label, name,
     birth_year, phone, reason. Members without a smartphone stay on the list, marked: they are the
     ones who most need a visit, even where the rules leave them out of the rates.
 
-    `unit` (id, label or unambiguous name) keeps the chi bộ at or below that unit of the tree."""
+    `unit` (id, label or unambiguous name) keeps the chi bộ at or below that unit of the tree. `counts`, when
+    given, gets 'used_after_end': the members (of that unit) left off the list because their account was
+    used after the period's end."""
     from .metrics import Rules
     from .problems import InputError
 
@@ -44,9 +47,10 @@ def followup_list(analysis, unit: str | None = None, mask_phone: bool = False) -
     done = people["active" if use_known(analysis) else "installed"].to_numpy()
     # an account last used after the period's end (an export made late) is counted not active, as it cannot
     # be told; but it is in use: nobody need be sent to it, and listing it 'chưa sử dụng' would be a claim
-    done = done | (people["installed"].to_numpy() & used_after_end(analysis))
-    todo = (people["eligible"].to_numpy() & ~done) | no_phone
+    late = people["eligible"].to_numpy() & people["installed"].to_numpy() & ~done & used_after_end(analysis)
+    todo = (people["eligible"].to_numpy() & ~(done | late)) | no_phone
     todo &= people["unit"].notna().to_numpy()
+    late &= people["unit"].notna().to_numpy()
     rows = members.loc[todo]
     status = people.loc[todo]
     labels = analysis.figures["label"]
@@ -71,6 +75,9 @@ def followup_list(analysis, unit: str | None = None, mask_phone: bool = False) -
             raise KeyError(unit)
         below = tree.below(found)
         out = out[out["chi_bo"].isin(below)]
+        late &= people["unit"].isin(below).to_numpy()
+    if counts is not None:
+        counts["used_after_end"] = int(late.sum())
     order = analysis.figures["order"]
     out = out.assign(_o=out["chi_bo"].map(order), _r=out["reason"] == NOT_ACTIVE)
     return out.sort_values(["_o", "_r", "name"]).drop(columns=["_o", "_r"]).reset_index(drop=True)

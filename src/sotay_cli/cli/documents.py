@@ -141,14 +141,15 @@ def followup(
 
     Đây là lệnh duy nhất ghi tên đảng viên; giữ các tệp này như hồ sơ đảng viên.
     """
-    from ..followup import UNKNOWN_USE, followup_list, use_known, used_after_end
+    from ..followup import UNKNOWN_USE, followup_list, use_known
     from ..render.followup import output_paths, write_lists
     from ..report import ReportExists
 
     result = inputs.analyse()
     outputs(force, output_paths(result.period.file_label, out_dir), result)
     try:
-        todo = followup_list(result, unit, mask_phone)
+        counts: dict = {}
+        todo = followup_list(result, unit, mask_phone, counts)
     except KeyError:
         raise fail(f"không có đơn vị '{unit}' trong cây tổ chức.")
     try:
@@ -156,7 +157,7 @@ def followup(
             paths = write_lists(result, todo, out_dir, force)
     except ReportExists as exc:
         raise fail(f"đã có tệp {', '.join(map(str, exc.paths))}; thêm --force để ghi đè.")
-    late = int(used_after_end(result).sum())
+    late = counts.get("used_after_end", 0)
     if late and use_known(result):
         err.print(f"[yellow]Lưu ý:[/yellow] {number(late)} đảng viên truy cập ứng dụng sau ngày "
                   f"{result.period.end:%d/%m/%Y} không có trong danh sách: họ đang sử dụng ứng dụng (số liệu của kỳ "
