@@ -76,3 +76,12 @@ def history_in_tmp(tmp_path, monkeypatch):
     monkeypatch.setenv("SOTAY_HISTORY", str(path))
     monkeypatch.setenv("SOTAY_CACHE", str(tmp_path / "bao-cao-loi"))  # crash reports, never the user's cache
     return path
+
+
+def nobody_on_the_app(folder: Path, card: str = "01.000001") -> list[str]:
+    """`--usage` of an accounts file where the roster's `card` has an account not activated: nobody is on the
+    app, and that is known (an accounts file of which no row is the roster's leaves installation unknown, and
+    followup then makes no list)."""
+    path = folder / "tk.csv"
+    path.write_text(f"Số thẻ ĐV,Trạng thái\r\n{card},Chưa kích hoạt\r\n", encoding="utf-8")
+    return ["--usage", str(path)]

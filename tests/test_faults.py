@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from conftest import nobody_on_the_app
 from sotay_cli import atomic
 from sotay_cli.cli import app, main
 from sotay_cli.render.followup import SHEET_MAX, SUMMARY_SHEET, _sheet_names
@@ -32,12 +33,6 @@ SAMPLE = ["--config", str(SAMPLE_DIR / "sotay.toml")]
 USAGE = ["--usage", str(SAMPLE_DIR / "tai-khoan.xlsx")]
 
 
-def nobody_on_the_app(folder: Path) -> list[str]:
-    """An accounts file with the roster's first card not activated: nobody is on the app, and it is known
-    (the sample's accounts, none of them in these rosters, leave installation unknown: no list is made)."""
-    path = folder / "tk.csv"
-    path.write_text("Số thẻ ĐV,Trạng thái\r\n01.000001,Chưa kích hoạt\r\n", encoding="utf-8")
-    return ["--usage", str(path)]
 HEADER = "Số thẻ đảng viên,Họ và tên,Chi bộ,Tình trạng\r\n"
 
 

@@ -11,18 +11,11 @@ from docx import Document
 from docx.oxml.ns import qn
 from typer.testing import CliRunner
 
+from conftest import nobody_on_the_app
 from sotay_cli.cli import app
 from sotay_cli.render import followup as render
 
 runner = CliRunner()
-
-
-def usage_of_nobody(folder: Path, card: str) -> list[str]:
-    """An accounts file where the roster's `card` has an account not activated: nobody is on the app (an
-    accounts file of which no row is the roster's would leave installation unknown, and no list is made)."""
-    path = folder / "tk.csv"
-    path.write_text(f"Số thẻ ĐV,Trạng thái,Lần truy cập gần nhất\r\n{card},Chưa kích hoạt,\r\n", encoding="utf-8")
-    return ["--usage", str(path)]
 HEADER = "Số thẻ đảng viên,Họ và tên,Chi bộ,Tình trạng\r\n"
 
 
@@ -35,7 +28,7 @@ def run(tmp_path: Path, units: int, per_unit: int = 2) -> tuple[Path, Path, list
     members.write_text(HEADER + "".join(f"{c},{n},{u},Đang sinh hoạt\r\n" for c, n, u in rows), encoding="utf-8")
     out = tmp_path / "bc"
     result = runner.invoke(app, ["followup", "-p", "2026-06", "--members", str(members),
-                                 *usage_of_nobody(tmp_path, rows[0][0]), "-o", str(out)])
+                                 *nobody_on_the_app(tmp_path, rows[0][0]), "-o", str(out)])
     assert result.exit_code == 0, result.output
     expected = [(f"Chi bộ thôn {u:03d}", [f"Đảng viên {u:03d}-{k}" for k in range(per_unit)]) for u in range(units)]
     folder = out / "2026-06"
@@ -155,7 +148,7 @@ def test_pages_streamed_into_the_document_keep_text_exact_and_compressed(tmp_pat
                        encoding="utf-8")
     out = tmp_path / "bc"
     result = runner.invoke(app, ["followup", "-p", "2026-06", "--members", str(members),
-                                 *usage_of_nobody(tmp_path, "09.000001"), "-o", str(out)])
+                                 *nobody_on_the_app(tmp_path, "09.000001"), "-o", str(out)])
     assert result.exit_code == 0, result.output
     path = out / "2026-06" / "doi-chieu-2026-06.docx"
     doc = Document(str(path))

@@ -504,3 +504,24 @@ def test_a_ban_to_chuc_never_names_itself_among_those_it_assigns(tmp_path):
         receivers = [line for line in text.splitlines() if line.startswith("- ")]
         assert not any(line.startswith("- Ban Tổ chức") for line in receivers), (template, receivers)
     assert "**1. Ban Tổ chức Tỉnh ủy** chủ trì" in text  # the Ban itself takes the work it assigns
+
+
+def test_a_tie_the_cut_at_three_would_split_is_left_out_of_the_names(tmp_path):
+    """Rates of 100%, 75%, 50%, 50%: naming one of the two at 50% would pick a winner the figures do not."""
+    plan = {"A": (1, 1), "B": (4, 3), "C": (2, 1), "D": (2, 1), "E": (1, 0)}  # chi bộ: members, installed
+    members, usage, k = [], [], 0
+    for unit, (n, installed) in plan.items():
+        for j in range(n):
+            k += 1
+            members.append(f"09.{k:06d},N{k},Chi bộ {unit},Đang sinh hoạt\r\n")
+            if j < installed:
+                usage.append(f"09.{k:06d},Đã kích hoạt,20/06/2026\r\n")
+    (tmp_path / "dv.csv").write_text("Số thẻ đảng viên,Họ và tên,Chi bộ,Tình trạng\r\n" + "".join(members),
+                                     encoding="utf-8")
+    (tmp_path / "tk.csv").write_text("Số thẻ ĐV,Trạng thái,Lần truy cập gần nhất\r\n" + "".join(usage),
+                                     encoding="utf-8")
+    result = runner.invoke(app, ["report", "-p", "2026-06", "-f", "md", "--no-history", "--members",
+                                 str(tmp_path / "dv.csv"), "--usage", str(tmp_path / "tk.csv"), "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "2026-06" / "cong-van-2026-06.md").read_text(encoding="utf-8")
+    assert "Dẫn đầu về tỷ lệ cài đặt là Chi bộ A: 100,00%; Chi bộ B: 75,00%." in text

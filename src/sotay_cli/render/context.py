@@ -19,6 +19,7 @@ from ..targets import METRIC_LABELS, target_words
 
 METRIC_ORDER = list(RATES)
 BEST_WORST = 5
+NAMED = 3  # chi bộ a draft names as best or worst
 
 
 def report_units(figures: pd.DataFrame, root: str) -> pd.DataFrame:
@@ -134,6 +135,13 @@ def build(analysis, date: dt.date | None = None, extra: dict | None = None) -> d
     shown = [percent(r, mode=analysis.rounding) for r in rates]
     best_tied = shown.count(shown[0]) if best else 0
     worst_tied = shown.count(shown[-1]) if worst else 0
+
+    def named(units: list[dict]) -> list[dict]:
+        """The first three, less a tie the cut would split (100%, 95%, 90%, 90%: the first two)."""
+        if len(units) <= NAMED:
+            return units
+        rate = percent(units[NAMED]["installed_rate"], mode=analysis.rounding)
+        return [u for u in units[:NAMED] if percent(u["installed_rate"], mode=analysis.rounding) != rate]
     p = analysis.period
     strict = bool(analysis.config.rules.get("strict_targets", False))
     return {
@@ -151,6 +159,8 @@ def build(analysis, date: dt.date | None = None, extra: dict | None = None) -> d
         "worst": worst,
         "best_tied": best_tied,
         "worst_tied": worst_tied,
+        "best_named": named(best),
+        "worst_named": named(worst),
         "flags": flags,
         "metric_labels": METRIC_LABELS,
         "history": None,
