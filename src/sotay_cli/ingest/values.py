@@ -542,7 +542,7 @@ def _usual_dates(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarra
     length = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
     ten = length == 10
     if not ten.any():
-        return np.full(len(length), np.datetime64("NaT"), dtype="datetime64[ns]"), np.zeros(len(length), bool), length == 0
+        return np.full(len(length), np.datetime64("NaT", "ns"), dtype="datetime64[ns]"), np.zeros(len(length), bool), length == 0
     # one row of bytes per position in the cell, each a contiguous vector; '/', '.', '-' less 48 wrap round
     b = np.ascontiguousarray(np.concatenate(tables).T) - np.uint8(48)
     shaped = (b[[0, 1, 3, 4, 6, 7, 8, 9]] <= 9).all(axis=0) & (b[2] >= 253) & (b[5] >= 253)
@@ -556,7 +556,7 @@ def _usual_dates(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarra
     value = np.where(real, nanoseconds, np.iinfo(np.int64).min).view("datetime64[ns]")  # the least int64 is NaT
     if ten.all():
         return value, shaped & ~real, shaped
-    out = np.full(len(length), np.datetime64("NaT"), dtype="datetime64[ns]")
+    out = np.full(len(length), np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
     bad, done = np.zeros(len(length), dtype=bool), length == 0
     out[ten], bad[ten], done[ten] = value, shaped & ~real, shaped
     return out, bad, done
