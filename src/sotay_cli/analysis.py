@@ -423,10 +423,9 @@ def analyse(config: Config, period: Period, inputs: dict[str, str | None] | None
                               set(data.meetings.mapping) if data.meetings is not None and not meetings_gone else None,
                               period.cut_short)
     if usage_gone:
-        crosscheck.note_rejected(usage_tables, "số đã cài đặt, sử dụng", notes)
+        crosscheck.note_rejected(usage_tables, "usage", notes)
     if meetings_gone:
-        crosscheck.note_rejected(data.meeting_tables(), "số buổi sinh hoạt, điểm danh và tỷ lệ chi bộ sinh hoạt "
-                                 "trên ứng dụng", notes)
+        crosscheck.note_rejected(data.meeting_tables(), "meetings", notes)
     if period.cut_short and data.usage is not None and "accesses" in data.usage.mapping:
         notes.append(Problem(data.usage.source, "accesses_not_cut", "warning",
                              f"Số lần truy cập trong tệp tính cho cả kỳ, không cắt được ở ngày {period.end:%d/%m/%Y}: "

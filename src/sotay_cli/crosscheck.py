@@ -12,15 +12,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from . import periods
+from .domain import LEFT
+from .fmt import number
 from .ingest import Dataset
 from .ingest.table import Table
-from .domain import LEFT
 from .ingest.values import arrow_text, fold_series, positions
 from .metrics import NEEDS, Rules, member_status
 from .org import Tree
-from . import periods
 from .periods import Period, parse_period
-from .fmt import number
 from .problems import Problem
 from .sources import months_of
 
@@ -264,15 +264,18 @@ def note_smartphone(members, notes: list[Problem]) -> None:
                              column=members.header_of("smartphone")))
 
 
-MISSING_WORDS = {
-    "usage": "Không có tệp tài khoản ứng dụng: số đã cài đặt, sử dụng là 'chưa có số liệu'.",
-    "access": "Tệp tài khoản không có cột lần truy cập hay số lần truy cập: số đảng viên sử dụng thường xuyên là "
-              "'chưa có số liệu'.",
-    "meetings": "Không có tệp sinh hoạt chi bộ: số buổi sinh hoạt, điểm danh và tỷ lệ chi bộ sinh hoạt trên ứng dụng là "
-                "'chưa có số liệu'.",
-    "attendance": "Tệp sinh hoạt chi bộ không có cột số đảng viên dự hay số thẻ điểm danh: tỷ lệ dự sinh hoạt là "
-                  "'chưa có số liệu'.",
+# the figures an input or a column gives, as a warning names them when they are unknown
+UNKNOWN_FIGURES = {
+    "usage": "số đã cài đặt, sử dụng",
+    "access": "số đảng viên sử dụng thường xuyên",
+    "meetings": "số buổi sinh hoạt, điểm danh và tỷ lệ chi bộ sinh hoạt trên ứng dụng",
+    "attendance": "tỷ lệ dự sinh hoạt",
 }
+MISSING_WORDS = {kind: f"{cause}: {UNKNOWN_FIGURES[kind]} là 'chưa có số liệu'." for kind, cause in (
+    ("usage", "Không có tệp tài khoản ứng dụng"),
+    ("access", "Tệp tài khoản không có cột lần truy cập hay số lần truy cập"),
+    ("meetings", "Không có tệp sinh hoạt chi bộ"),
+    ("attendance", "Tệp sinh hoạt chi bộ không có cột số đảng viên dự hay số thẻ điểm danh"))}
 
 
 def rejected_whole(tables: list[Table], empty_is_none: bool = False) -> bool:
@@ -285,8 +288,8 @@ def rejected_whole(tables: list[Table], empty_is_none: bool = False) -> bool:
     return bool(tables) and not any(t.rows_used for t in tables)
 
 
-def note_rejected(tables: list[Table], figures: str, notes: list[Problem]) -> None:
-    """Why not one row of `tables` could be used, with the counts per reason."""
+def note_rejected(tables: list[Table], kind: str, notes: list[Problem]) -> None:
+    """Why not one row of `tables` (of `kind`: 'usage', 'meetings') could be used, with the counts per reason."""
     why = sum((t.left_out for t in tables), Counter())
     reasons = "; ".join(f"{number(n)} {reason if reason.startswith('dòng ') else 'dòng ' + reason}"
                         for reason, n in why.most_common())
@@ -296,7 +299,8 @@ def note_rejected(tables: list[Table], figures: str, notes: list[Problem]) -> No
     said = (f"Không dòng nào trong {number(read)} dòng {whose} dùng được ({reasons})" if read else
             f"Tệp không có dòng dữ liệu nào")
     notes.append(Problem(tables[0].source, "rows_all_rejected", "warning",
-                         f"{said}: {figures} là 'chưa có số liệu'. Kiểm tra tệp có đúng đơn vị, đúng kỳ không (sotay "
+                         f"{said}: {UNKNOWN_FIGURES[kind]} là 'chưa có số liệu'. Kiểm tra tệp có đúng đơn vị, đúng "
+                         "kỳ không (sotay "
                          f"check {files})."))
 
 
@@ -310,7 +314,7 @@ def note_unknown(data: Dataset, unknown: set[str], notes: list[Problem], period:
             what = {"usage": "tài khoản ứng dụng", "meetings": "sinh hoạt chi bộ"}[kind]
             notes.append(Problem(absent[kind], code, "warning",
                                  f"Chưa có tệp {what} của {period.words} (không thấy {absent[kind]}): "
-                                 + MISSING_WORDS[kind].split(": ", 1)[1]))
+                                 f"{UNKNOWN_FIGURES[kind]} là 'chưa có số liệu'."))
         else:
             notes.append(Problem(data.members.source, code, "warning", MISSING_WORDS[kind]))
 

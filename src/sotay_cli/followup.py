@@ -94,7 +94,7 @@ def used_after_end(analysis) -> np.ndarray:
     at = positions(members["card"], usage["card"])
     found = at >= 0
     last = usage["last_access"].to_numpy(dtype="datetime64[ns]")[at[found]]
-    out[found] = last > np.datetime64(analysis.period.end, "ns") + np.timedelta64(1, "D") - np.timedelta64(1, "ns")
+    out[found] = last >= np.datetime64(analysis.period.end, "D") + np.timedelta64(1, "D")
     return out
 
 

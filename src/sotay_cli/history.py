@@ -596,17 +596,19 @@ def current_rows(analysis) -> pd.DataFrame:
     return _with_rates(rows.assign(kind=p.kind, start=p.start.isoformat()), SERIES_COUNTS)
 
 
+_PERIOD_LENGTH = {"month": "+1 month", "quarter": "+3 months", "year": "+1 year"}  # SQLite date() modifiers
+
+
 def _stored_series(con: sqlite3.Connection, org: str, period: Period) -> pd.DataFrame:
     """The organisation's stored periods of `period`'s kind up to it, the same period left out (this run
     stands for it): only the columns a comparison needs, the runs chosen by SQLite."""
-    runs = _stored(con, ["data"], {"f.org = ?": org, "r.kind = ?": period.kind,
-                                   "r.start <= ?": period.start.isoformat(), "f.period <> ?": period.label})
     # a run stored to a day before its period's end (--period 2026-05-15) is no period to compare with, nor a
-    # point of a trend: half a month's use beside whole months'
-    cut = {label for label, end in con.execute('SELECT period, "end" FROM runs WHERE org = ? AND kind = ?',
-                                               (org, period.kind))
-           if end is not None and end < parse_period(label).full_end.isoformat()}
-    runs = [run for run in runs if run[1] not in cut]
+    # point of a trend: half a month's use beside whole months'. Left out by SQLite, never decoded (a run
+    # without an end is an older file's, whole)
+    whole = '(r."end" IS NULL OR r."end" >= date(r.start, ?, \'-1 day\'))'
+    runs = _stored(con, ["data"], {"f.org = ?": org, "r.kind = ?": period.kind,
+                                   "r.start <= ?": period.start.isoformat(), "f.period <> ?": period.label,
+                                   whole: _PERIOD_LENGTH[period.kind]})
     return _with_rates(_frame(runs, ["unit", *SERIES_COUNTS], _TYPES), SERIES_COUNTS)
 
 

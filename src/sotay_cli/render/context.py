@@ -127,9 +127,9 @@ def build(analysis, date: dt.date | None = None, extra: dict | None = None) -> d
     # the figures do not make; none is named both ways
     rates = [u["installed_rate"] for u in ranked]
     best = [u for u in ranked[:BEST_WORST] if u["installed_rate"] > max(0, min(rates))]
-    named = {u["id"] for u in best}
+    best_ids = {u["id"] for u in best}
     worst = [u for u in reversed(ranked[-BEST_WORST:])
-             if u["installed_rate"] < min(1, max(rates)) and u["id"] not in named]
+             if u["installed_rate"] < min(1, max(rates)) and u["id"] not in best_ids]
     # more chi bộ than a draft names share the best (or the worst) rate as shown: a draft names none of them
     # ('27 chi bộ cùng đạt 100,00%'), not three picked by name
     shown = [percent(r, mode=analysis.rounding) for r in rates]

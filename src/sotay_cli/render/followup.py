@@ -10,7 +10,6 @@ import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-
 import pandas as pd
 
 from ..atomic import atomic_path
