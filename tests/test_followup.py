@@ -19,6 +19,16 @@ runner = CliRunner()
 HEADER = "Số thẻ đảng viên,Họ và tên,Chi bộ,Tình trạng\r\n"
 
 
+def follow(tmp_path: Path, roster: str, accounts: str, *args: str):
+    """`followup` for June 2026 on a roster (rows under HEADER) and an accounts file (its whole text), into
+    tmp_path/bc: the result and the period's folder."""
+    (tmp_path / "dv.csv").write_text(HEADER + roster, encoding="utf-8")
+    (tmp_path / "tk.csv").write_text(accounts, encoding="utf-8")
+    result = runner.invoke(app, ["followup", "-p", "2026-06", "--members", str(tmp_path / "dv.csv"), "--usage",
+                                 str(tmp_path / "tk.csv"), "-o", str(tmp_path / "bc"), *args])
+    return result, tmp_path / "bc" / "2026-06"
+
+
 def run(tmp_path: Path, units: int, per_unit: int = 2) -> tuple[Path, Path, list[tuple[str, list[str]]]]:
     """`followup` on a roster of `units` chi bộ of `per_unit` members (none of them on the app);
     the workbook, the document, and each chi bộ with its members' names in the order written."""
@@ -160,17 +170,11 @@ def test_pages_streamed_into_the_document_keep_text_exact_and_compressed(tmp_pat
 
 
 def test_nobody_to_follow_up_gives_a_one_line_document(tmp_path):
-    members = tmp_path / "dv.csv"
-    members.write_text(HEADER + "09.000001,Nguyễn Văn A,Chi bộ thôn 1,Đang sinh hoạt\r\n", encoding="utf-8")
-    usage = tmp_path / "tk.csv"
-    usage.write_text("Số thẻ ĐV,Trạng thái,Lần truy cập gần nhất\r\n09.000001,Đã kích hoạt,20/06/2026\r\n",
-                     encoding="utf-8")
-    out = tmp_path / "bc"
-    result = runner.invoke(app, ["followup", "-p", "2026-06", "--members", str(members), "--usage", str(usage),
-                                 "-o", str(out)])
+    result, folder = follow(tmp_path, "09.000001,Nguyễn Văn A,Chi bộ thôn 1,Đang sinh hoạt\r\n",
+                            "Số thẻ ĐV,Trạng thái,Lần truy cập gần nhất\r\n09.000001,Đã kích hoạt,20/06/2026\r\n")
     assert result.exit_code == 0, result.output
     assert "0 đảng viên cần đôn đốc" in result.stderr
-    doc = Document(str(out / "2026-06" / "doi-chieu-2026-06.docx"))
+    doc = Document(str(folder / "doi-chieu-2026-06.docx"))
     assert [p.text for p in doc.paragraphs] == [
         "Mọi đảng viên đang sinh hoạt đã cài đặt và sử dụng ứng dụng trong tháng 6 năm 2026."]
     assert not doc.tables
@@ -178,53 +182,38 @@ def test_nobody_to_follow_up_gives_a_one_line_document(tmp_path):
 
 def test_no_list_is_made_when_nobody_is_known_to_have_installed(tmp_path):
     """An accounts file of another commune: every member was listed 'Chưa cài đặt, kích hoạt'."""
-    members = tmp_path / "dv.csv"
-    members.write_text(HEADER + "09.000001,A,Chi bộ thôn 1,Đang sinh hoạt\r\n", encoding="utf-8")
-    usage = tmp_path / "tk.csv"
-    usage.write_text("Số thẻ ĐV,Trạng thái,Lần truy cập gần nhất\r\n07.000001,Đã kích hoạt,20/06/2026\r\n",
-                     encoding="utf-8")
-    out = tmp_path / "bc"
-    result = runner.invoke(app, ["followup", "-p", "2026-06", "--members", str(members), "--usage", str(usage),
-                                 "-o", str(out)])
+    result, folder = follow(tmp_path, "09.000001,A,Chi bộ thôn 1,Đang sinh hoạt\r\n",
+                            "Số thẻ ĐV,Trạng thái,Lần truy cập gần nhất\r\n07.000001,Đã kích hoạt,20/06/2026\r\n")
     assert result.exit_code == 2
     assert "danh sách đôn đốc cần biết ai đã cài đặt, nhưng không dòng nào của tệp tài khoản" in \
         " ".join(result.stderr.split())
-    assert not out.exists()
+    assert not folder.parent.exists()
 
 
 def test_members_who_used_the_app_after_the_period_are_not_chased(tmp_path):
     """An accounts file exported on 09/07: a member last in the app on 05/07 is counted not active in June (it
     cannot be told), but was listed 'Đã cài đặt, chưa sử dụng trong kỳ' for a chi bộ to chase."""
-    members = tmp_path / "dv.csv"
-    members.write_text(HEADER + "09.000001,Lê Văn A,Chi bộ thôn 1,Đang sinh hoạt\r\n"
-                       "09.000002,Trần Thị B,Chi bộ thôn 1,Đang sinh hoạt\r\n"
-                       "09.000003,Ngô Văn C,Chi bộ thôn 1,Đang sinh hoạt\r\n", encoding="utf-8")
-    usage = tmp_path / "tk.csv"
-    usage.write_text("Số thẻ ĐV,Trạng thái,Lần truy cập gần nhất\r\n09.000001,Đã kích hoạt,05/07/2026\r\n"
-                     "09.000002,Đã kích hoạt,20/06/2026\r\n", encoding="utf-8")
-    out = tmp_path / "bc"
-    result = runner.invoke(app, ["followup", "-p", "2026-06", "--members", str(members), "--usage", str(usage),
-                                 "-o", str(out)])
+    result, folder = follow(tmp_path, "09.000001,Lê Văn A,Chi bộ thôn 1,Đang sinh hoạt\r\n"
+                            "09.000002,Trần Thị B,Chi bộ thôn 1,Đang sinh hoạt\r\n"
+                            "09.000003,Ngô Văn C,Chi bộ thôn 1,Đang sinh hoạt\r\n",
+                            "Số thẻ ĐV,Trạng thái,Lần truy cập gần nhất\r\n09.000001,Đã kích hoạt,05/07/2026\r\n"
+                            "09.000002,Đã kích hoạt,20/06/2026\r\n")
     assert result.exit_code == 0, result.output
     said = " ".join(result.stderr.split())
     assert "1 đảng viên truy cập ứng dụng sau ngày 30/06/2026 không có trong danh sách" in said
     assert "1 đảng viên cần đôn đốc ở 1 chi bộ" in said
-    text = "\n".join(c.text for t in Document(str(out / "2026-06" / "doi-chieu-2026-06.docx")).tables
+    text = "\n".join(c.text for t in Document(str(folder / "doi-chieu-2026-06.docx")).tables
                      for row in t.rows for c in row.cells)
     assert "Ngô Văn C" in text and "Lê Văn A" not in text
 
 
 def test_the_members_left_off_for_a_late_use_are_counted_within_the_unit_asked(tmp_path):
-    members = tmp_path / "dv.csv"
-    members.write_text(HEADER + "09.000001,Lê Văn A,Chi bộ thôn 1,Đang sinh hoạt\r\n"
+    result, _ = follow(tmp_path, "09.000001,Lê Văn A,Chi bộ thôn 1,Đang sinh hoạt\r\n"
                        "09.000002,Trần Thị B,Chi bộ thôn 2,Đang sinh hoạt\r\n"
-                       "09.000003,Ngô Văn C,Chi bộ thôn 2,Miễn sinh hoạt\r\n", encoding="utf-8")
-    usage = tmp_path / "tk.csv"
-    usage.write_text("Số thẻ ĐV,Trạng thái,Lần truy cập gần nhất\r\n09.000001,Đã kích hoạt,05/07/2026\r\n"
-                     "09.000002,Đã kích hoạt,06/07/2026\r\n09.000003,Đã kích hoạt,07/07/2026\r\n",
-                     encoding="utf-8")
-    result = runner.invoke(app, ["followup", "-p", "2026-06", "--members", str(members), "--usage", str(usage),
-                                 "--unit", "Chi bộ thôn 2", "-o", str(tmp_path / "bc")])
+                       "09.000003,Ngô Văn C,Chi bộ thôn 2,Miễn sinh hoạt\r\n",
+                       "Số thẻ ĐV,Trạng thái,Lần truy cập gần nhất\r\n09.000001,Đã kích hoạt,05/07/2026\r\n"
+                       "09.000002,Đã kích hoạt,06/07/2026\r\n09.000003,Đã kích hoạt,07/07/2026\r\n",
+                       "--unit", "Chi bộ thôn 2")
     assert result.exit_code == 0, result.output
     said = " ".join(result.stderr.split())  # B only: A is in another chi bộ, C is exempt
     assert "1 đảng viên truy cập ứng dụng sau ngày 30/06/2026 không có trong danh sách" in said

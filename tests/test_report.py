@@ -48,6 +48,27 @@ def cong_van(tmp_path_factory):
     return folder / "2026-06"
 
 
+def province(tmp_path: Path, issuer: str | None = None) -> Path:
+    """A small province (4 đảng bộ xã, 60 chi bộ) made by `sotay sample` in `tmp_path`, with its sotay.toml."""
+    from sotay_cli.sample import Commune, write_sample
+
+    write_sample(tmp_path, Commune(members=3000, chi_bo=60, co_so=12, xa=4, seed=5), "csv")
+    config = tmp_path / "sotay.toml"
+    config.write_text('[organisation]\nroot = "Đảng bộ tỉnh Thử"\nlevel = "tinh"\n'
+                      + (f'issuer = "{issuer}"\n' if issuer else "")
+                      + '[inputs]\nmembers = "dang-vien.csv"\nusage = "tai-khoan.csv"\nmeetings = "sinh-hoat.csv"\n',
+                      encoding="utf-8")
+    return config
+
+
+def draft(template: str, out: Path, *inputs: str) -> str:
+    """The Markdown of `template` for June 2026 from `inputs` (--config, --members…), history off."""
+    result = runner.invoke(app, ["report", "-p", "2026-06", "-t", template, "-f", "md", "--no-history",
+                                 "-o", str(out), *inputs])
+    assert result.exit_code == 0, result.output
+    return (out / "2026-06" / f"{template}-2026-06.md").read_text(encoding="utf-8")
+
+
 def all_text(doc) -> str:
     parts = [p.text for p in doc.paragraphs]
     for table in doc.tables:
@@ -250,16 +271,7 @@ def test_bao_cao_counts_and_names_units_of_the_level_it_says(tmp_path):
     level it is about (it said '136/136 tổ chức đảng chưa đạt chỉ tiêu, thấp nhất là Chi bộ thôn 8')."""
     import re
 
-    from sotay_cli.sample import Commune, write_sample
-
-    write_sample(tmp_path, Commune(members=3000, chi_bo=60, co_so=12, xa=4, seed=5), "csv")
-    (tmp_path / "sotay.toml").write_text(
-        '[organisation]\nroot = "Tỉnh Thử"\nlevel = "tinh"\n[inputs]\nmembers = "dang-vien.csv"\n'
-        'usage = "tai-khoan.csv"\nmeetings = "sinh-hoat.csv"\n', encoding="utf-8")
-    result = runner.invoke(app, ["report", "-p", "2026-06", "-t", "bao-cao", "-f", "md", "--no-history",
-                                 "-o", str(tmp_path / "out"), "--config", str(tmp_path / "sotay.toml")])
-    assert result.exit_code == 0, result.output
-    text = (tmp_path / "out" / "2026-06" / "bao-cao-2026-06.md").read_text(encoding="utf-8")
+    text = draft("bao-cao", tmp_path / "out", "--config", str(province(tmp_path)))
     below = re.search(r"Còn (\d+)/(\d+) tổ chức đảng trực thuộc chưa đạt chỉ tiêu; các chi bộ có tỷ lệ cài đặt "
                       r"thấp nhất: (Chi bộ [^:]+): ", text)
     assert below, text
@@ -270,12 +282,7 @@ def test_bao_cao_counts_and_names_units_of_the_level_it_says(tmp_path):
 def test_docx_appendix_with_changes_keeps_header_words_whole(tmp_path):
     """A province's appendix with the changes since last month has 15 figure columns: each stays wide enough,
     with 9 pt headers, for 'thường' on one line (at 12.7 mm, LibreOffice broke it 'thườn/g')."""
-    from sotay_cli.sample import Commune, write_sample
-
-    write_sample(tmp_path, Commune(members=3000, chi_bo=60, co_so=12, xa=4, seed=5), "csv")
-    config = tmp_path / "sotay.toml"
-    config.write_text('[organisation]\nroot = "Tỉnh Thử"\nlevel = "tinh"\n[inputs]\nmembers = "dang-vien.csv"\n'
-                      'usage = "tai-khoan.csv"\nmeetings = "sinh-hoat.csv"\n', encoding="utf-8")
+    config = province(tmp_path)
     assert runner.invoke(app, ["stats", "-p", "2026-05", "-f", "csv", "--config", str(config)]).exit_code in (0, 1)
     result = runner.invoke(app, ["report", "-p", "2026-06", "-f", "docx", "-o", str(tmp_path / "out"),
                                  "--config", str(config)])
@@ -300,12 +307,8 @@ def test_drafts_name_no_leader_at_zero_nor_lowest_at_full_and_say_low_use_only_w
     usage = tmp_path / "tk.csv"
     usage.write_text("Số thẻ ĐV,Trạng thái,Lần truy cập gần nhất\r\n09.000001,Đã kích hoạt,20/06/2026\r\n"
                      "09.000002,Đã kích hoạt,21/06/2026\r\n", encoding="utf-8")
-    texts = {}
-    for template in ("bao-cao", "cong-van"):
-        result = runner.invoke(app, ["report", "-p", "2026-06", "-t", template, "-f", "md", "--no-history",
-                                     "--members", str(members), "--usage", str(usage), "-o", str(tmp_path / "out")])
-        assert result.exit_code == 0, result.output
-        texts[template] = (tmp_path / "out" / "2026-06" / f"{template}-2026-06.md").read_text(encoding="utf-8")
+    texts = {t: draft(t, tmp_path / "out", "--members", str(members), "--usage", str(usage))
+             for t in ("bao-cao", "cong-van")}
     assert "các chi bộ có tỷ lệ cài đặt thấp nhất: Chi bộ thôn Hai: 0,00%." in texts["bao-cao"]
     assert "cao nhất: Chi bộ thôn Một: 100,00%." in texts["bao-cao"]  # never named both highest and lowest
     assert "Các chi bộ có tỷ lệ cài đặt cao nhất: Chi bộ thôn Một: 100,00%." in texts["bao-cao"]
@@ -379,10 +382,7 @@ def test_drafts_never_say_every_target_is_met_over_unknown_figures(tmp_path):
     usage.write_text("Số thẻ ĐV,Trạng thái,Lần truy cập gần nhất\r\n09.000001,Đã kích hoạt,20/06/2026\r\n"
                      "09.000002,Đã kích hoạt,21/06/2026\r\n", encoding="utf-8")
     for template in ("bao-cao", "cong-van"):
-        result = runner.invoke(app, ["report", "-p", "2026-06", "-t", template, "-f", "md", "--no-history",
-                                     "--members", str(members), "--usage", str(usage), "-o", str(tmp_path / "out")])
-        assert result.exit_code == 0, result.output
-        text = (tmp_path / "out" / "2026-06" / f"{template}-2026-06.md").read_text(encoding="utf-8")
+        text = draft(template, tmp_path / "out", "--members", str(members), "--usage", str(usage))
         assert "đều đạt chỉ tiêu" not in text, template
         assert ("đạt các chỉ tiêu có số liệu; chưa đánh giá được chỉ tiêu về sinh hoạt chi bộ trên ứng dụng do chưa có "
                 "số liệu trong kỳ.") in text, template
@@ -418,27 +418,16 @@ def test_more_chi_bo_tied_at_the_top_than_a_draft_names_are_counted_not_picked(t
                      + "".join(f"09.{i:06d},Đã kích hoạt,20/06/2026\r\n" for i in installed), encoding="utf-8")
     for template, said in (("cong-van", "Có 4 chi bộ cùng dẫn đầu về tỷ lệ cài đặt, đạt 100,00%."),
                            ("bao-cao", "Có 4 chi bộ cùng có tỷ lệ cài đặt cao nhất, đạt 100,00%.")):
-        result = runner.invoke(app, ["report", "-p", "2026-06", "-t", template, "-f", "md", "--no-history",
-                                     "--members", str(members), "--usage", str(usage), "-o", str(tmp_path / "out")])
-        assert result.exit_code == 0, result.output
-        text = (tmp_path / "out" / "2026-06" / f"{template}-2026-06.md").read_text(encoding="utf-8")
+        text = draft(template, tmp_path / "out", "--members", str(members), "--usage", str(usage))
         assert said in text, template
 
 
 def test_a_province_draft_names_the_province_s_own_bodies(tmp_path):
     """A Tỉnh ủy has no Ban Xây dựng Đảng: the province công văn named it, and closed on 'các chi bộ, đảng bộ
     cơ sở' after being addressed to the đảng bộ trực thuộc."""
-    from sotay_cli.sample import Commune, write_sample
-
-    write_sample(tmp_path, Commune(members=3000, chi_bo=60, co_so=12, xa=4, seed=5), "csv")
-    (tmp_path / "sotay.toml").write_text(
-        '[organisation]\nroot = "Đảng bộ tỉnh Thử"\nlevel = "tinh"\nissuer = "TỈNH ỦY THỬ"\n[inputs]\n'
-        'members = "dang-vien.csv"\nusage = "tai-khoan.csv"\nmeetings = "sinh-hoat.csv"\n', encoding="utf-8")
+    config = province(tmp_path, issuer="TỈNH ỦY THỬ")
     for template in ("cong-van", "thong-bao"):
-        result = runner.invoke(app, ["report", "-p", "2026-06", "-t", template, "-f", "md", "--no-history",
-                                     "-o", str(tmp_path / "out"), "--config", str(tmp_path / "sotay.toml")])
-        assert result.exit_code == 0, result.output
-        text = (tmp_path / "out" / "2026-06" / f"{template}-2026-06.md").read_text(encoding="utf-8")
+        text = draft(template, tmp_path / "out", "--config", str(config))
         assert "Ban Xây dựng Đảng" not in text and "chi bộ, đảng bộ cơ sở trực thuộc" not in text, template
         assert "Ban Tổ chức Tỉnh ủy" in text, template
     cong_van = (tmp_path / "out" / "2026-06" / "cong-van-2026-06.md").read_text(encoding="utf-8")
@@ -477,12 +466,8 @@ def test_drafts_follow_the_targets_set(tmp_path):
     for name in ("dang-vien.xlsx", "tai-khoan.xlsx", "sinh-hoat.xlsx", "to-chuc.xlsx"):
         (tmp_path / name).write_bytes((sample / name).read_bytes())
     (tmp_path / "sotay.toml").write_text(toml, encoding="utf-8")
-    texts = {}
-    for template in ("bao-cao", "cong-van", "thong-bao"):
-        result = runner.invoke(app, ["report", "-p", "2026-06", "-t", template, "-f", "md", "--no-history",
-                                     "-o", str(tmp_path / "out"), "--config", str(tmp_path / "sotay.toml")])
-        assert result.exit_code == 0, result.output
-        texts[template] = (tmp_path / "out" / "2026-06" / f"{template}-2026-06.md").read_text(encoding="utf-8")
+    texts = {t: draft(t, tmp_path / "out", "--config", str(tmp_path / "sotay.toml"))
+             for t in ("bao-cao", "cong-van", "thong-bao")}
     assert "phấn đấu tăng số đảng viên đang sinh hoạt sử dụng thường xuyên" in texts["bao-cao"]
     assert "chưa đạt chỉ tiêu (cài đặt trên 95% số đảng viên). Cụ thể:" in texts["cong-van"]  # strict_targets
     assert "Để hoàn thành các chỉ tiêu (cài đặt trên 95% số đảng viên)," in texts["thong-bao"]
@@ -490,17 +475,9 @@ def test_drafts_follow_the_targets_set(tmp_path):
 
 
 def test_a_ban_to_chuc_never_names_itself_among_those_it_assigns(tmp_path):
-    from sotay_cli.sample import Commune, write_sample
-
-    write_sample(tmp_path, Commune(members=3000, chi_bo=60, co_so=12, xa=4, seed=5), "csv")
-    (tmp_path / "sotay.toml").write_text(
-        '[organisation]\nroot = "Đảng bộ tỉnh Thử"\nlevel = "tinh"\nissuer = "BAN TỔ CHỨC TỈNH ỦY"\n[inputs]\n'
-        'members = "dang-vien.csv"\nusage = "tai-khoan.csv"\nmeetings = "sinh-hoat.csv"\n', encoding="utf-8")
+    config = province(tmp_path, issuer="BAN TỔ CHỨC TỈNH ỦY")
     for template in ("cong-van", "thong-bao"):
-        result = runner.invoke(app, ["report", "-p", "2026-06", "-t", template, "-f", "md", "--no-history",
-                                     "-o", str(tmp_path / "out"), "--config", str(tmp_path / "sotay.toml")])
-        assert result.exit_code == 0, result.output
-        text = (tmp_path / "out" / "2026-06" / f"{template}-2026-06.md").read_text(encoding="utf-8")
+        text = draft(template, tmp_path / "out", "--config", str(config))
         receivers = [line for line in text.splitlines() if line.startswith("- ")]
         assert not any(line.startswith("- Ban Tổ chức") for line in receivers), (template, receivers)
     assert "**1. Ban Tổ chức Tỉnh ủy** chủ trì" in text  # the Ban itself takes the work it assigns
